@@ -1,0 +1,51 @@
+"""信息系统归口管理平台: the application factory."""
+import importlib
+import os
+
+from flask import Flask
+from flask_appbuilder import AppBuilder
+
+from .extensions import csrf, db, migrate
+
+def _config_class(config_class):
+    if config_class is not None:
+        return config_class
+    module_name, _, class_name = os.environ.get("APP_CONFIG", "config.Config").rpartition(".")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def create_app(config_class=None):
+    config_class = _config_class(config_class)
+    config_class.init()
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(config_class)
+    register_extensions(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app):
+    from . import stamps  # noqa: F401  (session event for created/changed stamps)
+    from .paging import clean_paging_args
+    from .security import AppSecurityManager
+    from .views import HomeView, register_views
+
+    db.init_app(app)
+    # CSRF before FAB, so FAB exempts its API blueprints and protects every form.
+    csrf.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))
+    app.before_request(clean_paging_args)
+    with app.app_context():
+        appbuilder = AppBuilder(
+            security_manager_class=AppSecurityManager,
+            indexview=HomeView,
+            base_template="app_base.html",
+        )
+        appbuilder.init_app(app, db.session)
+        register_views(appbuilder)
+
+
+def register_commands(app):
+    from seeds import seed_command
+
+    app.cli.add_command(seed_command)

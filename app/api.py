@@ -1,0 +1,212 @@
+"""REST API at /api/v1/<resource>/: same permissions and scoping as the screens."""
+from flask import request
+from flask_appbuilder.api import ModelRestApi
+from flask_babel import gettext
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import RelationshipDirection
+
+from .extensions import db
+from .labels import LABELS
+from .models import (
+    Audit,
+    AuditFinding,
+    Contract,
+    Department,
+    Incident,
+    InformationSystem,
+    ProjectRequest,
+    Vendor,
+)
+from .security import PERMISSIONS, ScopedInterface, ScopeError
+from .views import FilterInScope, _owner_relationship
+
+STAMPS = ["created_by.username", "created_on", "changed_by.username", "changed_on"]
+
+
+def related_id_errors(model, payload):
+    """Messages for related ids in ``payload`` that are malformed or do not exist."""
+    errors = {}
+    relationships = sa_inspect(model).relationships
+    for key, value in payload.items():
+        if key not in relationships or value is None:
+            continue
+        rel = relationships[key]
+        target = rel.mapper.class_
+        many = rel.direction is RelationshipDirection.MANYTOMANY
+        values = value if many and isinstance(value, list) else [value]
+        if many and not isinstance(value, list):
+            errors[key] = gettext("Must be a list of ids.")
+            continue
+        for one in values:
+            if isinstance(one, bool) or not isinstance(one, int):
+                errors[key] = gettext("Must be an integer id.")
+            elif db.session.get(target, one) is None:
+                errors[key] = gettext("No record with id %(id)s.", id=one)
+    return errors
+
+
+class RecordApi(ModelRestApi):
+    """Shared behaviour of every record API; subclasses are configuration."""
+
+    method_permission_name = PERMISSIONS
+    allow_browser_login = False
+    page_size = 20
+    max_page_size = 100
+    label_columns = LABELS
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "datamodel" not in cls.__dict__:
+            return
+        model = cls.datamodel.obj
+        cls.class_permission_name = model.__name__
+        owner = _owner_relationship(model)
+        if owner:
+            restrict = {owner: [["id", FilterInScope, None]]}
+            cls.add_query_rel_fields = restrict
+            cls.edit_query_rel_fields = restrict
+        cls.show_columns = ["id"] + list(cls.show_columns) + STAMPS
+
+    def _write(self, handler, *args):
+        payload = request.get_json(silent=True)
+        if not isinstance(payload, dict):
+            return self.response_400(message=gettext("Request body must be a JSON object."))
+        errors = related_id_errors(self.datamodel.obj, payload)
+        if errors:
+            return self.response_400(message=errors)
+        try:
+            return handler(*args)
+        except ScopeError as exc:
+            db.session.rollback()
+            return self.response_403(message=str(exc))
+
+    def post_headless(self):
+        return self._write(super().post_headless)
+
+    def put_headless(self, pk):
+        return self._write(super().put_headless, pk)
+
+    def delete_headless(self, pk):
+        try:
+            return super().delete_headless(pk)
+        except ScopeError as exc:
+            db.session.rollback()
+            return self.response_403(message=str(exc))
+
+    def response_403(self, message=None):
+        return self.response(403, message=message or "Forbidden")
+
+
+class DepartmentApi(RecordApi):
+    resource_name = "department"
+    datamodel = ScopedInterface(Department)
+    list_columns = ["id", "code", "name", "kind", "head_id"]
+    show_columns = ["code", "name", "kind", "head_id", "description"]
+    add_columns = ["code", "name", "kind", "head", "description"]
+    edit_columns = add_columns
+    order_columns = ["code", "name"]
+
+
+class InformationSystemApi(RecordApi):
+    resource_name = "information_system"
+    datamodel = ScopedInterface(InformationSystem)
+    list_columns = ["id", "code", "name", "category", "owning_department_id",
+                    "owning_department.name", "lifecycle", "protection_level"]
+    show_columns = ["code", "name", "category", "owning_department_id", "it_custodian_id",
+                    "business_owner_id", "lifecycle", "protection_level", "go_live_date",
+                    "vendor_id", "description"]
+    add_columns = ["code", "name", "category", "owning_department", "it_custodian",
+                   "business_owner", "lifecycle", "protection_level", "go_live_date",
+                   "vendor", "description"]
+    edit_columns = add_columns
+    order_columns = ["code", "name", "protection_level"]
+
+
+class VendorApi(RecordApi):
+    resource_name = "vendor"
+    datamodel = ScopedInterface(Vendor)
+    list_columns = ["id", "name", "credit_code", "rating"]
+    show_columns = ["name", "credit_code", "qualification", "rating", "contact_person",
+                    "contact_phone", "contact_email"]
+    add_columns = show_columns
+    edit_columns = show_columns
+    order_columns = ["name"]
+
+
+class ProjectRequestApi(RecordApi):
+    resource_name = "project_request"
+    datamodel = ScopedInterface(ProjectRequest)
+    list_columns = ["id", "name", "applicant_department_id", "budget", "status"]
+    show_columns = ["name", "applicant_department_id", "background", "goals", "content",
+                    "budget", "implementation_plan", "status", "expert_opinion",
+                    "requirements_report.filename", "requirements_report.sha256",
+                    "feasibility_report.filename", "feasibility_report.sha256"]
+    add_columns = ["name", "applicant_department", "background", "goals", "content",
+                   "budget", "implementation_plan", "systems"]
+    edit_columns = add_columns
+    order_columns = ["name", "budget", "status"]
+
+
+class ContractApi(RecordApi):
+    resource_name = "contract"
+    datamodel = ScopedInterface(Contract)
+    list_columns = ["id", "number", "name", "department_id", "vendor_id", "amount", "status"]
+    show_columns = ["number", "name", "department_id", "project_id", "vendor_id", "system_id",
+                    "amount", "sign_date", "start_date", "end_date", "scope", "schedule",
+                    "quality_terms", "acceptance_terms", "after_sales_terms", "status",
+                    "signed_file.filename", "signed_file.sha256"]
+    add_columns = ["number", "name", "department", "project", "vendor", "system", "amount",
+                   "sign_date", "start_date", "end_date", "scope", "schedule",
+                   "quality_terms", "acceptance_terms", "after_sales_terms"]
+    edit_columns = add_columns
+    order_columns = ["number", "amount", "end_date"]
+
+
+class IncidentApi(RecordApi):
+    resource_name = "incident"
+    datamodel = ScopedInterface(Incident)
+    list_columns = ["id", "title", "system_id", "severity", "status",
+                    "reporting_department_id", "occurred_at"]
+    show_columns = ["title", "system_id", "severity", "status", "description",
+                    "reporting_department_id", "reporter_id", "assignee_id", "occurred_at",
+                    "resolved_at", "root_cause", "resolution"]
+    add_columns = ["title", "system", "severity", "description", "reporting_department",
+                   "reporter", "assignee", "occurred_at", "resolved_at", "root_cause",
+                   "resolution"]
+    edit_columns = add_columns
+    order_columns = ["title", "severity", "occurred_at"]
+
+
+class AuditApi(RecordApi):
+    resource_name = "audit"
+    datamodel = ScopedInterface(Audit)
+    list_columns = ["id", "title", "kind", "department_id", "period_start", "period_end"]
+    show_columns = ["title", "kind", "department_id", "scope", "period_start", "period_end",
+                    "auditor_id", "conclusion"]
+    add_columns = ["title", "kind", "department", "scope", "period_start", "period_end",
+                   "auditor", "conclusion"]
+    edit_columns = add_columns
+    order_columns = ["title", "period_start"]
+
+
+class AuditFindingApi(RecordApi):
+    resource_name = "audit_finding"
+    datamodel = ScopedInterface(AuditFinding)
+    list_columns = ["id", "title", "audit_id", "severity", "responsible_department_id",
+                    "due_date", "status"]
+    show_columns = ["audit_id", "title", "description", "severity",
+                    "responsible_department_id", "system_id", "due_date", "rectification",
+                    "status"]
+    add_columns = ["audit", "title", "description", "severity", "responsible_department",
+                   "system", "due_date", "rectification"]
+    edit_columns = add_columns
+    order_columns = ["title", "due_date", "severity"]
+
+
+APIS = [DepartmentApi, InformationSystemApi, VendorApi, ProjectRequestApi, ContractApi,
+        IncidentApi, AuditApi, AuditFindingApi]
+
+
+def register_apis(appbuilder):
+    for api in APIS:
+        appbuilder.add_api(api)

@@ -1,0 +1,41 @@
+"""Junk paging input never reaches FAB (which answers 500 to it).
+
+``page_<view>`` and ``psize_<view>`` must be integers; page is at least 0 and
+page size between 1 and PAGE_SIZE_MAX. Anything else is corrected by a
+redirect to the same list with sane values.
+"""
+from urllib.parse import urlencode
+
+from flask import current_app, redirect, request
+
+
+def _clean(key, value, max_size):
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    if key.startswith("psize_"):
+        return str(min(max(number, 1), max_size))
+    return str(max(number, 0))
+
+
+def clean_paging_args():
+    if request.method != "GET" or not request.args:
+        return None
+    max_size = current_app.config["PAGE_SIZE_MAX"]
+    items, changed = [], False
+    for key, value in request.args.items(multi=True):
+        if key.startswith(("page_", "psize_")):
+            fixed = _clean(key, value, max_size)
+            if fixed != value:
+                changed = True
+                if fixed is None:
+                    continue
+                value = fixed
+        elif key.startswith("_od_") and value not in ("asc", "desc"):
+            changed = True
+            continue
+        items.append((key, value))
+    if changed:
+        return redirect(f"{request.path}?{urlencode(items)}", code=302)
+    return None

@@ -1,0 +1,229 @@
+"""Who may see and change what: the security manager and department scoping.
+
+Roles and their permissions are data (``FAB_ROLES`` in config.py). FAB's
+per-method permissions are collapsed to ``can_read`` / ``can_write`` per record
+type (``PERMISSIONS`` below). Department scoping is ONE rule, ``read_clause``
+and ``check_write``, applied by ``ScopedInterface`` (the data layer under every
+list, show, edit, delete, action, REST call and attachment download).
+"""
+from dataclasses import dataclass
+
+from flask import g, has_request_context
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.views import UserDBModelView
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import false, inspect, or_
+from sqlalchemy.orm import RelationshipDirection
+
+from .models import AppUser
+
+UNSCOPED_ROLES = frozenset({"Admin", "ITStaff", "Management", "Auditor"})
+DEPARTMENT_ROLES = frozenset({"Clerk", "DeptHead"})
+
+# FAB method name -> collapsed permission, shared by ModelViews and ModelRestApis.
+PERMISSIONS = {
+    # ModelView
+    "list": "read", "show": "read", "download": "read",
+    "add": "write", "edit": "write", "delete": "write", "action": "write",
+    "action_post": "write", "muldelete": "write",
+    # ModelRestApi
+    "get": "read", "get_list": "read", "info": "read",
+    "post": "write", "put": "write",
+}
+
+
+class ScopeError(Exception):
+    """The record lies outside the user's department (shown to the user as is)."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    everything: bool = False
+    department_id: int | None = None
+    expert: bool = False
+
+
+NOTHING = Scope()
+EVERYTHING = Scope(everything=True)
+
+
+def current_actor():
+    """The logged-in user of this request (web session or JWT), or None (CLI, seeds)."""
+    if not has_request_context():
+        return None
+    user = getattr(g, "user", None)
+    if user is not None and getattr(user, "is_authenticated", False):
+        return user
+    return None
+
+
+def scope_for(user):
+    """The part of the governed records a user may see."""
+    if user is None:
+        # No request: CLI, seeds and migrations act for the system itself.
+        return EVERYTHING if not has_request_context() else NOTHING
+    names = {role.name for role in user.roles}
+    if names & UNSCOPED_ROLES:
+        return EVERYTHING
+    if names & DEPARTMENT_ROLES and user.department_id:
+        return Scope(department_id=user.department_id)
+    if "Expert" in names:
+        return Scope(expert=True)
+    return NOTHING
+
+
+def _path_clause(model, path, department_id):
+    head, _, rest = path.partition(".")
+    attr = getattr(model, head)
+    if not rest:
+        return attr == department_id
+    target = attr.property.mapper.class_
+    return attr.has(_path_clause(target, rest, department_id))
+
+
+def read_clause(model, scope):
+    """SQL condition limiting ``model`` to ``scope``; None when nothing is hidden."""
+    if scope.everything or getattr(model, "__reference__", False):
+        return None
+    paths = getattr(model, "__scope__", None)
+    if paths is None:
+        return None
+    if scope.department_id:
+        return or_(*(_path_clause(model, p, scope.department_id) for p in paths))
+    if scope.expert and hasattr(model, "expert_clause"):
+        return model.expert_clause()
+    return false()
+
+
+def _owner_value(record, attr, before):
+    """The owning department id of ``record``, as now or as last stored."""
+    state = inspect(record)
+    if before:
+        if state.transient or state.pending:
+            return None
+        history = state.attrs[attr].history
+        values = history.deleted or history.unchanged or [None]
+        return values[0]
+    column = state.mapper.columns[attr]
+    for rel in state.mapper.relationships:
+        if rel.direction is RelationshipDirection.MANYTOONE and column in rel.local_columns:
+            if rel.key in state.dict:  # set through the relationship (forms, API)
+                target = state.dict[rel.key]
+                return target.id if target is not None else None
+    return getattr(record, attr)
+
+
+def check_write(record, user=None):
+    """Raise ScopeError unless ``user`` may write ``record`` where it is and where it goes."""
+    scope = scope_for(user if user is not None else current_actor())
+    if scope.everything:
+        return
+    paths = getattr(type(record), "__scope__", None)
+    if not paths or not scope.department_id:
+        raise ScopeError(str(_l("You may not change records of this kind.")))
+    owner = paths[0]
+    now = _owner_value(record, owner, before=False)
+    before = _owner_value(record, owner, before=True)
+    if now != scope.department_id or (before is not None and before != scope.department_id):
+        raise ScopeError(str(_l("You may only change records of your own department.")))
+
+
+class ScopedInterface(SQLAInterface):
+    """FAB's data interface with department scoping on every read and write.
+
+    Every FAB read path (list, count, show, edit, delete, actions, REST) goes
+    through ``apply_filters``; every write through add/edit/delete.
+    """
+
+    def apply_filters(self, query, filters):
+        query = super().apply_filters(query, filters)
+        clause = read_clause(self.obj, scope_for(current_actor()))
+        return query if clause is None else query.filter(clause)
+
+    def _get_base_query(self, query, filters=None, order_column="", order_direction=""):
+        clause = read_clause(self.obj, scope_for(current_actor()))
+        if clause is not None:
+            query = query.filter(clause)
+        return super()._get_base_query(query, filters, order_column, order_direction)
+
+    def _guard(self, item):
+        try:
+            check_write(item)
+        except ScopeError:
+            self.session.rollback()
+            raise
+
+    def add(self, item, commit=True):
+        self._guard(item)
+        super().add(item, commit)
+
+    def edit(self, item, commit=True):
+        self._guard(item)
+        super().edit(item, commit)
+
+    def delete(self, item, commit=True):
+        self._guard(item)
+        super().delete(item, commit)
+
+    def delete_all(self, items):
+        for item in items:
+            self._guard(item)
+        super().delete_all(items)
+
+
+class AppUserView(UserDBModelView):
+    """Users with their department (every user belongs to exactly one)."""
+
+    datamodel = SQLAInterface(AppUser)
+    list_columns = ["first_name", "last_name", "username", "department", "roles", "active"]
+    show_fieldsets = [
+        (_l("User info"), {"fields": ["username", "active", "roles", "department",
+                                      "login_count"]}),
+        (_l("Personal Info"), {"fields": ["first_name", "last_name", "email"],
+                               "expanded": True}),
+        (_l("Audit Info"), {"fields": ["last_login", "fail_login_count", "created_on",
+                                       "created_by", "changed_on", "changed_by"],
+                            "expanded": False}),
+    ]
+    user_show_fieldsets = [
+        (_l("User info"), {"fields": ["username", "active", "roles", "department",
+                                      "login_count"]}),
+        (_l("Personal Info"), {"fields": ["first_name", "last_name", "email"],
+                               "expanded": True}),
+    ]
+    add_columns = ["first_name", "last_name", "username", "department", "active", "email",
+                   "roles", "password", "conf_password"]
+    edit_columns = ["first_name", "last_name", "username", "department", "active", "email",
+                    "roles"]
+    search_columns = ["first_name", "last_name", "username", "email", "active", "department"]
+    label_columns = {"department": _l("Department")}
+    validators_columns = {}
+
+    def pre_add(self, item):
+        super().pre_add(item)
+        _require_department(item)
+
+    def pre_update(self, item):
+        super().pre_update(item)
+        _require_department(item)
+
+
+def _require_department(user):
+    if user.department is None and user.department_id is None:
+        raise ValueError(str(_l("Every user must belong to a department.")))
+
+
+class AppSecurityManager(SecurityManager):
+    user_model = AppUser
+    userdbmodelview = AppUserView
+    # FAB's user statistics chart fetches Google's chart code at run time.
+    userstatschartview = None
+
+    def register_views(self):
+        super().register_views()
+        # FAB throttles only the web login form; throttle the JWT login as well.
+        if self.is_auth_limited:
+            for view in self.appbuilder.baseviews:
+                if isinstance(view, self.security_api):
+                    self.limiter.limit(self.auth_rate_limit, methods=["POST"])(view.blueprint)

@@ -1,0 +1,411 @@
+"""Screens: one ModelView per record, as configuration; the menu in regulation order."""
+import datetime as dt
+import enum
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, redirect, request
+from flask import url_for
+from flask_appbuilder import IndexView, ModelView, expose
+from flask_appbuilder.actions import action
+from flask_appbuilder.models.filters import BaseFilter
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import joinedload
+from wtforms import FileField
+from wtforms.validators import NumberRange
+
+from .attachments import UploadCheck, attachment_link, make_attachment
+from .extensions import db
+from .labels import LABELS
+from .models import (
+    Audit,
+    AuditFinding,
+    Contract,
+    Department,
+    Incident,
+    InformationSystem,
+    ProjectRequest,
+    Vendor,
+)
+from .security import PERMISSIONS, ScopedInterface, ScopeError, current_actor, scope_for
+
+
+def enum_badge(value):
+    if value is None:
+        return ""
+    return Markup('<span class="label label-{}">{}</span>').format(value.colour, str(value))
+
+
+def local_time(value):
+    """Stored UTC; shown in the company's time zone."""
+    if value is None:
+        return ""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return value.replace(tzinfo=dt.timezone.utc).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def author(user):
+    return str(user) if user is not None else str(_l("System"))
+
+
+class FilterInScope(BaseFilter):
+    """Dropdown filter: only the departments the current user may assign."""
+
+    name = "In scope"
+    arg_name = "insc"
+
+    def apply(self, query, value):
+        scope = scope_for(current_actor())
+        if scope.everything:
+            return query
+        return query.filter(self.model.id == (scope.department_id or -1))
+
+
+def _owner_relationship(model):
+    paths = getattr(model, "__scope__", None)
+    if not paths:
+        return None
+    column = sa_inspect(model).columns[paths[0]]
+    for rel in sa_inspect(model).relationships:
+        if column in rel.local_columns:
+            return rel.key
+    return None
+
+
+class RecordView(ModelView):
+    """Shared behaviour of every record screen.
+
+    A subclass names its ``datamodel`` model and its columns; permissions
+    (read/write per record type), department scoping, dropdown restriction,
+    enum badges, local times, stamps, attachments and eager loading follow
+    from the model's declarations.
+    """
+
+    method_permission_name = PERMISSIONS
+    page_size = 20
+    label_columns = LABELS
+    stamp_columns = ["created_by", "created_on", "changed_by", "changed_on"]
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "datamodel" not in cls.__dict__:
+            return
+        model = cls.datamodel.obj
+        cls.class_permission_name = model.__name__
+        formatters = {"created_on": local_time, "changed_on": local_time,
+                      "created_by": author, "changed_by": author}
+        mapper = sa_inspect(model)
+        for column in mapper.columns:
+            enum_class = getattr(column.type, "enum_class", None)
+            if enum_class is not None and issubclass(enum_class, enum.Enum):
+                formatters[column.key] = enum_badge
+        attachments = getattr(model, "__attachments__", ())
+        for name in attachments:
+            formatters[name] = attachment_link
+        cls.formatters_columns = {**formatters, **cls.__dict__.get("formatters_columns", {})}
+        uploads = {f"{name}_upload": FileField(LABELS[name], validators=[UploadCheck()],
+                                                 description=_l("PDF, Word, Excel, images; "
+                                                                "checked by content."))
+                   for name in attachments}
+        cls.add_form_extra_fields = {**uploads, **cls.__dict__.get("add_form_extra_fields", {})}
+        cls.edit_form_extra_fields = {**uploads,
+                                      **cls.__dict__.get("edit_form_extra_fields", {})}
+        for attr in ("add_columns", "edit_columns"):
+            if attr in cls.__dict__:
+                setattr(cls, attr, list(cls.__dict__[attr]) + list(uploads))
+        owner = _owner_relationship(model)
+        if owner:
+            restrict = {owner: [["id", FilterInScope, None]]}
+            cls.add_form_query_rel_fields = restrict
+            cls.edit_form_query_rel_fields = restrict
+        if "show_fieldsets" in cls.__dict__:
+            cls.show_fieldsets = list(cls.show_fieldsets) + [
+                (_l("Record"), {"fields": cls.stamp_columns, "expanded": False})]
+        elif "show_columns" in cls.__dict__:
+            cls.show_columns = list(cls.show_columns) + cls.stamp_columns
+
+    # -- attachments ------------------------------------------------------
+    def _store_uploads(self, item):
+        for name in getattr(type(item), "__attachments__", ()):
+            storage = request.files.get(f"{name}_upload") if request else None
+            if storage is not None and storage.filename:
+                setattr(item, name, make_attachment(storage))
+
+    def pre_add(self, item):
+        self._guard(item)
+        self._store_uploads(item)
+
+    def pre_update(self, item):
+        self._guard(item)
+        self._store_uploads(item)
+
+    def pre_delete(self, item):
+        self._guard(item)
+
+    def _guard(self, item):
+        """The scoping rule, checked early so the user gets its own message."""
+        from .security import check_write
+
+        try:
+            check_write(item)
+        except ScopeError:
+            db.session.rollback()
+            raise
+
+    # -- actions: unknown or invisible rows are 404, never a crash ----------
+    @expose("/action_post", methods=["POST"])
+    def action_post(self):
+        name = request.form.get("action", "")
+        if name not in self.actions:
+            abort(404)
+        pks = request.form.getlist("rowid")
+        permission = self.get_action_permission_name(name)
+        if not self.appbuilder.sm.has_access(permission, self.class_permission_name):
+            flash(str(_l("Access is Denied")), "danger")
+            return redirect(self.get_redirect())
+        items = [self.datamodel.get(pk) for pk in pks]
+        if not items or any(item is None for item in items):
+            abort(404)
+        return self.actions[name].func(items)
+
+    @action("muldelete", _l("Delete"), _l("Delete all selected records?"), "fa-trash",
+            single=False)
+    def muldelete(self, items):
+        try:
+            self.datamodel.delete_all(items)
+            flash(str(_l("Deleted %(count)d records.", count=len(items))), "success")
+        except ScopeError as exc:
+            flash(str(exc), "danger")
+        except Exception:  # integrity: referenced records cannot go
+            db.session.rollback()
+            flash(str(_l("These records are still referenced and cannot be deleted.")),
+                  "danger")
+        self.update_redirect()
+        return redirect(self.get_redirect())
+
+
+class _EagerInterface(ScopedInterface):
+    """Loads the many-to-one columns a list shows in the same query (no N+1)."""
+
+    eager = ()
+
+    def apply_all(self, query, *args, **kwargs):
+        query = super().apply_all(query, *args, **kwargs)
+        if self.eager:
+            query = query.options(*[joinedload(getattr(self.obj, name))
+                                    for name in self.eager])
+        return query
+
+
+def scoped(model, *eager):
+    interface = _EagerInterface(model)
+    interface.eager = eager
+    return interface
+
+
+# ---------------------------------------------------------------- Organisation
+
+class DepartmentView(RecordView):
+    datamodel = scoped(Department, "head")
+    list_columns = ["code", "name", "kind", "head", "changed_on"]
+    search_columns = ["code", "name", "kind"]
+    show_columns = ["code", "name", "kind", "head", "description"]
+    add_columns = ["code", "name", "kind", "head", "description"]
+    edit_columns = add_columns
+    order_columns = ["code", "name", "kind", "changed_on"]
+    base_order = ("code", "asc")
+
+
+# --------------------------------------------------------------------- Systems
+
+class IncidentView(RecordView):
+    datamodel = scoped(Incident, "system", "reporting_department")
+    list_columns = ["title", "system", "severity", "status", "reporting_department",
+                    "occurred_at"]
+    search_columns = ["title", "severity", "status", "occurred_at", "description"]
+    show_fieldsets = [
+        (_l("Incident"), {"fields": ["title", "system", "severity", "status", "description",
+                                     "reporting_department", "reporter", "assignee"]}),
+        (_l("Handling"), {"fields": ["occurred_at", "resolved_at", "root_cause",
+                                     "resolution"]}),
+    ]
+    add_columns = ["title", "system", "severity", "description", "reporting_department",
+                   "reporter", "assignee", "occurred_at", "resolved_at", "root_cause",
+                   "resolution"]
+    edit_columns = add_columns
+    order_columns = ["title", "severity", "status", "occurred_at"]
+    base_order = ("occurred_at", "desc")
+
+
+class ContractView(RecordView):
+    datamodel = scoped(Contract, "vendor", "department")
+    list_columns = ["number", "name", "vendor", "department", "amount", "status", "end_date"]
+    search_columns = ["number", "name", "amount", "status", "sign_date", "end_date"]
+    show_fieldsets = [
+        (_l("Contract"), {"fields": ["number", "name", "status", "department", "project",
+                                     "vendor", "system", "amount", "signed_file"]}),
+        (_l("Dates"), {"fields": ["sign_date", "start_date", "end_date"]}),
+        (_l("Terms"), {"fields": ["scope", "schedule", "quality_terms", "acceptance_terms",
+                                  "after_sales_terms"]}),
+    ]
+    add_columns = ["number", "name", "department", "project", "vendor", "system", "amount",
+                   "sign_date", "start_date", "end_date", "scope", "schedule",
+                   "quality_terms", "acceptance_terms", "after_sales_terms"]
+    edit_columns = add_columns
+    order_columns = ["number", "name", "amount", "status", "end_date"]
+    base_order = ("number", "desc")
+
+
+class InformationSystemView(RecordView):
+    datamodel = scoped(InformationSystem, "owning_department", "it_custodian")
+    list_columns = ["code", "name", "category", "owning_department", "it_custodian",
+                    "lifecycle", "protection_level"]
+    search_columns = ["code", "name", "category", "lifecycle", "protection_level",
+                      "go_live_date"]
+    show_fieldsets = [
+        (_l("System"), {"fields": ["code", "name", "category", "lifecycle",
+                                   "protection_level", "go_live_date", "vendor",
+                                   "description"]}),
+        (_l("Ownership"), {"fields": ["owning_department", "it_custodian",
+                                      "business_owner"]}),
+    ]
+    add_columns = ["code", "name", "category", "owning_department", "it_custodian",
+                   "business_owner", "lifecycle", "protection_level", "go_live_date",
+                   "vendor", "description"]
+    edit_columns = add_columns
+    order_columns = ["code", "name", "category", "lifecycle", "protection_level"]
+    base_order = ("code", "asc")
+    validators_columns = {"protection_level": [NumberRange(min=1, max=5)]}
+    related_views = [IncidentView, ContractView]
+
+
+# ------------------------------------------------------------------- Projects
+
+class ProjectRequestView(RecordView):
+    datamodel = scoped(ProjectRequest, "applicant_department")
+    list_columns = ["name", "applicant_department", "budget", "status", "changed_on"]
+    search_columns = ["name", "status", "budget", "background", "goals"]
+    show_fieldsets = [
+        (_l("Request"), {"fields": ["name", "applicant_department", "status", "budget",
+                                    "systems"]}),
+        (_l("Content"), {"fields": ["background", "goals", "content",
+                                    "implementation_plan"]}),
+        (_l("Reports and review"), {"fields": ["requirements_report", "expert_opinion",
+                                               "feasibility_report"]}),
+    ]
+    add_columns = ["name", "applicant_department", "background", "goals", "content",
+                   "budget", "implementation_plan", "systems"]
+    edit_columns = add_columns
+    order_columns = ["name", "budget", "status", "changed_on"]
+    base_order = ("changed_on", "desc")
+    validators_columns = {"budget": [NumberRange(min=0)]}
+    related_views = [ContractView]
+
+
+# ----------------------------------------------------------------- Procurement
+
+class VendorView(RecordView):
+    datamodel = scoped(Vendor)
+    list_columns = ["name", "credit_code", "rating", "contact_person", "contact_phone"]
+    search_columns = ["name", "credit_code", "rating", "contact_person"]
+    show_columns = ["name", "credit_code", "qualification", "rating", "contact_person",
+                    "contact_phone", "contact_email"]
+    add_columns = ["name", "credit_code", "qualification", "rating", "contact_person",
+                   "contact_phone", "contact_email"]
+    edit_columns = add_columns
+    order_columns = ["name", "rating"]
+    base_order = ("name", "asc")
+    related_views = [ContractView]
+
+
+# ----------------------------------------------------------------------- Audit
+
+class AuditFindingView(RecordView):
+    datamodel = scoped(AuditFinding, "audit", "responsible_department")
+    list_columns = ["title", "audit", "severity", "responsible_department", "due_date",
+                    "status"]
+    search_columns = ["title", "severity", "status", "due_date"]
+    show_columns = ["audit", "title", "description", "severity", "responsible_department",
+                    "system", "due_date", "rectification", "status"]
+    add_columns = ["audit", "title", "description", "severity", "responsible_department",
+                   "system", "due_date", "rectification"]
+    edit_columns = add_columns
+    order_columns = ["title", "severity", "due_date", "status"]
+    base_order = ("due_date", "asc")
+
+
+class AuditView(RecordView):
+    datamodel = scoped(Audit, "department", "auditor")
+    list_columns = ["title", "kind", "department", "period_start", "period_end", "auditor"]
+    search_columns = ["title", "kind", "period_start", "period_end"]
+    show_columns = ["title", "kind", "department", "scope", "period_start", "period_end",
+                    "auditor", "conclusion"]
+    add_columns = ["title", "kind", "department", "scope", "period_start", "period_end",
+                   "auditor", "conclusion"]
+    edit_columns = add_columns
+    order_columns = ["title", "kind", "period_start", "period_end"]
+    base_order = ("period_start", "desc")
+    related_views = [AuditFindingView]
+
+
+# (view, name = permission key, label, icon) by menu category, in regulation order.
+MENU = [
+    ("Organisation", _l("Organisation"), "fa-sitemap", [
+        (DepartmentView, _l("Departments"), "fa-building"),
+    ]),
+    ("Systems", _l("Information systems"), "fa-server", [
+        (InformationSystemView, _l("Systems"), "fa-server"),
+    ]),
+    ("Projects", _l("Planning and initiation"), "fa-lightbulb-o", [
+        (ProjectRequestView, _l("Project requests"), "fa-file-text-o"),
+    ]),
+    ("Procurement", _l("Procurement and contracts"), "fa-handshake-o", [
+        (VendorView, _l("Vendors"), "fa-truck"),
+        (ContractView, _l("Contracts"), "fa-file-o"),
+    ]),
+    ("Operations", _l("Operation and maintenance"), "fa-wrench", [
+        (IncidentView, _l("Incidents"), "fa-bolt"),
+    ]),
+    ("Audits", _l("Audit and supervision"), "fa-search", [
+        (AuditView, _l("Audits"), "fa-check-square-o"),
+        (AuditFindingView, _l("Audit findings"), "fa-flag"),
+    ]),
+]
+
+
+class HomeView(IndexView):
+    """Home page: what the current user may open, with the number of records visible."""
+
+    index_template = "index.html"
+
+    @expose("/")
+    def index(self):
+        cards = []
+        sm = self.appbuilder.sm
+        if current_actor() is not None:
+            for _category, _label, _icon, items in MENU:
+                for view, label, icon in items:
+                    model = view.datamodel.obj
+                    if not sm.has_access("can_read", model.__name__):
+                        continue
+                    query = view.datamodel.apply_filters(db.session.query(model.id), None)
+                    cards.append({"label": label, "icon": icon, "count": query.count(),
+                                  "url": url_for(f"{view.__name__}.list")})
+        return self.render_template(self.index_template, appbuilder=self.appbuilder,
+                                    cards=cards)
+
+
+def register_views(appbuilder):
+    from .api import register_apis
+    from .attachments import AttachmentView
+
+    for category, category_label, category_icon, items in MENU:
+        for view, label, icon in items:
+            appbuilder.add_view(
+                view, view.datamodel.obj.__name__, label=label, icon=icon,
+                category=category, category_label=category_label,
+                category_icon=category_icon,
+            )
+    appbuilder.add_view_no_menu(AttachmentView)
+    register_apis(appbuilder)

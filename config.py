@@ -1,0 +1,203 @@
+"""Configuration: one class reading the environment, failing fast on bad values.
+
+Select a class with APP_CONFIG (``config.Config``, ``config.ProductionConfig``);
+tests use ``config.TestConfig``.
+"""
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
+
+
+def _env_bool(name, default):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _env_int(name, default):
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise RuntimeError(f"{name} must be an integer, got {value!r}") from None
+
+
+def _local_secret_key():
+    """A random key kept under instance/ so local sessions survive restarts.
+
+    Only for the embedded (non-production) configuration; production must pass
+    SECRET_KEY explicitly.
+    """
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _sqlite_url(name):
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{INSTANCE_DIR / name}"
+
+
+# Roles as data. Each entry: [view-name pattern, permission pattern], matched
+# with re.match, so every pattern is anchored. Permissions are collapsed to
+# can_read / can_write per record type (see app/security.py).
+_ALL_RECORDS = (
+    "Department|InformationSystem|Vendor|ProjectRequest|Contract|Incident|Audit|AuditFinding"
+)
+_SELF_SERVICE = [
+    ["^UserInfoEditView$", "^can_this_form_(get|post)$"],
+    ["^ResetMyPasswordView$", "^can_this_form_(get|post)$"],
+    ["^(UserDBModelView|User)$", "^can_userinfo$"],
+    ["^(UserDBModelView|User)$", "^resetmypassword$"],
+    ["^(UserDBModelView|User)$", "^userinfoedit$"],
+    ["^Attachment$", "^can_read$"],
+]
+_READ_ALL = [
+    [f"^({_ALL_RECORDS})$", "^can_read$"],
+    [f"^({_ALL_RECORDS}|Organisation|Systems|Projects|Procurement|Operations|Audits)$",
+     "^menu_access$"],
+]
+_REFERENCE_READ = [
+    ["^(Department|InformationSystem|Vendor)$", "^can_read$"],
+    ["^(Department|InformationSystem|Vendor|Organisation|Systems|Procurement)$",
+     "^menu_access$"],
+]
+
+FAB_ROLE_DEFINITIONS = {
+    "Admin": [[".*", ".*"]],
+    "Clerk": _SELF_SERVICE + _READ_ALL + [
+        ["^(InformationSystem|ProjectRequest|Incident)$", "^can_write$"],
+    ],
+    "DeptHead": _SELF_SERVICE + _READ_ALL + [
+        ["^(InformationSystem|ProjectRequest|Incident)$", "^can_write$"],
+    ],
+    "ITStaff": _SELF_SERVICE + _READ_ALL + [
+        ["^(Department|InformationSystem|Vendor|ProjectRequest|Contract|Incident)$",
+         "^can_write$"],
+    ],
+    "Expert": _SELF_SERVICE + _REFERENCE_READ + [
+        ["^ProjectRequest$", "^can_read$"],
+        ["^(ProjectRequest|Projects)$", "^menu_access$"],
+    ],
+    "Management": _SELF_SERVICE + _READ_ALL,
+    "Auditor": _SELF_SERVICE + _READ_ALL + [
+        ["^(Audit|AuditFinding)$", "^can_write$"],
+    ],
+}
+
+
+class Config:
+    """Embedded default: SQLite under instance/, served by gunicorn on loopback."""
+
+    TESTING = False
+    PRODUCTION = False
+
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _sqlite_url("app.db")
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Flask-AppBuilder
+    APP_NAME = "信息系统归口管理平台"
+    APP_THEME = ""
+    FAB_API_SWAGGER_UI = True
+    FAB_ADD_SECURITY_API = False
+    FAB_CREATE_DB = False  # migrations own every table
+    FAB_UPDATE_PERMS = False  # roles are builtin (config) roles: no permission rows needed
+    FAB_ROLES = FAB_ROLE_DEFINITIONS
+    AUTH_TYPE = 1  # AUTH_DB
+    AUTH_ROLE_ADMIN = "Admin"
+    AUTH_ROLE_PUBLIC = "Public"
+    AUTH_USER_REGISTRATION = False
+    AUTH_RATE_LIMITED = True
+    AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per 5 minute")
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True
+    FAB_SAFE_REDIRECT_HOSTS = ["127.0.0.1", "localhost"]
+    FAB_API_MAX_PAGE_SIZE = 100
+    PAGE_SIZE_MAX = 100  # list pages: psize_* is capped to this
+
+    # Rate limiting (login on web and API). Redis in production.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # CSRF
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
+
+    # Session cookies
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=_env_int("SESSION_MINUTES", 120))
+
+    # JWT for the REST API
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=_env_int("JWT_MINUTES", 60))
+
+    # Uploads: attachments are stored in the database, never under static/.
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 20 * 1024 * 1024)
+    ATTACHMENT_MAX_BYTES = _env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+
+    # Language: Chinese first, English one click away.
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = {
+        "zh": {"flag": "cn", "name": "简体中文"},
+        "en": {"flag": "gb", "name": "English"},
+    }
+
+    DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "Demo-Pass-2026")
+
+    @classmethod
+    def init(cls):
+        """Resolve values that need the filesystem; called by create_app."""
+        if not cls.SECRET_KEY:
+            cls.SECRET_KEY = _local_secret_key()
+
+
+class ProductionConfig(Config):
+    """PostgreSQL, gunicorn, Redis. Refuses to start without real secrets."""
+
+    PRODUCTION = True
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    FAB_API_SWAGGER_UI = _env_bool("SWAGGER_UI", True)
+
+    @classmethod
+    def init(cls):
+        key = os.environ.get("SECRET_KEY", "")
+        if len(key) < 32 or key.lower() in {"changeme", "secret", "dev", "development"}:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random value of at least 32 characters "
+                "in production (e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        cls.SECRET_KEY = key
+        if not os.environ.get("DATABASE_URL"):
+            raise RuntimeError("DATABASE_URL must be set in production.")
+
+
+class TestConfig(Config):
+    """Tests: a throwaway database (TEST_DATABASE_URL or a temp SQLite file)."""
+
+    TESTING = True
+    SECRET_KEY = "test-only-" + secrets.token_hex(16)
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+    RATELIMIT_STORAGE_URI = "memory://"
+    AUTH_RATE_LIMIT = "1000 per minute"
+    DEMO_PASSWORD = "Demo-Pass-2026"
+
+    @classmethod
+    def init(cls):
+        pass

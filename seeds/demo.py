@@ -1,0 +1,289 @@
+"""Chinese demo data: departments, accounts for every role, systems, projects, contracts,
+incidents and audits. Idempotent: rows are matched on their natural keys."""
+import datetime as dt
+import hashlib
+from decimal import Decimal
+
+from flask import current_app
+
+from app.extensions import db
+from app.models import (
+    AppUser,
+    Attachment,
+    Audit,
+    AuditFinding,
+    AuditKind,
+    Contract,
+    ContractStatus,
+    Department,
+    DepartmentKind,
+    FindingSeverity,
+    FindingStatus,
+    Incident,
+    IncidentStatus,
+    InformationSystem,
+    Lifecycle,
+    ProjectRequest,
+    ProjectStatus,
+    Severity,
+    SystemCategory,
+    Vendor,
+    VendorRating,
+)
+
+from . import get_or_create
+
+DEPARTMENTS = [
+    ("IT", "信息管理部", DepartmentKind.it),
+    ("FIN", "财务部", DepartmentKind.business),
+    ("MKT", "市场部", DepartmentKind.business),
+    ("HR", "人力资源部", DepartmentKind.business),
+    ("OPS", "运营部", DepartmentKind.business),
+]
+
+# username, role, department code, Chinese name (surname + given name)
+DEMO_ACCOUNTS = [
+    ("admin", "Admin", "IT", "系统管理员"),
+    ("clerk_fin", "Clerk", "FIN", "王芳"),
+    ("head_fin", "DeptHead", "FIN", "李强"),
+    ("clerk_mkt", "Clerk", "MKT", "赵敏"),
+    ("head_mkt", "DeptHead", "MKT", "孙伟"),
+    ("it_staff", "ITStaff", "IT", "周杰"),
+    ("it_head", "DeptHead", "IT", "吴刚"),
+    ("expert", "Expert", "OPS", "郑涛"),
+    ("manager", "Management", "IT", "陈总"),
+    ("auditor", "Auditor", "HR", "刘审"),
+]
+
+HEADS = {"FIN": "head_fin", "MKT": "head_mkt", "IT": "it_head"}
+
+VENDORS = [
+    ("北京华信软件技术有限公司", "91110108MA01ABCD1X", VendorRating.a, "张经理", "010-62345678"),
+    ("上海云启信息科技有限公司", "91310115MA1K4EFG2Y", VendorRating.b, "钱工", "021-58765432"),
+    ("深圳安网络安全有限公司", "91440300MA5DHIJK3Z", VendorRating.a, "冯经理", "0755-86543210"),
+    ("杭州数智财务软件有限公司", "91330106MA2CLMNO4W", VendorRating.c, "何经理", "0571-87654321"),
+]
+
+# code, name, category, owning department, lifecycle, level, go-live, vendor index
+SYSTEMS = [
+    ("OA", "协同办公系统（OA）", SystemCategory.oa, "IT", Lifecycle.running, 2,
+     dt.date(2019, 3, 1), 0),
+    ("ERP", "企业资源计划系统（ERP）", SystemCategory.business, "OPS", Lifecycle.running, 3,
+     dt.date(2018, 7, 1), 0),
+    ("CRM", "客户关系管理系统（CRM）", SystemCategory.crm, "MKT", Lifecycle.running, 2,
+     dt.date(2020, 5, 18), 1),
+    ("FIN-GL", "财务核算系统", SystemCategory.finance, "FIN", Lifecycle.running, 3,
+     dt.date(2017, 1, 1), 3),
+    ("FIN-EXP", "费用报销系统", SystemCategory.finance, "FIN", Lifecycle.running, 2,
+     dt.date(2021, 9, 1), 3),
+    ("FIN-TAX", "税务管理系统", SystemCategory.finance, "FIN", Lifecycle.building, 3,
+     None, 3),
+    ("HR-EHR", "人力资源管理系统", SystemCategory.business, "HR", Lifecycle.running, 2,
+     dt.date(2019, 11, 11), 1),
+    ("MKT-CMS", "官网内容管理系统", SystemCategory.other, "MKT", Lifecycle.running, 2,
+     dt.date(2016, 4, 1), 1),
+    ("MKT-BI", "营销数据分析平台", SystemCategory.business, "MKT", Lifecycle.planned, 2,
+     None, None),
+    ("OPS-WMS", "仓储管理系统", SystemCategory.business, "OPS", Lifecycle.running, 2,
+     dt.date(2022, 2, 14), 0),
+    ("IT-MON", "统一运维监控平台", SystemCategory.other, "IT", Lifecycle.running, 3,
+     dt.date(2021, 6, 30), 2),
+    ("IT-AD", "统一身份认证系统", SystemCategory.other, "IT", Lifecycle.running, 3,
+     dt.date(2020, 1, 6), 2),
+    ("OA-OLD", "旧版办公系统", SystemCategory.oa, "IT", Lifecycle.retired, 1,
+     dt.date(2012, 5, 1), None),
+]
+
+# name, department, budget, status, systems
+PROJECTS = [
+    ("财务共享中心建设项目", "FIN", "1800000", ProjectStatus.draft, ["FIN-GL", "FIN-EXP"]),
+    ("电子发票全面接入", "FIN", "350000", ProjectStatus.dept_review, ["FIN-TAX"]),
+    ("费用报销移动端", "FIN", "220000", ProjectStatus.expert_review, ["FIN-EXP"]),
+    ("客户画像与精准营销平台", "MKT", "960000", ProjectStatus.it_review, ["CRM", "MKT-BI"]),
+    ("官网改版与多语言支持", "MKT", "280000", ProjectStatus.implementation, ["MKT-CMS"]),
+    ("仓储条码化改造", "OPS", "450000", ProjectStatus.approved, ["OPS-WMS"]),
+    ("统一身份认证升级", "IT", "600000", ProjectStatus.closed, ["IT-AD"]),
+    ("人事电子合同", "HR", "150000", ProjectStatus.rejected, ["HR-EHR"]),
+]
+
+# number, name, department, project, vendor, system, amount, status, start, end
+CONTRACTS = [
+    ("HT-2025-001", "统一身份认证升级实施合同", "IT", "统一身份认证升级", 2, "IT-AD", "580000",
+     ContractStatus.closed, dt.date(2025, 3, 1), dt.date(2025, 12, 31)),
+    ("HT-2026-003", "官网改版开发合同", "MKT", "官网改版与多语言支持", 1, "MKT-CMS", "265000",
+     ContractStatus.in_force, dt.date(2026, 4, 1), dt.date(2026, 12, 31)),
+    ("HT-2026-007", "财务核算系统年度运维合同", "FIN", None, 3, "FIN-GL", "120000",
+     ContractStatus.in_force, dt.date(2026, 1, 1), dt.date(2026, 12, 31)),
+    ("HT-2026-009", "仓储条码设备采购合同", "OPS", "仓储条码化改造", 0, "OPS-WMS", "310000",
+     ContractStatus.review, None, None),
+    ("HT-2026-012", "安全服务与渗透测试合同", "IT", None, 2, "IT-MON", "98000",
+     ContractStatus.signed, dt.date(2026, 10, 1), dt.date(2027, 9, 30)),
+]
+
+# title, system, severity, reporting department, status, occurred, hours to resolve
+INCIDENTS = [
+    ("月末结账时财务核算系统响应缓慢", "FIN-GL", Severity.p2, "FIN", IncidentStatus.resolved,
+     dt.datetime(2026, 10, 31, 1, 20), 6),
+    ("报销单附件无法上传", "FIN-EXP", Severity.p3, "FIN", IncidentStatus.in_progress,
+     dt.datetime(2026, 11, 20, 2, 5), None),
+    ("CRM 客户导出超时", "CRM", Severity.p3, "MKT", IncidentStatus.reported,
+     dt.datetime(2026, 11, 25, 7, 40), None),
+    ("官网首页无法访问", "MKT-CMS", Severity.p1, "MKT", IncidentStatus.closed,
+     dt.datetime(2026, 9, 3, 12, 0), 2),
+    ("OA 流程待办不刷新", "OA", Severity.p4, "HR", IncidentStatus.closed,
+     dt.datetime(2026, 8, 14, 3, 30), 20),
+    ("仓储系统数据库连接池耗尽", "OPS-WMS", Severity.p2, "OPS", IncidentStatus.resolved,
+     dt.datetime(2026, 11, 2, 9, 15), 3),
+    ("统一认证证书即将过期告警", "IT-AD", Severity.p3, "IT", IncidentStatus.resolved,
+     dt.datetime(2026, 10, 10, 0, 0), 30),
+]
+
+# title, kind, department, scope, start, end
+AUDITS = [
+    ("2026年度财务系统合规性审计", AuditKind.compliance, "FIN",
+     "财务核算系统、费用报销系统的立项、采购与变更合规性", dt.date(2026, 1, 1),
+     dt.date(2026, 6, 30)),
+    ("2026年上半年运维有效性审计", AuditKind.effectiveness, "IT",
+     "巡检、监控、运行日志与故障处理的有效性", dt.date(2026, 1, 1), dt.date(2026, 6, 30)),
+    ("市场部数据管理准确性审计", AuditKind.accuracy, "MKT",
+     "CRM 客户数据的准确性、完整性与共享授权", dt.date(2026, 4, 1), dt.date(2026, 9, 30)),
+]
+
+# audit, title, severity, responsible department, system, due, status
+FINDINGS = [
+    ("2026年度财务系统合规性审计", "费用报销系统上线变更缺少审批记录", FindingSeverity.high,
+     "FIN", "FIN-EXP", dt.date(2026, 10, 31), FindingStatus.open),
+    ("2026年度财务系统合规性审计", "财务核算系统运维合同未约定售后响应时限", FindingSeverity.medium,
+     "FIN", "FIN-GL", dt.date(2026, 12, 31), FindingStatus.rectification_submitted),
+    ("2026年上半年运维有效性审计", "部分系统巡检记录不连续", FindingSeverity.medium,
+     "IT", "IT-MON", dt.date(2026, 9, 30), FindingStatus.closed),
+    ("市场部数据管理准确性审计", "CRM 存在重复客户记录", FindingSeverity.low,
+     "MKT", "CRM", dt.date(2026, 12, 15), FindingStatus.open),
+]
+
+# A minimal, valid one-page PDF: demo requirements reports are real files.
+def _demo_pdf(title):
+    body = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+            b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+            b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+            b"trailer<</Root 1 0 R>>\n%" + title.encode("utf-8") + b"\n%%EOF\n")
+    return Attachment(filename=f"{title}-需求分析报告.pdf", content_type="application/pdf",
+                      size=len(body), sha256=hashlib.sha256(body).hexdigest(), data=body)
+
+
+def load_demo():
+    """Load the demo data; return the number of rows created."""
+    created = 0
+    sm = current_app.appbuilder.sm
+    password = current_app.config["DEMO_PASSWORD"]
+
+    departments = {}
+    for code, name, kind in DEPARTMENTS:
+        departments[code], new = get_or_create(Department, defaults={"name": name, "kind": kind},
+                                               code=code)
+        created += new
+
+    users = {}
+    for username, role, dept, full_name in DEMO_ACCOUNTS:
+        user = sm.find_user(username=username)
+        if user is None:
+            user = sm.add_user(
+                username=username, first_name=full_name[1:] or full_name,
+                last_name=full_name[:1], email=f"{username}@example.com",
+                role=sm.find_role(role), password=password,
+            )
+            created += 1
+        user = db.session.get(AppUser, user.id)
+        if user.department_id is None:
+            user.department_id = departments[dept].id
+        users[username] = user
+    for dept, username in HEADS.items():
+        if departments[dept].head_id is None:
+            departments[dept].head_id = users[username].id
+    db.session.flush()
+
+    vendors = []
+    for name, credit, rating, person, phone in VENDORS:
+        vendor, new = get_or_create(Vendor, defaults={
+            "credit_code": credit, "rating": rating, "contact_person": person,
+            "contact_phone": phone, "qualification": "ISO 9001；ISO 27001；CMMI 3 级",
+        }, name=name)
+        vendors.append(vendor)
+        created += new
+
+    systems = {}
+    for code, name, category, dept, lifecycle, level, go_live, vendor in SYSTEMS:
+        systems[code], new = get_or_create(InformationSystem, defaults={
+            "name": name, "category": category, "owning_department_id": departments[dept].id,
+            "lifecycle": lifecycle, "protection_level": level, "go_live_date": go_live,
+            "vendor_id": vendors[vendor].id if vendor is not None else None,
+            "it_custodian_id": users["it_staff"].id,
+            "description": f"{name}，归口部门：{departments[dept].name}。",
+        }, code=code)
+        created += new
+
+    projects = {}
+    for name, dept, budget, status, system_codes in PROJECTS:
+        project, new = get_or_create(ProjectRequest, defaults={
+            "applicant_department_id": departments[dept].id,
+            "background": f"{departments[dept].name}现有系统难以满足业务发展需要。",
+            "goals": "提升业务效率，满足内控与合规要求。",
+            "content": "需求调研、系统设计、开发测试、部署上线与培训。",
+            "budget": Decimal(budget),
+            "implementation_plan": "第一季度完成需求与设计，第二季度开发测试，第三季度上线。",
+            "status": status,
+        }, name=name)
+        if new:
+            project.systems = [systems[c] for c in system_codes]
+            if status is not ProjectStatus.draft:
+                project.requirements_report = _demo_pdf(name)
+        projects[name] = project
+        created += new
+
+    for (number, name, dept, project, vendor, system, amount, status, start,
+         end) in CONTRACTS:
+        _, new = get_or_create(Contract, defaults={
+            "name": name, "department_id": departments[dept].id,
+            "project_id": projects[project].id if project else None,
+            "vendor_id": vendors[vendor].id, "system_id": systems[system].id,
+            "amount": Decimal(amount), "status": status, "start_date": start, "end_date": end,
+            "sign_date": start, "scope": "按招标文件及技术规范书执行。",
+            "schedule": "按合同附件进度计划执行。", "quality_terms": "符合国家及行业相关标准。",
+            "acceptance_terms": "初验合格后试运行三个月，终验合格。",
+            "after_sales_terms": "免费维保一年，7×24 小时响应。",
+        }, number=number)
+        created += new
+
+    for title, system, severity, dept, status, occurred, hours in INCIDENTS:
+        _, new = get_or_create(Incident, defaults={
+            "system_id": systems[system].id, "severity": severity,
+            "description": f"{title}，影响部分用户正常使用。",
+            "reporting_department_id": departments[dept].id,
+            "reporter_id": users["clerk_fin" if dept == "FIN" else "clerk_mkt"].id
+            if dept in ("FIN", "MKT") else users["it_staff"].id,
+            "assignee_id": users["it_staff"].id, "status": status, "occurred_at": occurred,
+            "resolved_at": occurred + dt.timedelta(hours=hours) if hours else None,
+            "root_cause": "配置不当" if hours else None,
+            "resolution": "已调整配置并验证" if hours else None,
+        }, title=title)
+        created += new
+
+    audits = {}
+    for title, kind, dept, scope, start, end in AUDITS:
+        audits[title], new = get_or_create(Audit, defaults={
+            "kind": kind, "department_id": departments[dept].id, "scope": scope,
+            "period_start": start, "period_end": end, "auditor_id": users["auditor"].id,
+        }, title=title)
+        created += new
+
+    for audit, title, severity, dept, system, due, status in FINDINGS:
+        _, new = get_or_create(AuditFinding, defaults={
+            "audit_id": audits[audit].id, "severity": severity,
+            "description": f"{title}，需责任部门限期整改。",
+            "responsible_department_id": departments[dept].id,
+            "system_id": systems[system].id, "due_date": due, "status": status,
+        }, title=title)
+        created += new
+
+    db.session.commit()
+    return created
