@@ -21,7 +21,7 @@ class LabelledEnum(enum.Enum):
     def __new__(cls, label, colour="default"):
         member = object.__new__(cls)
         member._value_ = Label(label)
-        member.colour = colour
+        member._value_.colour = member.colour = colour
         return member
 
     def __str__(self):

@@ -32,6 +32,7 @@ from .security import PERMISSIONS, ScopedInterface, ScopeError, current_actor, s
 
 
 def enum_badge(value):
+    """A coloured label; lists pass the member's value (a Label), show pages the member."""
     if value is None:
         return ""
     return Markup('<span class="label label-{}">{}</span>').format(value.colour, str(value))
@@ -93,6 +94,12 @@ class RecordView(ModelView):
             return
         model = cls.datamodel.obj
         cls.class_permission_name = model.__name__
+        noun = cls.__dict__.get("record_label")
+        if noun is not None:
+            cls.list_title = noun
+            cls.show_title = _l("%(record)s details", record=noun)
+            cls.add_title = _l("New %(record)s", record=noun)
+            cls.edit_title = _l("Edit %(record)s", record=noun)
         formatters = {"created_on": local_time, "changed_on": local_time,
                       "created_by": author, "changed_by": author}
         mapper = sa_inspect(model)
@@ -207,6 +214,7 @@ def scoped(model, *eager):
 # ---------------------------------------------------------------- Organisation
 
 class DepartmentView(RecordView):
+    record_label = _l("Department")
     datamodel = scoped(Department, "head")
     list_columns = ["code", "name", "kind", "head", "changed_on"]
     search_columns = ["code", "name", "kind"]
@@ -220,6 +228,7 @@ class DepartmentView(RecordView):
 # --------------------------------------------------------------------- Systems
 
 class IncidentView(RecordView):
+    record_label = _l("Incident")
     datamodel = scoped(Incident, "system", "reporting_department")
     list_columns = ["title", "system", "severity", "status", "reporting_department",
                     "occurred_at"]
@@ -239,6 +248,7 @@ class IncidentView(RecordView):
 
 
 class ContractView(RecordView):
+    record_label = _l("Contract")
     datamodel = scoped(Contract, "vendor", "department")
     list_columns = ["number", "name", "vendor", "department", "amount", "status", "end_date"]
     search_columns = ["number", "name", "amount", "status", "sign_date", "end_date"]
@@ -258,6 +268,7 @@ class ContractView(RecordView):
 
 
 class InformationSystemView(RecordView):
+    record_label = _l("Information system")
     datamodel = scoped(InformationSystem, "owning_department", "it_custodian")
     list_columns = ["code", "name", "category", "owning_department", "it_custodian",
                     "lifecycle", "protection_level"]
@@ -283,6 +294,7 @@ class InformationSystemView(RecordView):
 # ------------------------------------------------------------------- Projects
 
 class ProjectRequestView(RecordView):
+    record_label = _l("Project request")
     datamodel = scoped(ProjectRequest, "applicant_department")
     list_columns = ["name", "applicant_department", "budget", "status", "changed_on"]
     search_columns = ["name", "status", "budget", "background", "goals"]
@@ -306,6 +318,7 @@ class ProjectRequestView(RecordView):
 # ----------------------------------------------------------------- Procurement
 
 class VendorView(RecordView):
+    record_label = _l("Vendor")
     datamodel = scoped(Vendor)
     list_columns = ["name", "credit_code", "rating", "contact_person", "contact_phone"]
     search_columns = ["name", "credit_code", "rating", "contact_person"]
@@ -322,6 +335,7 @@ class VendorView(RecordView):
 # ----------------------------------------------------------------------- Audit
 
 class AuditFindingView(RecordView):
+    record_label = _l("Audit finding")
     datamodel = scoped(AuditFinding, "audit", "responsible_department")
     list_columns = ["title", "audit", "severity", "responsible_department", "due_date",
                     "status"]
@@ -336,6 +350,7 @@ class AuditFindingView(RecordView):
 
 
 class AuditView(RecordView):
+    record_label = _l("Audit")
     datamodel = scoped(Audit, "department", "auditor")
     list_columns = ["title", "kind", "department", "period_start", "period_end", "auditor"]
     search_columns = ["title", "kind", "period_start", "period_end"]

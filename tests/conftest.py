@@ -1,0 +1,218 @@
+"""Shared fixtures: one migrated, demo-seeded database per test session.
+
+SQLite by default (a temporary file); PostgreSQL when TEST_DATABASE_URL is set.
+Tests that change data make their own records with the ``make`` factory, so
+they never depend on each other's leftovers.
+"""
+import itertools
+import os
+import re
+import tempfile
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from config import TestConfig
+
+PASSWORD = "Demo-Pass-2026"
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+# One demo account per role (seeds/demo.py).
+ROLE_USERS = {
+    "Admin": "admin",
+    "Clerk": "clerk_fin",
+    "DeptHead": "head_fin",
+    "ITStaff": "it_staff",
+    "Expert": "expert",
+    "Management": "manager",
+    "Auditor": "auditor",
+}
+
+
+def reset_database(url):
+    """Empty the target database so migrations start from nothing."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def fresh_database_url(tmp_dir, name):
+    """A database nobody else uses: a new SQLite file, or the emptied PostgreSQL one."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        reset_database(url)
+        return url
+    return f"sqlite:///{os.path.join(tmp_dir, name)}"
+
+
+def build_app(url, **overrides):
+    from app import create_app
+
+    config = type("SessionConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url, **overrides})
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def app():
+    tmp_dir = tempfile.mkdtemp(prefix="isgov-test-")
+    url = fresh_database_url(tmp_dir, "test.db")
+    application = build_app(url)
+    with application.app_context():
+        from flask_migrate import upgrade
+
+        from seeds import load_reference
+        from seeds.demo import load_demo
+
+        upgrade()
+        load_reference()
+        load_demo()
+    yield application
+    with application.app_context():
+        from app.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    from app.extensions import db as _db
+
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+
+
+def csrf_token(client, path="/login/"):
+    html = client.get(path).get_data(as_text=True)
+    match = CSRF_RE.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client, username, password=PASSWORD):
+    token = csrf_token(client)
+    response = client.post("/login/", data={"username": username, "password": password,
+                                            "csrf_token": token})
+    return response
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def login_as(app):
+    """login_as("clerk_fin") -> a test client with that user's session."""
+
+    def _login_as(username):
+        client = app.test_client()
+        response = login(client, username)
+        assert response.status_code == 302, f"login of {username} failed"
+        return client
+
+    return _login_as
+
+
+@pytest.fixture
+def api_as(app):
+    """api_as("clerk_fin") -> (client, headers with a JWT bearer token)."""
+
+    def _api_as(username):
+        client = app.test_client()
+        response = client.post("/api/v1/security/login", json={
+            "username": username, "password": PASSWORD, "provider": "db"})
+        assert response.status_code == 200, response.get_json()
+        token = response.get_json()["access_token"]
+        return client, {"Authorization": f"Bearer {token}"}
+
+    return _api_as
+
+
+@pytest.fixture
+def ids(app):
+    """Ids of demo rows by natural key: ids.dept("FIN"), ids.user("clerk_fin") ..."""
+    from app.extensions import db as _db
+    from app.models import AppUser, Department, InformationSystem, Vendor
+
+    class Ids:
+        def _one(self, model, **keys):
+            with app.app_context():
+                return _db.session.query(model.id).filter_by(**keys).scalar()
+
+        def dept(self, code):
+            return self._one(Department, code=code)
+
+        def user(self, username):
+            return self._one(AppUser, username=username)
+
+        def system(self, code):
+            return self._one(InformationSystem, code=code)
+
+        def vendor(self, index=0):
+            with app.app_context():
+                return _db.session.query(Vendor.id).order_by(Vendor.id).offset(index).scalar()
+
+    return Ids()
+
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def make(app, ids):
+    """Factory: make("project", dept="FIN", **overrides) -> id of a new committed record."""
+    import datetime as dt
+
+    from app.extensions import db as _db
+    from app.models import (
+        Audit,
+        AuditFinding,
+        Contract,
+        Incident,
+        InformationSystem,
+        ProjectRequest,
+        Vendor,
+    )
+
+    def _make(kind, dept="FIN", **overrides):
+        n = next(_counter)
+        dept_id = ids.dept(dept)
+        system_code = {"FIN": "FIN-GL", "MKT": "CRM", "IT": "OA", "OPS": "ERP",
+                       "HR": "HR-EHR"}[dept]
+        defaults = {
+            "system": lambda: (InformationSystem, {
+                "code": f"T-SYS-{n}", "name": f"测试系统{n}", "owning_department_id": dept_id,
+                "protection_level": 2}),
+            "vendor": lambda: (Vendor, {"name": f"测试供应商{n}",
+                                        "credit_code": f"91{n:016d}"}),
+            "project": lambda: (ProjectRequest, {
+                "name": f"测试项目{n}", "applicant_department_id": dept_id, "background": "b",
+                "goals": "g", "content": "c", "budget": Decimal("1000"),
+                "implementation_plan": "p"}),
+            "contract": lambda: (Contract, {
+                "number": f"T-HT-{n}", "name": f"测试合同{n}", "department_id": dept_id,
+                "vendor_id": ids.vendor(), "amount": Decimal("100")}),
+            "incident": lambda: (Incident, {
+                "title": f"测试故障{n}", "system_id": ids.system(system_code),
+                "description": "d", "reporting_department_id": dept_id}),
+            "audit": lambda: (Audit, {"title": f"测试审计{n}", "department_id": dept_id,
+                                      "scope": "s", "period_start": dt.date(2026, 1, 1)}),
+            "finding": lambda: (AuditFinding, {
+                "audit_id": _make("audit", dept=dept), "title": f"测试发现{n}",
+                "description": "d", "responsible_department_id": dept_id}),
+        }
+        model, values = defaults[kind]()
+        values.update(overrides)
+        with app.app_context():
+            row = model(**values)
+            _db.session.add(row)
+            _db.session.commit()
+            return row.id
+
+    return _make
