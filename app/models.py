@@ -91,7 +91,7 @@ class Department(StampMixin, Model):
     code = Column(String(32), unique=True, nullable=False)
     name = Column(String(100), unique=True, nullable=False)
     kind = enum_column(DepartmentKind, nullable=False, default=DepartmentKind.business)
-    head_id = Column(Integer, ForeignKey("ab_user.id", use_alter=True,
+    head_id = Column(Integer, ForeignKey("ab_user.id",
                                          name="fk_department_head_id_ab_user"))
     head = relationship("AppUser", foreign_keys=[head_id])
     description = Column(Text)
@@ -104,7 +104,9 @@ class AppUser(FabUser):
     """A person using the back office; belongs to exactly one department (2.x)."""
 
     __tablename__ = "ab_user"
-    department_id = Column(Integer, ForeignKey("department.id"), index=True)
+    department_id = Column(
+        Integer, ForeignKey("department.id", name="fk_ab_user_department_id_department"),
+        index=True)
     department = relationship("Department", foreign_keys=[department_id])
 
     def __str__(self):
