@@ -105,7 +105,8 @@ class AppUser(FabUser):
 
     __tablename__ = "ab_user"
     department_id = Column(
-        Integer, ForeignKey("department.id", name="fk_ab_user_department_id_department"),
+        Integer, ForeignKey("department.id", name="fk_ab_user_department_id_department",
+                            use_alter=True),
         index=True)
     department = relationship("Department", foreign_keys=[department_id])
 

@@ -49,6 +49,30 @@ def fresh_database_url(tmp_dir, name):
     return f"sqlite:///{os.path.join(tmp_dir, name)}"
 
 
+def scratch_database_url(tmp_dir, name):
+    """A second, empty database for tests that need one of their own.
+
+    On PostgreSQL it is a sibling of TEST_DATABASE_URL, created when missing.
+    """
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{os.path.join(tmp_dir, name)}.db"
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    target = base.set(database=f"{base.database}_{name}")
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                              {"n": target.database}).scalar()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+    target_url = target.render_as_string(hide_password=False)
+    reset_database(target_url)
+    return target_url
+
+
 def build_app(url, **overrides):
     from app import create_app
 
