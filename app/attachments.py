@@ -94,7 +94,7 @@ class UploadCheck:
 def attachment_link(attachment):
     """List/show formatter: the file name as a download link, with size and hash."""
     if attachment is None:
-        return ""
+        return "—"
     from flask import url_for
 
     url = url_for("AttachmentView.download", attachment_id=attachment.id)

@@ -110,9 +110,13 @@ class AppUser(FabUser):
         index=True)
     department = relationship("Department", foreign_keys=[department_id])
 
-    def __str__(self):
+    def get_full_name(self):
+        """Chinese order: family name first, no space."""
         name = f"{self.last_name or ''}{self.first_name or ''}".strip()
         return name or self.username
+
+    def __str__(self):
+        return self.get_full_name()
 
 
 # --------------------------------------------------------------------- Systems

@@ -8,10 +8,11 @@ list, show, edit, delete, action, REST call and attachment download).
 """
 from dataclasses import dataclass
 
-from flask import g, has_request_context
+from flask import g, has_request_context, request
+from flask_appbuilder import expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.security.views import AuthDBView, UserDBModelView
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, inspect, or_
 from sqlalchemy.orm import RelationshipDirection
@@ -214,9 +215,20 @@ def _require_department(user):
         raise ValueError(str(_l("Every user must belong to a department.")))
 
 
+class AppAuthDBView(AuthDBView):
+    """FAB's login view, with logout by POST only (a GET shows a confirmation)."""
+
+    @expose("/logout/", methods=["GET", "POST"])
+    def logout(self):
+        if request.method == "GET":
+            return self.render_template("logout.html", appbuilder=self.appbuilder)
+        return super().logout()
+
+
 class AppSecurityManager(SecurityManager):
     user_model = AppUser
     userdbmodelview = AppUserView
+    authdbview = AppAuthDBView
     # FAB's user statistics chart fetches Google's chart code at run time.
     userstatschartview = None
 

@@ -10,6 +10,7 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
+from sqlalchemy import Numeric
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import joinedload
 from wtforms import FileField
@@ -38,12 +39,33 @@ def enum_badge(value):
     return Markup('<span class="label label-{}">{}</span>').format(value.colour, str(value))
 
 
+def money(value):
+    return "—" if value is None else f"¥{value:,.2f}"
+
+
 def local_time(value):
     """Stored UTC; shown in the company's time zone."""
     if value is None:
         return ""
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     return value.replace(tzinfo=dt.timezone.utc).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def plain(value):
+    """Empty values read as a dash, lists as a comma-separated line (never "None")."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, (list, tuple)):
+        return "、".join(str(v) for v in value) or "—"
+    return value
+
+
+def _shown_columns(cls):
+    columns = list(cls.__dict__.get("list_columns", []))
+    columns += cls.__dict__.get("show_columns", [])
+    for _title, fieldset in cls.__dict__.get("show_fieldsets", []):
+        columns += fieldset["fields"]
+    return columns
 
 
 def author(user):
@@ -107,10 +129,15 @@ class RecordView(ModelView):
             enum_class = getattr(column.type, "enum_class", None)
             if enum_class is not None and issubclass(enum_class, enum.Enum):
                 formatters[column.key] = enum_badge
+            elif isinstance(column.type, Numeric):
+                formatters[column.key] = money
         attachments = getattr(model, "__attachments__", ())
         for name in attachments:
             formatters[name] = attachment_link
-        cls.formatters_columns = {**formatters, **cls.__dict__.get("formatters_columns", {})}
+        formatters.update(cls.__dict__.get("formatters_columns", {}))
+        for column in _shown_columns(cls):
+            formatters.setdefault(column, plain)
+        cls.formatters_columns = formatters
         uploads = {f"{name}_upload": FileField(LABELS[name], validators=[UploadCheck()],
                                                  description=_l("PDF, Word, Excel, images; "
                                                                 "checked by content."))

@@ -180,7 +180,8 @@ def ids(app):
 
         def vendor(self, index=0):
             with app.app_context():
-                return _db.session.query(Vendor.id).order_by(Vendor.id).offset(index).scalar()
+                return (_db.session.query(Vendor.id).order_by(Vendor.id).offset(index)
+                        .limit(1).scalar())
 
     return Ids()
 
