@@ -25,7 +25,8 @@ def create_app(config_class=None):
 
 
 def register_extensions(app):
-    from . import stamps  # noqa: F401  (session event for created/changed stamps)
+    from . import history, stamps  # noqa: F401  (session events: history, stamps)
+    from .errors import register_error_handlers
     from .paging import clean_paging_args
     from .security import AppSecurityManager
     from .views import HomeView, register_views
@@ -35,6 +36,7 @@ def register_extensions(app):
     csrf.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))
     app.before_request(clean_paging_args)
+    register_error_handlers(app)
     with app.app_context():
         appbuilder = AppBuilder(
             security_manager_class=AppSecurityManager,

@@ -20,6 +20,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     Numeric,
@@ -454,6 +455,49 @@ class Attachment(Model):
 
     def __str__(self):
         return self.filename
+
+
+# -------------------------------------------------------------------- Evidence
+
+class ChangeEntry(Model):
+    """One insert, update or delete of a governed record; append-only, hash-chained
+    (5.1.3 traceability, 5.1.4 and 1.3.3 no unauthorised change)."""
+
+    __tablename__ = "change_entry"
+    __table_args__ = (
+        Index("ix_change_entry_record", "record_type", "record_id", "seq"),
+        Index("ix_change_entry_user_seq", "user_id", "seq"),
+        Index("ix_change_entry_occurred_seq", "occurred_at", "seq"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    seq = Column(Integer, nullable=False, unique=True)
+    occurred_at = Column(DateTime, nullable=False)
+    user_id = Column(Integer, index=False)
+    username = Column(String(128))
+    acting_for_id = Column(Integer)
+    acting_for = Column(String(128))
+    request_id = Column(String(40), nullable=False, index=True)
+    record_type = Column(String(64), nullable=False)
+    record_id = Column(String(64), nullable=False)
+    action = Column(String(8), nullable=False)
+    changes = Column(Text, nullable=False)
+    prev_hash = Column(String(64), nullable=False)
+    hash = Column(String(64), nullable=False, unique=True)
+
+    def __str__(self):
+        return f"#{self.seq} {self.record_type}:{self.record_id} {self.action}"
+
+
+class ChainHead(Model):
+    """The end of the change-history chain: one row, locked by every writer so
+    concurrent transactions extend the chain one after another."""
+
+    __tablename__ = "change_chain_head"
+
+    id = Column(Integer, primary_key=True)
+    seq = Column(Integer, nullable=False, default=0)
+    hash = Column(String(64), nullable=False)
 
 
 GOVERNED_MODELS = (

@@ -198,7 +198,7 @@ class AppUserView(UserDBModelView):
     edit_columns = ["first_name", "last_name", "username", "department", "active", "email",
                     "roles"]
     search_columns = ["first_name", "last_name", "username", "email", "active", "department"]
-    label_columns = {"department": _l("Department")}
+    label_columns = {**UserDBModelView.label_columns, "department": _l("Department")}
     validators_columns = {}
 
     def pre_add(self, item):

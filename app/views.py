@@ -75,7 +75,7 @@ def author(user):
 class FilterInScope(BaseFilter):
     """Dropdown filter: only the departments the current user may assign."""
 
-    name = "In scope"
+    name = _l("In scope")
     arg_name = "insc"
 
     def apply(self, query, value):
@@ -217,6 +217,17 @@ class RecordView(ModelView):
                   "danger")
         self.update_redirect()
         return redirect(self.get_redirect())
+
+    # Defined after the actions: in the class body this name hides the decorator.
+    @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
+    def action(self, name, pk):
+        """The single-record door: only actions offered on one record, on a visible one."""
+        action_item = self.actions.get(name)
+        if action_item is None or not action_item.single:
+            abort(404)
+        if request.method == "POST" and self.datamodel.get(pk) is None:
+            abort(404)
+        return super().action(name, pk)
 
 
 class _EagerInterface(ScopedInterface):

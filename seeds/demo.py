@@ -66,11 +66,11 @@ VENDORS = [
 
 # code, name, category, owning department, lifecycle, level, go-live, vendor index
 SYSTEMS = [
-    ("OA", "协同办公系统（OA）", SystemCategory.oa, "IT", Lifecycle.running, 2,
+    ("OA", "协同办公系统", SystemCategory.oa, "IT", Lifecycle.running, 2,
      dt.date(2019, 3, 1), 0),
-    ("ERP", "企业资源计划系统（ERP）", SystemCategory.business, "OPS", Lifecycle.running, 3,
+    ("ERP", "企业资源计划系统", SystemCategory.business, "OPS", Lifecycle.running, 3,
      dt.date(2018, 7, 1), 0),
-    ("CRM", "客户关系管理系统（CRM）", SystemCategory.crm, "MKT", Lifecycle.running, 2,
+    ("CRM", "客户关系管理系统", SystemCategory.crm, "MKT", Lifecycle.running, 2,
      dt.date(2020, 5, 18), 1),
     ("FIN-GL", "财务核算系统", SystemCategory.finance, "FIN", Lifecycle.running, 3,
      dt.date(2017, 1, 1), 3),
@@ -187,9 +187,10 @@ def load_demo():
     for username, role, dept, full_name in DEMO_ACCOUNTS:
         user = sm.find_user(username=username)
         if user is None:
+            surname = 2 if len(full_name) >= 4 else 1  # 系统|管理员, 王|芳
             user = sm.add_user(
-                username=username, first_name=full_name[1:] or full_name,
-                last_name=full_name[:1], email=f"{username}@example.com",
+                username=username, first_name=full_name[surname:],
+                last_name=full_name[:surname], email=f"{username}@example.com",
                 role=sm.find_role(role), password=password,
             )
             created += 1

@@ -52,7 +52,7 @@ def test_clerk_creates_a_system_in_the_chinese_ui_and_finds_it_in_the_list(page,
     page.fill("#code", "BR-TEST-01")
     page.fill("#name", "浏览器测试系统")
     page.fill("#protection_level", "3")
-    page.click("button[type=submit], input[type=submit]")
+    page.click("#model_form button[type=submit]")
 
     page.goto(page.base + "/informationsystemview/list/?_flt_0_code=BR-TEST-01")
     table = page.locator("table").last.inner_text()

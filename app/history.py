@@ -1,0 +1,242 @@
+"""Change history: one hash-chained entry per insert, update and delete (5.1.3, 5.1.4).
+
+Written from one place, a SQLAlchemy session event, so screens, the API, the
+CLI and seed code are all covered. Each entry stores the SHA-256 of its
+canonical content and the previous entry's hash. Writers lock the single
+chain-head row first, so concurrent transactions extend the chain one after
+another and never fork it.
+"""
+import datetime as dt
+import decimal
+import enum
+import hashlib
+import json
+import uuid
+
+from flask import g, has_request_context
+from sqlalchemy import LargeBinary, event, insert, select, update
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import RelationshipDirection, Session
+
+from .models import AppUser, Attachment, ChainHead, ChangeEntry, StampMixin, utcnow
+from .security import current_actor
+
+GENESIS = "0" * 64
+# Never recorded: secrets, login bookkeeping, and the stamps the entry itself carries.
+EXCLUDED_FIELDS = frozenset({
+    "password", "last_login", "login_count", "fail_login_count",
+    "created_on", "changed_on", "created_by_fk", "changed_by_fk",
+})
+_process_request_id = f"cli-{uuid.uuid4().hex[:16]}"
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+def current_request_id():
+    """One id for everything a single web or API request (or CLI run) changes."""
+    if not has_request_context():
+        return _process_request_id
+    if "request_id" not in g:
+        g.request_id = uuid.uuid4().hex
+    return g.request_id
+
+
+def is_governed(obj):
+    return isinstance(obj, (StampMixin, AppUser))
+
+
+def record_type(obj):
+    return type(obj).__name__
+
+
+def to_json_value(value):
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    if isinstance(value, Attachment):
+        return {"name": value.filename, "sha256": value.sha256}
+    if hasattr(value, "id"):
+        return value.id
+    return str(value)
+
+
+def canonical(data):
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _column_changes(state, action):
+    changes = {}
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        column = attr.columns[0]
+        if key in EXCLUDED_FIELDS or isinstance(column.type, LargeBinary):
+            continue
+        history = state.attrs[key].history
+        if action == "insert":
+            value = state.dict.get(key)
+            if value is not None:
+                changes[key] = [None, to_json_value(value)]
+        elif action == "delete":
+            values = history.unchanged or history.deleted or [state.dict.get(key)]
+            if values[0] is not None:
+                changes[key] = [to_json_value(values[0]), None]
+        elif history.has_changes():
+            before = to_json_value(history.deleted[0]) if history.deleted else None
+            after = to_json_value(history.added[0]) if history.added else None
+            if before != after:
+                changes[key] = [before, after]
+    return changes
+
+
+def _relationship_changes(state, action):
+    """Many-to-one changes under the key's column name (attachments by name and hash);
+    many-to-many as sorted id lists."""
+    changes = {}
+    for rel in state.mapper.relationships:
+        if rel.key not in state.dict and action != "delete":
+            continue
+        history = state.attrs[rel.key].history
+        if action == "update" and not history.has_changes():
+            continue
+        if rel.direction is RelationshipDirection.MANYTOONE:
+            column = next(iter(rel.local_columns)).key
+            if column in EXCLUDED_FIELDS:
+                continue
+            before = (history.deleted or history.unchanged or [None])[0]
+            after = (history.added or history.unchanged or [None])[0]
+            if action == "insert":
+                before = None
+            if action == "delete":
+                after = None
+            before, after = to_json_value(before), to_json_value(after)
+            if before != after:
+                changes[column] = [before, after]
+        elif rel.direction is RelationshipDirection.MANYTOMANY:
+            before = sorted(o.id for o in (history.unchanged or []) + (history.deleted or []))
+            after = sorted(o.id for o in (history.unchanged or []) + (history.added or []))
+            if action == "insert":
+                before = []
+            if action == "delete":
+                after = []
+            if before != after:
+                changes[rel.key] = [before, after]
+    return changes
+
+
+def describe_change(obj, action):
+    state = sa_inspect(obj)
+    changes = _column_changes(state, action)
+    changes.update(_relationship_changes(state, action))
+    return changes
+
+
+def entry_hash(prev_hash, content):
+    return hashlib.sha256((prev_hash + canonical(content)).encode("utf-8")).hexdigest()
+
+
+def entry_content(row):
+    """The fields a hash covers, from a dict or a ChangeEntry."""
+    get = row.get if isinstance(row, dict) else (lambda k: getattr(row, k))
+    occurred = get("occurred_at")
+    return {
+        "seq": get("seq"),
+        "occurred_at": occurred.isoformat() if isinstance(occurred, dt.datetime) else occurred,
+        "user_id": get("user_id"), "username": get("username"),
+        "acting_for_id": get("acting_for_id"), "acting_for": get("acting_for"),
+        "request_id": get("request_id"), "record_type": get("record_type"),
+        "record_id": get("record_id"), "action": get("action"), "changes": get("changes"),
+    }
+
+
+def _pending_changes(session):
+    found = []
+    for action, objects in (("insert", session.new), ("update", session.dirty),
+                            ("delete", session.deleted)):
+        for obj in objects:
+            if not is_governed(obj):
+                continue
+            if action == "update" and not session.is_modified(obj):
+                continue
+            changes = describe_change(obj, action)
+            if action == "update" and not changes:
+                continue
+            found.append((obj, action, changes))
+    return found
+
+
+@event.listens_for(Session, "after_flush")
+def record_changes(session, flush_context):
+    pending = _pending_changes(session)
+    if not pending:
+        return
+    actor = current_actor()
+    conn = session.connection()
+    head = ChainHead.__table__
+    # Lock the head row first (row lock on PostgreSQL, write lock on SQLite).
+    conn.execute(update(head).where(head.c.id == 1).values(seq=head.c.seq))
+    seq, prev_hash = conn.execute(select(head.c.seq, head.c.hash).where(head.c.id == 1)).one()
+    now = utcnow()
+    rows = []
+    for obj, action, changes in pending:
+        seq += 1
+        row = {
+            "seq": seq, "occurred_at": now,
+            "user_id": actor.id if actor else None,
+            "username": actor.username if actor else None,
+            "acting_for_id": None, "acting_for": None,
+            "request_id": current_request_id(), "record_type": record_type(obj),
+            "record_id": str(sa_inspect(obj).mapper.primary_key_from_instance(obj)[0]),
+            "action": action,
+            "changes": canonical(changes), "prev_hash": prev_hash,
+        }
+        row["hash"] = prev_hash = entry_hash(row["prev_hash"], entry_content(row))
+        rows.append(row)
+    conn.execute(insert(ChangeEntry.__table__), rows)
+    conn.execute(update(head).where(head.c.id == 1).values(seq=seq, hash=prev_hash))
+
+
+@event.listens_for(ChangeEntry, "before_update")
+@event.listens_for(ChangeEntry, "before_delete")
+def refuse_change(mapper, connection, target):
+    raise AppendOnlyError("Change history is append-only.")
+
+
+def verify_chain(session, batch=5000):
+    """Walk the chain; return (entries checked, None) or (checked, (seq, reason))."""
+    expected_prev, expected_seq, checked = GENESIS, 1, 0
+    query = session.query(ChangeEntry).order_by(ChangeEntry.seq).yield_per(batch)
+    for entry in query:
+        if entry.seq != expected_seq:
+            return checked, (entry.seq, f"entry #{expected_seq} is missing")
+        if entry.prev_hash != expected_prev:
+            return checked, (entry.seq, "previous-hash link does not match")
+        if entry.hash != entry_hash(entry.prev_hash, entry_content(entry)):
+            return checked, (entry.seq, "content does not match its hash")
+        expected_prev, expected_seq = entry.hash, entry.seq + 1
+        checked += 1
+    head = session.get(ChainHead, 1)
+    if head is None or head.seq != expected_seq - 1 or head.hash != expected_prev:
+        return checked, (expected_seq, "entries after the last one were removed")
+    return checked, None
+
+
+def record_versions(session, record_type_name, record_id):
+    """Every state of one record, oldest first: [(entry, state dict)]."""
+    state, versions = {}, []
+    entries = (session.query(ChangeEntry)
+               .filter_by(record_type=record_type_name, record_id=str(record_id))
+               .order_by(ChangeEntry.seq))
+    for entry in entries:
+        for field, (_before, after) in json.loads(entry.changes).items():
+            state[field] = after
+        if entry.action == "delete":
+            state = {}
+        versions.append((entry, dict(state)))
+    return versions
