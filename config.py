@@ -92,6 +92,7 @@ FAB_ROLE_DEFINITIONS = {
     "Management": _SELF_SERVICE + _READ_ALL,
     "Auditor": _SELF_SERVICE + _READ_ALL + [
         ["^(Audit|AuditFinding)$", "^can_write$"],
+        ["^ChangeLog$", "^(can_read|menu_access)$"],
     ],
 }
 

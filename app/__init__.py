@@ -50,4 +50,8 @@ def register_extensions(app):
 def register_commands(app):
     from seeds import seed_command
 
+    from .cli import backup_cli, history_cli
+
     app.cli.add_command(seed_command)
+    app.cli.add_command(history_cli)
+    app.cli.add_command(backup_cli)

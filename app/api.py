@@ -60,6 +60,7 @@ class RecordApi(ModelRestApi):
             return
         model = cls.datamodel.obj
         cls.class_permission_name = model.__name__
+        cls.label_columns = dict(LABELS)
         owner = _owner_relationship(model)
         if owner:
             restrict = {owner: [["id", FilterInScope, None]]}

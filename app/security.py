@@ -8,11 +8,19 @@ list, show, edit, delete, action, REST call and attachment download).
 """
 from dataclasses import dataclass
 
-from flask import g, has_request_context, request
+from flask import abort, g, has_request_context, request
 from flask_appbuilder import expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.views import AuthDBView, UserDBModelView
+from flask_appbuilder.security.views import (
+    AuthDBView,
+    PermissionModelView,
+    PermissionViewModelView,
+    RoleModelView,
+    UserDBModelView,
+    UserGroupModelView,
+    ViewMenuModelView,
+)
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, inspect, or_
 from sqlalchemy.orm import RelationshipDirection
@@ -142,6 +150,14 @@ class ScopedInterface(SQLAInterface):
         clause = read_clause(self.obj, scope_for(current_actor()))
         return query if clause is None else query.filter(clause)
 
+    def get(self, id, filters=None, select_columns=None, outer_default_load=False):
+        """A malformed key (``/show/abc``) is simply no record: 404, not a database error."""
+        try:
+            id = int(id)
+        except (TypeError, ValueError):
+            return None
+        return super().get(id, filters, select_columns, outer_default_load)
+
     def _get_base_query(self, query, filters=None, order_column="", order_direction=""):
         clause = read_clause(self.obj, scope_for(current_actor()))
         if clause is not None:
@@ -173,7 +189,32 @@ class ScopedInterface(SQLAInterface):
         super().delete_all(items)
 
 
-class AppUserView(UserDBModelView):
+class FabRouteGuard:
+    """FAB's generic CRUD routes that fail with a 500 in this app, made 404.
+
+    * ``/download/<filename>`` serves files from UPLOAD_FOLDER, which this app has
+      not (attachments live in the database);
+    * ``/action/<name>/<pk>`` looks up an unknown action name before any check,
+      even for a signed-out visitor.
+    """
+
+    @expose("/download/<string:filename>")
+    def download(self, filename):
+        abort(404)
+
+    @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
+    def action(self, name, pk):
+        if name not in self.actions:
+            abort(404)
+        return super().action(name, pk)
+
+
+def _guarded(view):
+    """``view`` with FabRouteGuard, under its own name (same endpoints, permissions)."""
+    return type(view.__name__, (FabRouteGuard, view), {})
+
+
+class AppUserView(FabRouteGuard, UserDBModelView):
     """Users with their department (every user belongs to exactly one)."""
 
     datamodel = SQLAInterface(AppUser)
@@ -229,6 +270,11 @@ class AppSecurityManager(SecurityManager):
     user_model = AppUser
     userdbmodelview = AppUserView
     authdbview = AppAuthDBView
+    rolemodelview = _guarded(RoleModelView)
+    groupmodelview = _guarded(UserGroupModelView)
+    permissionmodelview = _guarded(PermissionModelView)
+    viewmenumodelview = _guarded(ViewMenuModelView)
+    permissionviewmodelview = _guarded(PermissionViewModelView)
     # FAB's user statistics chart fetches Google's chart code at run time.
     userstatschartview = None
 

@@ -8,6 +8,7 @@ from flask import url_for
 from flask_appbuilder import IndexView, ModelView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import Numeric
@@ -29,7 +30,14 @@ from .models import (
     ProjectRequest,
     Vendor,
 )
-from .security import PERMISSIONS, ScopedInterface, ScopeError, current_actor, scope_for
+from .security import (
+    PERMISSIONS,
+    FabRouteGuard,
+    ScopedInterface,
+    ScopeError,
+    current_actor,
+    scope_for,
+)
 
 
 def enum_badge(value):
@@ -72,6 +80,10 @@ def author(user):
     return str(user) if user is not None else str(_l("System"))
 
 
+# Model name -> the record's name for people ("Project request"), filled by RecordView.
+RECORD_LABELS = {}
+
+
 class FilterInScope(BaseFilter):
     """Dropdown filter: only the departments the current user may assign."""
 
@@ -96,7 +108,7 @@ def _owner_relationship(model):
     return None
 
 
-class RecordView(ModelView):
+class RecordView(FabRouteGuard, ModelView):
     """Shared behaviour of every record screen.
 
     A subclass names its ``datamodel`` model and its columns; permissions
@@ -116,7 +128,9 @@ class RecordView(ModelView):
             return
         model = cls.datamodel.obj
         cls.class_permission_name = model.__name__
+        cls.label_columns = dict(LABELS)  # FAB fills in missing labels: keep LABELS pristine
         noun = cls.__dict__.get("record_label")
+        RECORD_LABELS[model.__name__] = noun
         if noun is not None:
             cls.list_title = noun
             cls.show_title = _l("%(record)s details", record=noun)
@@ -158,6 +172,22 @@ class RecordView(ModelView):
                 (_l("Record"), {"fields": cls.stamp_columns, "expanded": False})]
         elif "show_columns" in cls.__dict__:
             cls.show_columns = list(cls.show_columns) + cls.stamp_columns
+
+    # -- show page with the History tab ----------------------------------
+    show_template = "record_show.html"
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        from .history_views import ACTIONS, describe, entries_for
+
+        widgets = self._show(pk)  # 404 when the record is outside the user's scope
+        record = self.datamodel.get(pk, self._base_filters)
+        return self.render_template(
+            self.show_template, pk=pk, title=self.show_title, widgets=widgets,
+            related_views=self._related_views, history=entries_for(record),
+            describe=describe, actions=ACTIONS, local_time=local_time,
+            can_see_log=self.appbuilder.sm.has_access("can_read", "ChangeLog"))
 
     # -- attachments ------------------------------------------------------
     def _store_uploads(self, item):
@@ -452,6 +482,7 @@ class HomeView(IndexView):
 def register_views(appbuilder):
     from .api import register_apis
     from .attachments import AttachmentView
+    from .history_views import ChangeLogView
 
     for category, category_label, category_icon, items in MENU:
         for view, label, icon in items:
@@ -461,4 +492,6 @@ def register_views(appbuilder):
                 category_icon=category_icon,
             )
     appbuilder.add_view_no_menu(AttachmentView)
+    appbuilder.add_view(ChangeLogView, "ChangeLog", label=_l("Change log"), icon="fa-history",
+                        category="Audits", category_label=_l("Audit and supervision"))
     register_apis(appbuilder)

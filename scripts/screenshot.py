@@ -1,6 +1,9 @@
 """Log in as a demo account and screenshot pages with Debian's Chromium.
 
     .venv/bin/python scripts/screenshot.py clerk_fin /informationsystemview/list/ out.png
+    .venv/bin/python scripts/screenshot.py auditor /projectrequestview/show/2 out.png "a[href='#History']"
+
+The optional last argument is a selector to click before the screenshot.
 """
 import os
 import sys
@@ -11,7 +14,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--no-first-run"]
 
 
-def main(username, path, out, base="http://127.0.0.1:8080"):
+def main(username, path, out, click=None, base="http://127.0.0.1:8080"):
     password = os.environ.get("DEMO_PASSWORD", "Demo-Pass-2026")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
@@ -21,6 +24,8 @@ def main(username, path, out, base="http://127.0.0.1:8080"):
         page.fill("#password", password)
         page.click("input[type=submit], button[type=submit]")
         page.goto(base + path)
+        if click:
+            page.click(click)
         page.screenshot(path=out, full_page=True)
         browser.close()
 

@@ -1,0 +1,83 @@
+"""Command-line tools: `flask history verify`, `flask backup create|verify|restore`."""
+import sys
+
+import click
+from flask.cli import with_appcontext
+
+from .extensions import db
+
+
+@click.group("history")
+def history_cli():
+    """Change history (5.1.3)."""
+
+
+@history_cli.command("verify")
+@with_appcontext
+def history_verify():
+    """Walk the hash chain; name the first entry that does not match."""
+    from .history import verify_chain
+
+    checked, broken = verify_chain(db.session)
+    if broken is None:
+        click.echo(f"{checked} entries checked: the chain is intact.")
+        return
+    seq, reason = broken
+    click.echo(f"{checked} entries checked: chain broken at entry #{seq}: {reason}.", err=True)
+    sys.exit(1)
+
+
+@click.group("backup")
+def backup_cli():
+    """The application's own backup (7.3.3)."""
+
+
+@backup_cli.command("create")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def backup_create(path):
+    """Write a consistent backup of the whole database to PATH."""
+    from .backup import create_backup
+
+    manifest = create_backup(db.engine, path)
+    rows = sum(t["rows"] for t in manifest["tables"].values())
+    click.echo(f"backup written to {path}: {len(manifest['tables'])} tables, {rows} rows, "
+               f"schema {manifest['schema_revision']}, SHA-256 {manifest['file_sha256']}")
+
+
+@backup_cli.command("verify")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_verify(path):
+    """Check PATH against its checksum and manifest."""
+    from .backup import BackupError, verify_backup
+
+    try:
+        manifest = verify_backup(path)
+    except BackupError as exc:
+        click.echo(f"backup refused: {exc}", err=True)
+        sys.exit(1)
+    rows = sum(t["rows"] for t in manifest["tables"].values())
+    click.echo(f"backup {path} is intact: {rows} rows, taken {manifest['created_at']}, "
+               f"schema {manifest['schema_revision']}")
+
+
+@backup_cli.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--replace", is_flag=True,
+              help="Drop everything in a non-empty database before restoring.")
+@with_appcontext
+def backup_restore(path, replace):
+    """Restore PATH into an empty database (or, with --replace, over a used one)."""
+    from flask_migrate import upgrade
+
+    from .backup import BackupError, restore_backup
+
+    try:
+        manifest = restore_backup(db.engine, path, lambda rev: upgrade(revision=rev),
+                                  replace=replace)
+    except BackupError as exc:
+        click.echo(f"restore refused: {exc}", err=True)
+        sys.exit(1)
+    rows = sum(t["rows"] for t in manifest["tables"].values())
+    click.echo(f"restored {rows} rows from {path} (schema {manifest['schema_revision']})")
