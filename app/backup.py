@@ -247,7 +247,7 @@ def drop_everything(engine):
                 conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{table.name}" CASCADE')
             conn.exec_driver_sql("DROP FUNCTION IF EXISTS change_entry_append_only() CASCADE")
         else:
-            for table in reversed(meta.sorted_tables):
+            for table in meta.tables.values():  # SQLite does not enforce keys here
                 conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{table.name}"')
 
 
