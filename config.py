@@ -52,7 +52,8 @@ def _sqlite_url(name):
 # with re.match, so every pattern is anchored. Permissions are collapsed to
 # can_read / can_write per record type (see app/security.py).
 _ALL_RECORDS = (
-    "Department|InformationSystem|Vendor|ProjectRequest|Contract|Incident|Audit|AuditFinding"
+    "Department|InformationSystem|Vendor|ProjectRequest|ExpertReview|Contract|Incident|Audit"
+    "|AuditFinding"
 )
 _SELF_SERVICE = [
     ["^UserInfoEditView$", "^can_this_form_(get|post)$"],
@@ -61,6 +62,8 @@ _SELF_SERVICE = [
     ["^(UserDBModelView|User)$", "^resetmypassword$"],
     ["^(UserDBModelView|User)$", "^userinfoedit$"],
     ["^Attachment$", "^can_read$"],
+    ["^Inbox$", "^(can_read|menu_access)$"],
+    ["^Delegation$", "^(can_read|can_write|menu_access)$"],
 ]
 _READ_ALL = [
     [f"^({_ALL_RECORDS})$", "^can_read$"],
@@ -82,12 +85,13 @@ FAB_ROLE_DEFINITIONS = {
         ["^(InformationSystem|ProjectRequest|Incident)$", "^can_write$"],
     ],
     "ITStaff": _SELF_SERVICE + _READ_ALL + [
-        ["^(Department|InformationSystem|Vendor|ProjectRequest|Contract|Incident)$",
-         "^can_write$"],
+        ["^(Department|InformationSystem|Vendor|ProjectRequest|ExpertReview|Contract"
+         "|Incident)$", "^can_write$"],
     ],
     "Expert": _SELF_SERVICE + _REFERENCE_READ + [
-        ["^ProjectRequest$", "^can_read$"],
-        ["^(ProjectRequest|Projects)$", "^menu_access$"],
+        ["^(ProjectRequest|ExpertReview)$", "^can_read$"],
+        ["^ExpertReview$", "^can_write$"],
+        ["^(ProjectRequest|ExpertReview|Projects)$", "^menu_access$"],
     ],
     "Management": _SELF_SERVICE + _READ_ALL,
     "Auditor": _SELF_SERVICE + _READ_ALL + [

@@ -1,6 +1,6 @@
 """REST API at /api/v1/<resource>/: same permissions and scoping as the screens."""
 from flask import request
-from flask_appbuilder.api import ModelRestApi
+from flask_appbuilder.api import ModelRestApi, expose, permission_name, protect, safe
 from flask_babel import gettext
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import RelationshipDirection
@@ -8,6 +8,8 @@ from sqlalchemy.orm import RelationshipDirection
 from .extensions import db
 from .labels import LABELS
 from .models import (
+    Delegation,
+    ExpertReview,
     Audit,
     AuditFinding,
     Contract,
@@ -17,7 +19,7 @@ from .models import (
     ProjectRequest,
     Vendor,
 )
-from .security import PERMISSIONS, ScopedInterface, ScopeError
+from .security import PERMISSIONS, ScopedInterface, ScopeError, current_actor
 from .views import FilterInScope, _owner_relationship
 
 STAMPS = ["created_by.username", "created_on", "changed_by.username", "changed_on"]
@@ -96,6 +98,50 @@ class RecordApi(ModelRestApi):
 
     def response_403(self, message=None):
         return self.response(403, message=message or "Forbidden")
+
+    # -- workflow: state and steps in GET, steps by POST ------------------
+    def _workflow_state(self, record):
+        from .approvals import transitions_for
+
+        workflow = type(record).__workflow__
+        state = getattr(record, workflow.state_field)
+        return {"state": state.name, "state_label": str(state),
+                "transitions": [{"name": t.name, "label": gettext(t.label),
+                                 "needs_comment": t.needs_comment}
+                                for t in transitions_for(record, current_actor())]}
+
+    def get_headless(self, pk, **kwargs):
+        response = super().get_headless(pk, **kwargs)
+        model = self.datamodel.obj
+        if response.status_code != 200 or not hasattr(model, "__workflow__"):
+            return response
+        record = self.datamodel.get(pk, self._base_filters)
+        body = response.get_json()
+        body.update(self._workflow_state(record))
+        return self.response(200, **body)
+
+    @expose("/<int:pk>/transition/<name>", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("transition")
+    def transition(self, pk, name):
+        """Fire workflow step ``name``; JSON body {"comment": "..."}."""
+        from .approvals import perform
+        from .workflow import WorkflowError
+
+        record = self.datamodel.get(pk, self._base_filters)
+        if record is None or not hasattr(type(record), "__workflow__"):
+            return self.response_404()
+        payload = request.get_json(silent=True)
+        if payload is None:
+            payload = {}
+        if not isinstance(payload, dict) or not isinstance(payload.get("comment", ""), str):
+            return self.response_400(message=gettext("Body must be {\"comment\": \"...\"}."))
+        try:
+            perform(record, name, current_actor(), payload.get("comment", ""))
+        except WorkflowError as exc:
+            return self.response(exc.status, message=gettext(str(exc)))
+        return self.response(200, id=record.id, **self._workflow_state(record))
 
 
 class DepartmentApi(RecordApi):
@@ -204,8 +250,29 @@ class AuditFindingApi(RecordApi):
     order_columns = ["title", "due_date", "severity"]
 
 
+class ExpertReviewApi(RecordApi):
+    resource_name = "expert_review"
+    datamodel = ScopedInterface(ExpertReview)
+    list_columns = ["id", "project_id", "expert_id", "no_conflict", "score", "status"]
+    show_columns = ["project_id", "expert_id", "department_id", "no_conflict", "score",
+                    "opinion", "status"]
+    add_columns = ["project", "expert", "no_conflict", "score", "opinion"]
+    edit_columns = ["no_conflict", "score", "opinion"]
+    order_columns = ["score"]
+
+
+class DelegationApi(RecordApi):
+    resource_name = "delegation"
+    datamodel = ScopedInterface(Delegation)
+    list_columns = ["id", "principal_id", "substitute_id", "start_date", "end_date"]
+    show_columns = ["principal_id", "substitute_id", "start_date", "end_date", "reason"]
+    add_columns = ["principal", "substitute", "start_date", "end_date", "reason"]
+    edit_columns = add_columns
+    order_columns = ["start_date"]
+
+
 APIS = [DepartmentApi, InformationSystemApi, VendorApi, ProjectRequestApi, ContractApi,
-        IncidentApi, AuditApi, AuditFindingApi]
+        IncidentApi, AuditApi, AuditFindingApi, ExpertReviewApi, DelegationApi]
 
 
 def register_apis(appbuilder):

@@ -245,7 +245,8 @@ def drop_everything(engine):
         if engine.dialect.name == "postgresql":
             for table in meta.tables.values():
                 conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{table.name}" CASCADE')
-            conn.exec_driver_sql("DROP FUNCTION IF EXISTS change_entry_append_only() CASCADE")
+            for function in ("change_entry_append_only", "approval_immutable"):
+                conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function}() CASCADE")
         else:
             for table in meta.tables.values():  # SQLite does not enforce keys here
                 conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{table.name}"')

@@ -14,6 +14,7 @@ import datetime as dt
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User as FabUser
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -27,10 +28,12 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
-from sqlalchemy.orm import declared_attr, deferred, relationship
+from sqlalchemy.orm import declared_attr, deferred, relationship, validates
 
 from .i18n import LabelledEnum
+from .workflow import N_, Guard, Transition, Workflow, filled
 
 
 def utcnow():
@@ -73,6 +76,23 @@ class StampMixin:
     def changed_by(cls):
         return relationship("AppUser", foreign_keys=[cls.changed_by_fk], lazy="joined",
                             innerjoin=False)
+
+
+class WorkflowMixin:
+    """An approvable record: a version column for optimistic locking (exactly-once
+    transitions) and who submitted it (separation of duties). Its workflow is
+    declared as ``__workflow__`` beside the model (app/workflow.py)."""
+
+    version = Column(Integer, nullable=False, default=1, server_default="1")
+
+    @declared_attr
+    def submitted_by_fk(cls):
+        return Column(Integer, ForeignKey("ab_user.id", name=f"fk_{cls.__tablename__}_submitter"),
+                      nullable=True)
+
+    @declared_attr
+    def __mapper_args__(cls):
+        return {"version_id_col": cls.version}
 
 
 # ---------------------------------------------------------------- Organisation
@@ -118,6 +138,29 @@ class AppUser(FabUser):
 
     def __str__(self):
         return self.get_full_name()
+
+
+class Delegation(StampMixin, Model):
+    """A substitute who may act for a person during a date range (approval delegation)."""
+
+    __tablename__ = "delegation"
+    __personal__ = "principal_id"
+    __table_args__ = (
+        CheckConstraint("end_date >= start_date", name="ck_delegation_dates"),
+        CheckConstraint("principal_id <> substitute_id", name="ck_delegation_people"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    principal_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    principal = relationship("AppUser", foreign_keys=[principal_id])
+    substitute_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    substitute = relationship("AppUser", foreign_keys=[substitute_id])
+    start_date = Column(Date, nullable=False)
+    end_date = Column(Date, nullable=False)
+    reason = Column(String(200))
+
+    def __str__(self):
+        return f"{self.substitute} → {self.principal}"
 
 
 # --------------------------------------------------------------------- Systems
@@ -197,12 +240,12 @@ project_request_system = Table(
 )
 
 
-class ProjectRequest(StampMixin, Model):
+class ProjectRequest(StampMixin, WorkflowMixin, Model):
     """Project initiation request from a department, with its reports (3.2.1, 3.2.2)."""
 
     __tablename__ = "project_request"
     __scope__ = ("applicant_department_id",)
-    __attachments__ = ("requirements_report", "feasibility_report")
+    __attachments__ = ("requirements_report", "feasibility_report", "acceptance_report")
     __table_args__ = (CheckConstraint("budget >= 0", name="ck_project_budget"),)
 
     id = Column(Integer, primary_key=True)
@@ -220,6 +263,9 @@ class ProjectRequest(StampMixin, Model):
     requirements_report = relationship("Attachment", foreign_keys=[requirements_report_id])
     feasibility_report_id = Column(Integer, ForeignKey("attachment.id"))
     feasibility_report = relationship("Attachment", foreign_keys=[feasibility_report_id])
+    acceptance_report_id = Column(Integer, ForeignKey(
+        "attachment.id", name="fk_project_request_acceptance_report"))
+    acceptance_report = relationship("Attachment", foreign_keys=[acceptance_report_id])
     expert_opinion = Column(Text)
     status = enum_column(ProjectStatus, nullable=False, default=ProjectStatus.draft,
                          index=True)
@@ -231,6 +277,138 @@ class ProjectRequest(StampMixin, Model):
 
     def __str__(self):
         return self.name
+
+
+class ReviewStatus(LabelledEnum):
+    assigned = "Assigned", "warning"
+    submitted = "Opinion submitted", "success"
+
+
+class ExpertReview(StampMixin, WorkflowMixin, Model):
+    """One expert's review of a project request: no conflict of interest, score, opinion (3.2.3)."""
+
+    __tablename__ = "expert_review"
+    __scope__ = ("department_id",)
+    __personal__ = "expert_id"
+    __table_args__ = (
+        CheckConstraint("score IS NULL OR (score BETWEEN 0 AND 100)", name="ck_review_score"),
+        UniqueConstraint("project_id", "expert_id", name="uq_review_project_expert"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    project_id = Column(Integer, ForeignKey("project_request.id"), nullable=False, index=True)
+    project = relationship("ProjectRequest", backref="expert_reviews")
+    department_id = Column(Integer, ForeignKey("department.id"), nullable=False, index=True)
+    department = relationship("Department")
+    expert_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
+    expert = relationship("AppUser", foreign_keys=[expert_id])
+    no_conflict = Column(Boolean, nullable=False, default=False)
+    score = Column(Integer)
+    opinion = Column(Text)
+    status = enum_column(ReviewStatus, nullable=False, default=ReviewStatus.assigned,
+                         index=True)
+
+    @validates("project")
+    def _take_project_department(self, _key, project):
+        # The review belongs to the project's department (scoping, conflict check).
+        self.department_id = project.applicant_department_id if project else None
+        return project
+
+    def reviewer_ids(self):
+        return [self.expert_id]
+
+    @property
+    def review_department_id(self):
+        return self.department_id
+
+    def __str__(self):
+        return f"{self.project} · {self.expert}"
+
+
+def _signed_contract(project):
+    return any(c.status in SIGNED_CONTRACT_STATES for c in project.contracts)
+
+
+def _expert_panel_done(project):
+    reviews = project.expert_reviews
+    return bool(reviews) and all(r.status is ReviewStatus.submitted for r in reviews)
+
+
+_APPLICANT = frozenset({"Clerk", "DeptHead"})
+_P = ProjectStatus
+_PROJECT_REVIEWS = (
+    # state under review, roles of the reviewer, department rule
+    (_P.dept_review, frozenset({"DeptHead"}), "applicant_department_id"),
+    (_P.it_review, frozenset({"ITStaff"}), None),
+    (_P.expert_review, frozenset({"ITStaff"}), None),
+    (_P.feasibility, frozenset({"ITStaff"}), None),
+    (_P.mgmt_review, frozenset({"Management"}), None),
+)
+
+ProjectRequest.__workflow__ = Workflow(
+    states=ProjectStatus,
+    covered=("name", "applicant_department", "background", "goals", "content", "budget",
+             "implementation_plan", "requirements_report", "feasibility_report"),
+    frozen=frozenset({_P.it_review, _P.expert_review, _P.feasibility, _P.mgmt_review,
+                      _P.approved}),
+    reapproval=_P.dept_review,
+    transitions=(
+        Transition("submit", N_("Submit for approval"), (_P.draft, _P.returned), _P.dept_review,
+                   _APPLICANT, department="applicant_department_id", submits=True,
+                   guards=(filled("requirements_report",
+                                  message=N_("Attach the requirements analysis report first.")),)),
+        Transition("approve", N_("Approve for the department"), (_P.dept_review,), _P.it_review,
+                   frozenset({"DeptHead"}), department="applicant_department_id",
+                   approves=True, style="success"),
+        Transition("approve", N_("Pass preliminary review"), (_P.it_review,), _P.expert_review,
+                   frozenset({"ITStaff"}), approves=True, style="success"),
+        Transition("approve", N_("Pass expert review"), (_P.expert_review,), _P.feasibility,
+                   frozenset({"ITStaff"}), approves=True, style="success",
+                   guards=(Guard(_expert_panel_done,
+                                 N_("Every assigned expert must submit an opinion first.")),
+                           filled("expert_opinion",
+                                  message=N_("Record the consolidated expert opinion first.")))),
+        Transition("submit_feasibility", N_("Submit feasibility report to management"),
+                   (_P.feasibility,), _P.mgmt_review, frozenset({"ITStaff"}), approves=True,
+                   guards=(filled("feasibility_report",
+                                  message=N_("Attach the feasibility study report first.")),)),
+        Transition("approve", N_("Approve the project (initiate)"), (_P.mgmt_review,), _P.approved,
+                   frozenset({"Management"}), approves=True, style="success"),
+        Transition("start_procurement", N_("Start procurement"), (_P.approved,), _P.procurement,
+                   frozenset({"ITStaff"})),
+        Transition("start_implementation", N_("Start implementation"), (_P.procurement,),
+                   _P.implementation, frozenset({"ITStaff"}),
+                   guards=(Guard(_signed_contract, N_("At least one signed contract is "
+                                                        "needed before implementation.")),)),
+        Transition("start_acceptance", N_("Start acceptance"), (_P.implementation,), _P.acceptance,
+                   frozenset({"ITStaff"})),
+        Transition("close", N_("Close (accepted)"), (_P.acceptance,), _P.closed,
+                   frozenset({"ITStaff"}),
+                   guards=(filled("acceptance_report",
+                                  message=N_("Attach the acceptance report first.")),)),
+    ) + tuple(
+        Transition("return", N_("Return to the applicant"), (state,), _P.returned, roles,
+                   department=dept, needs_comment=True, style="warning")
+        for state, roles, dept in _PROJECT_REVIEWS
+    ) + tuple(
+        Transition("reject", N_("Reject"), (state,), _P.rejected, roles, department=dept,
+                   needs_comment=True, style="danger")
+        for state, roles, dept in _PROJECT_REVIEWS
+    ),
+)
+
+ExpertReview.__workflow__ = Workflow(
+    states=ReviewStatus,
+    covered=("no_conflict", "score", "opinion"),
+    transitions=(
+        Transition("submit", N_("Submit my opinion"), (ReviewStatus.assigned,),
+                   ReviewStatus.submitted, frozenset({"Expert"}), reviewer=True,
+                   guards=(Guard(lambda r: r.no_conflict,
+                                 N_("Declare that you have no conflict of interest first.")),
+                           filled("score", "opinion",
+                                  message=N_("Give a score and an opinion first.")))),
+    ),
+)
 
 
 # ----------------------------------------------------------------- Procurement
@@ -271,6 +449,10 @@ class ContractStatus(LabelledEnum):
     closed = "Closed", "default"
     returned = "Returned", "warning"
     rejected = "Rejected", "danger"
+
+
+SIGNED_CONTRACT_STATES = frozenset({ContractStatus.signed, ContractStatus.in_force,
+                                    ContractStatus.accepted, ContractStatus.closed})
 
 
 class Contract(StampMixin, Model):
@@ -487,6 +669,34 @@ class ChangeEntry(Model):
 
     def __str__(self):
         return f"#{self.seq} {self.record_type}:{self.record_id} {self.action}"
+
+
+class Approval(Model):
+    """One decision of a workflow: who moved which record from where to where, when, why,
+    and the hash of the content decided on. Immutable (3.2, 4.1.3, 5.1.4, 8.1)."""
+
+    __tablename__ = "approval"
+    __table_args__ = (Index("ix_approval_record", "record_type", "record_id", "id"),)
+
+    id = Column(Integer, primary_key=True)
+    record_type = Column(String(64), nullable=False)
+    record_id = Column(Integer, nullable=False)
+    transition = Column(String(64), nullable=False)
+    label = Column(String(200), nullable=False)
+    from_state = Column(String(32), nullable=False)
+    to_state = Column(String(32), nullable=False)
+    actor_id = Column(Integer, ForeignKey("ab_user.id"))
+    actor = relationship("AppUser", foreign_keys=[actor_id])
+    acting_for_id = Column(Integer, ForeignKey("ab_user.id"))
+    acting_for = relationship("AppUser", foreign_keys=[acting_for_id])
+    at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    comment = Column(Text)
+    content_hash = Column(String(64), nullable=False)
+    approves = Column(Boolean, nullable=False, default=False)
+    submits = Column(Boolean, nullable=False, default=False)
+
+    def __str__(self):
+        return f"{self.record_type}#{self.record_id} {self.transition}"
 
 
 class ChainHead(Model):

@@ -36,6 +36,8 @@ PERMISSIONS = {
     "list": "read", "show": "read", "download": "read",
     "add": "write", "edit": "write", "delete": "write", "action": "write",
     "action_post": "write", "muldelete": "write",
+    # Workflow steps: whoever may read a record may try; the workflow decides.
+    "transition": "read",
     # ModelRestApi
     "get": "read", "get_list": "read", "info": "read",
     "post": "write", "put": "write",
@@ -51,6 +53,7 @@ class Scope:
     everything: bool = False
     department_id: int | None = None
     expert: bool = False
+    user_id: int | None = None
 
 
 NOTHING = Scope()
@@ -76,10 +79,10 @@ def scope_for(user):
     if names & UNSCOPED_ROLES:
         return EVERYTHING
     if names & DEPARTMENT_ROLES and user.department_id:
-        return Scope(department_id=user.department_id)
+        return Scope(department_id=user.department_id, user_id=user.id)
     if "Expert" in names:
-        return Scope(expert=True)
-    return NOTHING
+        return Scope(expert=True, user_id=user.id)
+    return Scope(user_id=user.id)
 
 
 def _path_clause(model, path, department_id):
@@ -96,13 +99,18 @@ def read_clause(model, scope):
     if scope.everything or getattr(model, "__reference__", False):
         return None
     paths = getattr(model, "__scope__", None)
-    if paths is None:
+    personal = getattr(model, "__personal__", None)
+    if paths is None and personal is None:
         return None
-    if scope.department_id:
-        return or_(*(_path_clause(model, p, scope.department_id) for p in paths))
+    clauses = []
+    if scope.department_id and paths:
+        clauses += [_path_clause(model, p, scope.department_id) for p in paths]
     if scope.expert and hasattr(model, "expert_clause"):
-        return model.expert_clause()
-    return false()
+        clauses.append(model.expert_clause())
+    if personal and scope.user_id:
+        # Records that are one's own (an expert's review, one's delegations).
+        clauses.append(getattr(model, personal) == scope.user_id)
+    return or_(*clauses) if clauses else false()
 
 
 def _owner_value(record, attr, before):
@@ -128,6 +136,12 @@ def check_write(record, user=None):
     scope = scope_for(user if user is not None else current_actor())
     if scope.everything:
         return
+    personal = getattr(type(record), "__personal__", None)
+    if personal and scope.user_id:
+        now = _owner_value(record, personal, before=False)
+        before = _owner_value(record, personal, before=True)
+        if now == scope.user_id and before in (None, scope.user_id):
+            return
     paths = getattr(type(record), "__scope__", None)
     if not paths or not scope.department_id:
         raise ScopeError(str(_l("You may not change records of this kind.")))

@@ -3,12 +3,13 @@ import datetime as dt
 import enum
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, redirect, request
+from flask import abort, current_app, flash, jsonify, redirect, request
 from flask import url_for
-from flask_appbuilder import IndexView, ModelView, expose
+from flask_appbuilder import BaseView, IndexView, ModelView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import Numeric
@@ -21,6 +22,8 @@ from .attachments import UploadCheck, attachment_link, make_attachment
 from .extensions import db
 from .labels import LABELS
 from .models import (
+    Delegation,
+    ExpertReview,
     Audit,
     AuditFinding,
     Contract,
@@ -165,8 +168,10 @@ class RecordView(FabRouteGuard, ModelView):
         owner = _owner_relationship(model)
         if owner:
             restrict = {owner: [["id", FilterInScope, None]]}
-            cls.add_form_query_rel_fields = restrict
-            cls.edit_form_query_rel_fields = restrict
+            cls.add_form_query_rel_fields = {
+                **cls.__dict__.get("add_form_query_rel_fields", {}), **restrict}
+            cls.edit_form_query_rel_fields = {
+                **cls.__dict__.get("edit_form_query_rel_fields", {}), **restrict}
         if "show_fieldsets" in cls.__dict__:
             cls.show_fieldsets = list(cls.show_fieldsets) + [
                 (_l("Record"), {"fields": cls.stamp_columns, "expanded": False})]
@@ -183,11 +188,38 @@ class RecordView(FabRouteGuard, ModelView):
 
         widgets = self._show(pk)  # 404 when the record is outside the user's scope
         record = self.datamodel.get(pk, self._base_filters)
+        workflow = None
+        if hasattr(type(record), "__workflow__"):
+            from .approvals import approvals_of, transitions_for
+
+            workflow = {"state": getattr(record, type(record).__workflow__.state_field),
+                        "moves": transitions_for(record, current_actor()),
+                        "approvals": approvals_of(record)}
         return self.render_template(
             self.show_template, pk=pk, title=self.show_title, widgets=widgets,
             related_views=self._related_views, history=entries_for(record),
-            describe=describe, actions=ACTIONS, local_time=local_time,
+            describe=describe, actions=ACTIONS, local_time=local_time, workflow=workflow,
             can_see_log=self.appbuilder.sm.has_access("can_read", "ChangeLog"))
+
+    # -- workflow steps: POST only, with CSRF; the engine decides -----------
+    @expose("/transition/<pk>/<name>", methods=["POST"])
+    @has_access
+    def transition(self, pk, name):
+        from .approvals import perform
+        from .workflow import WorkflowError
+
+        record = self.datamodel.get(pk, self._base_filters)
+        if record is None or not hasattr(type(record), "__workflow__"):
+            abort(404)
+        try:
+            approval = perform(record, name, current_actor(), request.form.get("comment", ""))
+        except WorkflowError as exc:
+            flash(gettext(str(exc)), "danger")
+            return self.show(pk), exc.status
+        flash(gettext("%(step)s: done. Now %(state)s.", step=gettext(approval.label),
+                      state=str(getattr(record, type(record).__workflow__.state_field))),
+              "success")
+        return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
 
     # -- attachments ------------------------------------------------------
     def _store_uploads(self, item):
@@ -361,6 +393,46 @@ class InformationSystemView(RecordView):
 
 # ------------------------------------------------------------------- Projects
 
+class FilterExperts(BaseFilter):
+    """Dropdown filter: users holding the Expert role."""
+
+    name = _l("Experts")
+    arg_name = "expert"
+
+    def apply(self, query, value):
+        from .models import AppUser
+
+        return query.filter(AppUser.roles.any(name="Expert"))
+
+
+class FilterMe(BaseFilter):
+    """Dropdown filter: only the current user (Admin: everyone)."""
+
+    name = _l("Me")
+    arg_name = "me"
+
+    def apply(self, query, value):
+        actor = current_actor()
+        if scope_for(actor).everything:
+            return query
+        return query.filter(self.model.id == (actor.id if actor else -1))
+
+
+class ExpertReviewView(RecordView):
+    record_label = _l("Expert review")
+    datamodel = scoped(ExpertReview, "project", "expert")
+    list_columns = ["project", "expert", "no_conflict", "score", "status", "changed_on"]
+    search_columns = ["status", "score"]
+    show_columns = ["project", "expert", "department", "no_conflict", "score", "opinion",
+                    "status"]
+    add_columns = ["project", "expert", "no_conflict", "score", "opinion"]
+    edit_columns = ["no_conflict", "score", "opinion"]
+    order_columns = ["score", "status", "changed_on"]
+    base_order = ("changed_on", "asc")
+    validators_columns = {"score": [NumberRange(min=0, max=100)]}
+    add_form_query_rel_fields = {"expert": [["id", FilterExperts, None]]}
+
+
 class ProjectRequestView(RecordView):
     record_label = _l("Project request")
     datamodel = scoped(ProjectRequest, "applicant_department")
@@ -380,7 +452,7 @@ class ProjectRequestView(RecordView):
     order_columns = ["name", "budget", "status", "changed_on"]
     base_order = ("changed_on", "desc")
     validators_columns = {"budget": [NumberRange(min=0)]}
-    related_views = [ContractView]
+    related_views = [ContractView, ExpertReviewView]
 
 
 # ----------------------------------------------------------------- Procurement
@@ -432,16 +504,32 @@ class AuditView(RecordView):
     related_views = [AuditFindingView]
 
 
+class DelegationView(RecordView):
+    record_label = _l("Delegation")
+    datamodel = scoped(Delegation, "principal", "substitute")
+    list_columns = ["principal", "substitute", "start_date", "end_date", "reason"]
+    search_columns = ["start_date", "end_date", "reason"]
+    show_columns = ["principal", "substitute", "start_date", "end_date", "reason"]
+    add_columns = ["principal", "substitute", "start_date", "end_date", "reason"]
+    edit_columns = add_columns
+    order_columns = ["start_date", "end_date"]
+    base_order = ("start_date", "desc")
+    add_form_query_rel_fields = {"principal": [["id", FilterMe, None]]}
+    edit_form_query_rel_fields = add_form_query_rel_fields
+
+
 # (view, name = permission key, label, icon) by menu category, in regulation order.
 MENU = [
     ("Organisation", _l("Organisation"), "fa-sitemap", [
         (DepartmentView, _l("Departments"), "fa-building"),
+        (DelegationView, _l("Delegations"), "fa-exchange"),
     ]),
     ("Systems", _l("Information systems"), "fa-server", [
         (InformationSystemView, _l("Systems"), "fa-server"),
     ]),
     ("Projects", _l("Planning and initiation"), "fa-lightbulb-o", [
         (ProjectRequestView, _l("Project requests"), "fa-file-text-o"),
+        (ExpertReviewView, _l("Expert reviews"), "fa-gavel"),
     ]),
     ("Procurement", _l("Procurement and contracts"), "fa-handshake-o", [
         (VendorView, _l("Vendors"), "fa-truck"),
@@ -455,6 +543,41 @@ MENU = [
         (AuditFindingView, _l("Audit findings"), "fa-flag"),
     ]),
 ]
+
+
+class InboxView(BaseView):
+    """待我处理: every record the current user can act on now, oldest first."""
+
+    route_base = "/inbox"
+    default_view = "index"
+    class_permission_name = "Inbox"
+    method_permission_name = {"index": "read", "count": "read"}
+
+    def _items(self):
+        from .approvals import inbox
+
+        return inbox(current_actor())
+
+    @expose("/")
+    @has_access
+    def index(self):
+        rows = []
+        views = {view.datamodel.obj: view for _c, _l2, _i, items in MENU for view, *_ in items}
+        for record, moves in self._items():
+            view = views.get(type(record))
+            state = getattr(record, type(record).__workflow__.state_field)
+            rows.append({
+                "type": RECORD_LABELS.get(type(record).__name__, type(record).__name__),
+                "record": record, "state": state, "moves": moves,
+                "since": local_time(record.changed_on),
+                "url": url_for(f"{view.__name__}.show", pk=record.id) if view else None,
+            })
+        return self.render_template("inbox.html", rows=rows, title=_l("My inbox"))
+
+    @expose("/count")
+    @has_access
+    def count(self):
+        return jsonify(count=len(self._items()))
 
 
 class HomeView(IndexView):
@@ -491,6 +614,8 @@ def register_views(appbuilder):
                 category=category, category_label=category_label,
                 category_icon=category_icon,
             )
+    appbuilder.add_view(InboxView, "Inbox", label=_l("My inbox"), icon="fa-inbox",
+                        href="/inbox/")
     appbuilder.add_view_no_menu(AttachmentView)
     appbuilder.add_view(ChangeLogView, "ChangeLog", label=_l("Change log"), icon="fa-history",
                         category="Audits", category_label=_l("Audit and supervision"))

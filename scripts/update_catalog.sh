@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 BIN="$PWD/.venv/bin"
 POT=app/translations/messages.pot
 PO=app/translations/zh/LC_MESSAGES/messages.po
-KEYWORDS=(-k _l -k lazy_gettext -k gettext -k _)
+KEYWORDS=(-k _l -k lazy_gettext -k gettext -k _ -k N_)
 
 # 1. Our own strings (pybabel skips dot-directories such as .venv).
 "$BIN/pybabel" extract -F babel.cfg "${KEYWORDS[@]}" --add-comments=TRANSLATORS: \

@@ -1,0 +1,154 @@
+"""The thin layer between the workflow engine and the application: actors from users
+and delegations, Approval rows, exactly-once commits, re-approval on content change,
+and the inbox (待我处理)."""
+import datetime as dt
+
+from sqlalchemy import event, inspect as sa_inspect
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from .extensions import db
+from .models import Approval, AppUser, Delegation, Model
+from .security import read_clause, scope_for
+from .workflow import (
+    N_,
+    Actor,
+    Identity,
+    WorkflowError,
+    available,
+    fire,
+    invalidated,
+)
+
+
+class AlreadyMoved(WorkflowError):
+    status = 409
+
+
+def workflow_models():
+    """Every model that declares a workflow, in a stable order."""
+    found = [m.class_ for m in Model.registry.mappers if hasattr(m.class_, "__workflow__")]
+    return sorted(found, key=lambda m: m.__name__)
+
+
+def model_named(name):
+    return next((m for m in workflow_models() if m.__name__ == name), None)
+
+
+def identity(user):
+    department = user.department
+    return Identity(user_id=user.id, name=str(user), roles=frozenset(r.name for r in user.roles),
+                    department_id=user.department_id,
+                    department_kind=department.kind.name if department else None)
+
+
+def actor_for(user, today=None):
+    """The user, plus everyone who has named them substitute for today."""
+    today = today or dt.date.today()
+    principals = (db.session.query(AppUser).join(Delegation, Delegation.principal_id == AppUser.id)
+                  .filter(Delegation.substitute_id == user.id, Delegation.start_date <= today,
+                          Delegation.end_date >= today, AppUser.active.is_(True))
+                  .all())
+    return Actor(identity(user), tuple(identity(p) for p in principals))
+
+
+def _store(record, decision):
+    transition = decision.transition
+    approval = Approval(
+        record_type=type(record).__name__, record_id=record.id, transition=transition.name,
+        label=transition.label, from_state=decision.from_state.name,
+        to_state=decision.to_state.name, actor_id=decision.actor.user_id,
+        acting_for_id=decision.acting_for.user_id if decision.acting_for else None,
+        at=decision.at, comment=decision.comment or None,
+        content_hash=decision.content_hash, approves=transition.approves,
+        submits=transition.submits)
+    db.session.add(approval)
+    return approval
+
+
+def perform(record, name, user, comment=""):
+    """Fire transition ``name`` on ``record`` as ``user`` and commit; exactly once.
+
+    Raises WorkflowError subclasses (with an HTTP status) when refused.
+    """
+    workflow = type(record).__workflow__
+    try:
+        decision = fire(workflow, record, name, actor_for(user), comment)
+        if decision.transition.submits:
+            record.submitted_by_fk = user.id
+        approval = _store(record, decision)
+        db.session.commit()
+    except WorkflowError:
+        db.session.rollback()
+        raise
+    except StaleDataError:
+        db.session.rollback()
+        raise AlreadyMoved(N_("Someone else has already moved this record on; "
+                              "reload the page to see its current state.")) from None
+    return approval
+
+
+def transitions_for(record, user):
+    return available(type(record).__workflow__, record, actor_for(user))
+
+
+def approvals_of(record):
+    return (db.session.query(Approval)
+            .filter_by(record_type=type(record).__name__, record_id=record.id)
+            .order_by(Approval.id).all())
+
+
+@event.listens_for(Session, "before_flush")
+def reapprove_changed_content(session, flush_context, instances):
+    """Editing a field an approval covered sends the record back for approval."""
+    for record in list(session.dirty):
+        workflow = getattr(type(record), "__workflow__", None)
+        if workflow is None or not workflow.covered:
+            continue
+        state = sa_inspect(record)
+        if state.attrs[workflow.state_field].history.has_changes():
+            continue  # the engine is moving it already
+        changed = [name for name in workflow.covered
+                   if name in state.attrs and state.attrs[name].history.has_changes()]
+        if not changed:
+            continue
+        decision = invalidated(workflow, record, changed)
+        if decision is not None:
+            session.add(Approval(
+                record_type=type(record).__name__, record_id=record.id,
+                transition="reapproval", label=decision.transition.label,
+                from_state=decision.from_state.name, to_state=decision.to_state.name,
+                at=decision.at, comment=decision.comment,
+                content_hash=decision.content_hash))
+
+
+@event.listens_for(Approval, "before_update")
+@event.listens_for(Approval, "before_delete")
+def refuse_approval_change(mapper, connection, target):
+    raise WorkflowError("Approval records can never be changed or deleted.")
+
+
+def inbox(user, limit_per_type=200):
+    """Every record the user can act on now, across all workflows, oldest first."""
+    actor = actor_for(user)
+    roles = set()
+    for who, _ in actor.identities():
+        roles |= who.roles
+    items = []
+    scope = scope_for(user)
+    for model in workflow_models():
+        workflow = model.__workflow__
+        states = {s for t in workflow.transitions if t.roles & roles for s in t.source}
+        if not states:
+            continue
+        query = db.session.query(model).filter(
+            getattr(model, workflow.state_field).in_(states))
+        clause = read_clause(model, scope)
+        if clause is not None:
+            query = query.filter(clause)
+        for record in query.order_by(model.changed_on).limit(limit_per_type):
+            moves = available(workflow, record, actor)
+            if moves:
+                items.append((record, moves))
+    items.sort(key=lambda item: item[0].changed_on)
+    return items

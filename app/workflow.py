@@ -1,0 +1,291 @@
+"""The workflow engine: one small engine for every approval step of the regulation.
+
+A workflow is data declared next to its model (``__workflow__``): states (a
+LabelledEnum), transitions (name, from-states, to-state, who may fire it,
+guards, whether a comment is required) and the fields an approval covers.
+``fire()`` is the only code that assigns a status. It checks, in this order:
+permission, current state, guards, comment; then changes the state and adds
+one immutable Approval in the same transaction. Optimistic locking (the
+model's version column) makes a transition happen exactly once.
+
+No Flask here: actors are plain data, so the engine is unit-testable.
+"""
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+def N_(message):
+    """Marks an English msgid for extraction; translated where it is shown."""
+    return message
+
+
+# ---------------------------------------------------------------- outcomes
+
+
+class WorkflowError(Exception):
+    """A refused transition; ``status`` is the HTTP answer, ``str()`` the reason."""
+
+    status = 400
+
+
+class UnknownTransition(WorkflowError):
+    status = 404
+
+
+class NotAllowed(WorkflowError):
+    status = 403
+
+
+class WrongState(WorkflowError):
+    status = 409
+
+
+class GuardFailed(WorkflowError):
+    status = 422
+
+
+class CommentRequired(WorkflowError):
+    status = 422
+
+
+# ----------------------------------------------------------- declarations
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A question about the record (no side effects); ``message`` when it says no."""
+
+    check: Callable[[object], bool]
+    message: str
+
+
+def filled(*fields, message):
+    """Guard: every field has a value (text not blank)."""
+
+    def check(record):
+        for name in fields:
+            value = getattr(record, name)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                return False
+        return True
+
+    return Guard(check, message)
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    label: str
+    source: tuple
+    target: object
+    roles: frozenset
+    # The actor must belong to the department at this attribute path of the record.
+    department: Optional[str] = None
+    # The actor's department must be of this kind ("it") - e.g. the IT DeptHead.
+    department_kind: Optional[str] = None
+    # The actor must be one of the record's assigned reviewers (``reviewer_ids``).
+    reviewer: bool = False
+    guards: tuple = ()
+    needs_comment: bool = False
+    # An approval step: whoever submitted the record may not fire it.
+    approves: bool = False
+    # Marks the submitter (for separation of duties).
+    submits: bool = False
+    # Routing condition between transitions of the same name (e.g. amount thresholds).
+    when: Optional[Callable[[object], bool]] = None
+    style: str = "primary"
+
+    def applies(self, record, state):
+        return state in self.source and (self.when is None or self.when(record))
+
+
+@dataclass(frozen=True)
+class Workflow:
+    states: type
+    transitions: tuple
+    state_field: str = "status"
+    # Fields an approval covers: their hash is stored with each decision.
+    covered: tuple = ()
+    # When a covered field changes in one of these states, the record returns to
+    # ``reapproval`` to be approved again.
+    frozen: frozenset = frozenset()
+    reapproval: object = None
+
+    def by_name(self, name):
+        return [t for t in self.transitions if t.name == name]
+
+    def final_states(self):
+        sources = {s for t in self.transitions for s in t.source}
+        return {s for s in self.states if s not in sources}
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Someone who may act: a user, or the principal a substitute acts for."""
+
+    user_id: int
+    name: str
+    roles: frozenset
+    department_id: Optional[int]
+    department_kind: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person pressing the button, and whom they may act for (delegations)."""
+
+    me: Identity
+    principals: tuple = ()
+
+    def identities(self):
+        yield self.me, None
+        for principal in self.principals:
+            yield principal, principal
+
+
+@dataclass
+class Decision:
+    """What fire() did: for the caller to persist (the Approval row) and report."""
+
+    transition: Transition
+    from_state: object
+    to_state: object
+    actor: Identity
+    acting_for: Optional[Identity]
+    comment: str
+    content_hash: str
+    at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc)
+                            .replace(tzinfo=None))
+
+
+# ----------------------------------------------------------------- helpers
+
+
+def resolve(record, path):
+    value = record
+    for part in path.split("."):
+        value = getattr(value, part, None)
+        if value is None:
+            return None
+    return value
+
+
+def _plain(value):
+    if hasattr(value, "name") and hasattr(value, "value") and not isinstance(value, str):
+        return value.name  # enum member
+    if hasattr(value, "sha256"):
+        return value.sha256  # attachment
+    if isinstance(value, (list, tuple)):
+        return sorted(_plain(v) for v in value)
+    if hasattr(value, "id") and not isinstance(value, (int, str)):
+        return value.id
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value if value is None or isinstance(value, (int, bool)) else str(value)
+
+
+def content_hash(workflow, record):
+    """SHA-256 of the fields the decision covers."""
+    data = {name: _plain(resolve(record, name)) for name in workflow.covered}
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def state_of(workflow, record):
+    return getattr(record, workflow.state_field)
+
+
+def submitter_id(record):
+    """Who submitted the record (recorded by the model's approvals), or its creator."""
+    return getattr(record, "submitted_by_fk", None) or getattr(record, "created_by_fk", None)
+
+
+def _permitted(transition, record, who, actor_user_id):
+    if not (who.roles & transition.roles):
+        return False
+    if transition.department and resolve(record, transition.department) != who.department_id:
+        return False
+    if transition.department_kind and who.department_kind != transition.department_kind:
+        return False
+    if transition.reviewer:
+        if who.user_id not in set(getattr(record, "reviewer_ids", lambda: ())()):
+            return False
+        conflict = getattr(record, "review_department_id", None)
+        if conflict is not None and conflict == who.department_id:
+            return False  # an expert does not review their own department's project
+    if transition.approves:
+        submitted = submitter_id(record)
+        if submitted is not None and submitted in (who.user_id, actor_user_id):
+            return False  # separation of duties
+    return True
+
+
+def who_may_fire(transition, record, actor):
+    """The identity the actor would fire ``transition`` as, or None."""
+    for who, acting_for in actor.identities():
+        if _permitted(transition, record, who, actor.me.user_id):
+            return who, acting_for
+    return None
+
+
+def available(workflow, record, actor):
+    """Transitions the actor may fire on the record now (state and permission)."""
+    state = state_of(workflow, record)
+    seen, result = set(), []
+    for transition in workflow.transitions:
+        if transition.name in seen or not transition.applies(record, state):
+            continue
+        if who_may_fire(transition, record, actor) is not None:
+            seen.add(transition.name)
+            result.append(transition)
+    return result
+
+
+def fire(workflow, record, name, actor, comment=""):
+    """Check permission, state, guards and comment (in that order); then move the record.
+
+    Returns a Decision; the caller stores it as an Approval in the same transaction.
+    """
+    candidates = workflow.by_name(name)
+    if not candidates:
+        raise UnknownTransition(N_("No such step."))
+    permitted = [(t, who_may_fire(t, record, actor)) for t in candidates]
+    permitted = [(t, w) for t, w in permitted if w is not None]
+    if not permitted:
+        raise NotAllowed(N_("You may not take this step on this record."))
+    state = state_of(workflow, record)
+    applicable = [(t, w) for t, w in permitted if t.applies(record, state)]
+    if not applicable:
+        raise WrongState(N_("The record has already moved on: this step does not apply in "
+                            "its current state."))
+    transition, (who, acting_for) = applicable[0]
+    for guard in transition.guards:
+        if not guard.check(record):
+            raise GuardFailed(guard.message)
+    comment = (comment or "").strip()
+    if transition.needs_comment and not comment:
+        raise CommentRequired(N_("A comment is required for this step."))
+    setattr(record, workflow.state_field, transition.target)
+    return Decision(transition, state, transition.target, actor.me,
+                    acting_for, comment, content_hash(workflow, record))
+
+
+def invalidated(workflow, record, changed):
+    """The re-approval step when covered fields ``changed`` after an approval, or None.
+
+    Like fire(), this is the engine moving the record: the caller stores the Decision.
+    """
+    state = state_of(workflow, record)
+    if workflow.reapproval is None or state not in workflow.frozen:
+        return None
+    if not set(changed) & set(workflow.covered):
+        return None
+    setattr(record, workflow.state_field, workflow.reapproval)
+    step = Transition("reapproval", N_("Approved content changed: approve again"), (state,),
+                      workflow.reapproval, frozenset())
+    system = Identity(user_id=None, name="", roles=frozenset(), department_id=None)
+    return Decision(step, state, workflow.reapproval, system, None,
+                    "Changed: " + ", ".join(sorted(set(changed) & set(workflow.covered))),
+                    content_hash(workflow, record))
