@@ -648,7 +648,7 @@ class ChangeEntry(Model):
     __tablename__ = "change_entry"
     __table_args__ = (
         Index("ix_change_entry_record", "record_type", "record_id", "seq"),
-        Index("ix_change_entry_user_seq", "user_id", "seq"),
+        Index("ix_change_entry_user_seq", "username", "seq"),
         Index("ix_change_entry_occurred_seq", "occurred_at", "seq"),
     )
 

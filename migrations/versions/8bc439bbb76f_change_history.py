@@ -47,7 +47,7 @@ def upgrade():
         batch_op.create_index('ix_change_entry_occurred_seq', ['occurred_at', 'seq'], unique=False)
         batch_op.create_index('ix_change_entry_record', ['record_type', 'record_id', 'seq'], unique=False)
         batch_op.create_index(batch_op.f('ix_change_entry_request_id'), ['request_id'], unique=False)
-        batch_op.create_index('ix_change_entry_user_seq', ['user_id', 'seq'], unique=False)
+        batch_op.create_index('ix_change_entry_user_seq', ['username', 'seq'], unique=False)
 
     # ### end Alembic commands ###
     # The chain starts from a genesis hash; writers lock this row (app/history.py).
