@@ -93,10 +93,12 @@ FAB_ROLE_DEFINITIONS = {
         ["^ExpertReview$", "^can_write$"],
         ["^(ProjectRequest|ExpertReview|Projects)$", "^menu_access$"],
     ],
-    "Management": _SELF_SERVICE + _READ_ALL,
+    "Management": _SELF_SERVICE + _READ_ALL + [
+        ["^SoDReport$", "^(can_read|menu_access)$"],
+    ],
     "Auditor": _SELF_SERVICE + _READ_ALL + [
         ["^(Audit|AuditFinding)$", "^can_write$"],
-        ["^ChangeLog$", "^(can_read|menu_access)$"],
+        ["^(ChangeLog|SoDReport)$", "^(can_read|menu_access)$"],
     ],
 }
 

@@ -256,7 +256,7 @@ class ExpertReviewApi(RecordApi):
     list_columns = ["id", "project_id", "expert_id", "no_conflict", "score", "status"]
     show_columns = ["project_id", "expert_id", "department_id", "no_conflict", "score",
                     "opinion", "status"]
-    add_columns = ["project", "expert", "no_conflict", "score", "opinion"]
+    add_columns = ["project", "expert"]
     edit_columns = ["no_conflict", "score", "opinion"]
     order_columns = ["score"]
 

@@ -98,6 +98,13 @@ def approvals_of(record):
             .order_by(Approval.id).all())
 
 
+def _really_changed(history):
+    """Forms write every field back; only a different value is a change."""
+    if not history.has_changes():
+        return False
+    return list(history.deleted or []) != list(history.added or [])
+
+
 @event.listens_for(Session, "before_flush")
 def reapprove_changed_content(session, flush_context, instances):
     """Editing a field an approval covered sends the record back for approval."""
@@ -109,7 +116,7 @@ def reapprove_changed_content(session, flush_context, instances):
         if state.attrs[workflow.state_field].history.has_changes():
             continue  # the engine is moving it already
         changed = [name for name in workflow.covered
-                   if name in state.attrs and state.attrs[name].history.has_changes()]
+                   if name in state.attrs and _really_changed(state.attrs[name].history)]
         if not changed:
             continue
         decision = invalidated(workflow, record, changed)
@@ -152,3 +159,37 @@ def inbox(user, limit_per_type=200):
                 items.append((record, moves))
     items.sort(key=lambda item: item[0].changed_on)
     return items
+
+
+def separation_of_duties_violations():
+    """Records where one person filled two roles the rules keep apart.
+
+    * the same person (acting, or acted for) submitted a record and approved a step of it;
+    * an expert reviewed a project of their own department.
+    There should be none: the engine refuses both. The report proves it.
+    """
+    from sqlalchemy import and_, or_
+    from sqlalchemy.orm import aliased
+
+    from .models import AppUser, ExpertReview, ReviewStatus
+
+    submit, approve = aliased(Approval), aliased(Approval)
+    people = (submit.actor_id, submit.acting_for_id)
+    deciders = (approve.actor_id, approve.acting_for_id)
+    pairs = (db.session.query(submit, approve)
+             .join(approve, and_(approve.record_type == submit.record_type,
+                                 approve.record_id == submit.record_id,
+                                 approve.approves.is_(True), approve.id > submit.id))
+             .filter(submit.submits.is_(True),
+                     or_(*(p == d for p in people for d in deciders)))
+             .order_by(submit.record_type, submit.record_id, approve.id).all())
+    found = [{"kind": "submit-approve", "record_type": s.record_type,
+              "record_id": s.record_id, "submitted": s, "approved": a} for s, a in pairs]
+    reviews = (db.session.query(ExpertReview)
+               .join(AppUser, AppUser.id == ExpertReview.expert_id)
+               .filter(ExpertReview.status == ReviewStatus.submitted,
+                       AppUser.department_id == ExpertReview.department_id).all())
+    found += [{"kind": "expert-own-department", "record_type": "ExpertReview",
+               "record_id": r.id, "submitted": None, "approved": None, "review": r}
+              for r in reviews]
+    return found

@@ -348,7 +348,7 @@ _PROJECT_REVIEWS = (
 ProjectRequest.__workflow__ = Workflow(
     states=ProjectStatus,
     covered=("name", "applicant_department", "background", "goals", "content", "budget",
-             "implementation_plan", "requirements_report", "feasibility_report"),
+             "implementation_plan", "requirements_report"),
     frozen=frozenset({_P.it_review, _P.expert_review, _P.feasibility, _P.mgmt_review,
                       _P.approved}),
     reapproval=_P.dept_review,

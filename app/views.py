@@ -425,7 +425,7 @@ class ExpertReviewView(RecordView):
     search_columns = ["status", "score"]
     show_columns = ["project", "expert", "department", "no_conflict", "score", "opinion",
                     "status"]
-    add_columns = ["project", "expert", "no_conflict", "score", "opinion"]
+    add_columns = ["project", "expert"]  # IT assigns; the expert fills in the rest
     edit_columns = ["no_conflict", "score", "opinion"]
     order_columns = ["score", "status", "changed_on"]
     base_order = ("changed_on", "asc")
@@ -448,7 +448,7 @@ class ProjectRequestView(RecordView):
     ]
     add_columns = ["name", "applicant_department", "background", "goals", "content",
                    "budget", "implementation_plan", "systems"]
-    edit_columns = add_columns
+    edit_columns = add_columns + ["expert_opinion"]
     order_columns = ["name", "budget", "status", "changed_on"]
     base_order = ("changed_on", "desc")
     validators_columns = {"budget": [NumberRange(min=0)]}
@@ -580,6 +580,24 @@ class InboxView(BaseView):
         return jsonify(count=len(self._items()))
 
 
+class SeparationOfDutiesView(BaseView):
+    """The separation-of-duties report: any record where one person held two roles the
+    rules keep apart (submitter and approver; expert of the project's own department)."""
+
+    route_base = "/sod"
+    default_view = "index"
+    class_permission_name = "SoDReport"
+    method_permission_name = {"index": "read"}
+
+    @expose("/")
+    @has_access
+    def index(self):
+        from .approvals import separation_of_duties_violations
+
+        return self.render_template("sod.html", rows=separation_of_duties_violations(),
+                                    title=_l("Separation of duties"), labels=RECORD_LABELS)
+
+
 class HomeView(IndexView):
     """Home page: what the current user may open, with the number of records visible."""
 
@@ -616,6 +634,9 @@ def register_views(appbuilder):
             )
     appbuilder.add_view(InboxView, "Inbox", label=_l("My inbox"), icon="fa-inbox",
                         href="/inbox/")
+    appbuilder.add_view(SeparationOfDutiesView, "SoDReport", label=_l("Separation of duties"),
+                        icon="fa-balance-scale", category="Audits",
+                        category_label=_l("Audit and supervision"))
     appbuilder.add_view_no_menu(AttachmentView)
     appbuilder.add_view(ChangeLogView, "ChangeLog", label=_l("Change log"), icon="fa-history",
                         category="Audits", category_label=_l("Audit and supervision"))
