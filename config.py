@@ -52,7 +52,8 @@ def _sqlite_url(name):
 # with re.match, so every pattern is anchored. Permissions are collapsed to
 # can_read / can_write per record type (see app/security.py).
 _ALL_RECORDS = (
-    "Department|InformationSystem|Vendor|ProjectRequest|ExpertReview|Contract|Incident|Audit"
+    "Department|InformationSystem|Vendor|DevelopmentPlan|PlanFeedback|ProjectRequest"
+    "|ExpertReview|Contract|ChangeOrder|Incident|ChangeRequest|DataSharingRequest|Audit"
     "|AuditFinding"
 )
 _SELF_SERVICE = [
@@ -67,26 +68,28 @@ _SELF_SERVICE = [
 ]
 _READ_ALL = [
     [f"^({_ALL_RECORDS})$", "^can_read$"],
-    [f"^({_ALL_RECORDS}|Organisation|Systems|Projects|Procurement|Operations|Audits)$",
+    [f"^({_ALL_RECORDS}|Organisation|Systems|Projects|Procurement|Operations|Data|Audits)$",
      "^menu_access$"],
 ]
 _REFERENCE_READ = [
-    ["^(Department|InformationSystem|Vendor)$", "^can_read$"],
-    ["^(Department|InformationSystem|Vendor|Organisation|Systems|Procurement)$",
-     "^menu_access$"],
+    ["^(Department|InformationSystem|Vendor|DevelopmentPlan)$", "^can_read$"],
+    ["^(Department|InformationSystem|Vendor|DevelopmentPlan|Organisation|Systems|Projects"
+     "|Procurement)$", "^menu_access$"],
+]
+# What a department (Clerk, DeptHead) writes for itself; the workflows decide the rest.
+_DEPARTMENT_WRITES = [
+    ["^(InformationSystem|ProjectRequest|Incident|PlanFeedback|ChangeRequest"
+     "|DataSharingRequest|AuditFinding)$", "^can_write$"],
 ]
 
 FAB_ROLE_DEFINITIONS = {
     "Admin": [[".*", ".*"]],
-    "Clerk": _SELF_SERVICE + _READ_ALL + [
-        ["^(InformationSystem|ProjectRequest|Incident)$", "^can_write$"],
-    ],
-    "DeptHead": _SELF_SERVICE + _READ_ALL + [
-        ["^(InformationSystem|ProjectRequest|Incident)$", "^can_write$"],
-    ],
+    "Clerk": _SELF_SERVICE + _READ_ALL + _DEPARTMENT_WRITES,
+    "DeptHead": _SELF_SERVICE + _READ_ALL + _DEPARTMENT_WRITES,
     "ITStaff": _SELF_SERVICE + _READ_ALL + [
-        ["^(Department|InformationSystem|Vendor|ProjectRequest|ExpertReview|Contract"
-         "|Incident)$", "^can_write$"],
+        ["^(Department|InformationSystem|Vendor|DevelopmentPlan|PlanFeedback|ProjectRequest"
+         "|ExpertReview|Contract|ChangeOrder|Incident|ChangeRequest|DataSharingRequest)$",
+         "^can_write$"],
     ],
     "Expert": _SELF_SERVICE + _REFERENCE_READ + [
         ["^(ProjectRequest|ExpertReview)$", "^can_read$"],
@@ -166,6 +169,9 @@ class Config:
     }
 
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "Demo-Pass-2026")
+
+    # Contracts at or over this amount (CNY) also need management approval (4.1.3).
+    CONTRACT_APPROVAL_THRESHOLD = _env_int("CONTRACT_APPROVAL_THRESHOLD", 500000)
 
     @classmethod
     def init(cls):

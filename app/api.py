@@ -1,24 +1,32 @@
 """REST API at /api/v1/<resource>/: same permissions and scoping as the screens."""
-from flask import request
+import prison
+from flask import jsonify, request
 from flask_appbuilder.api import ModelRestApi, expose, permission_name, protect, safe
 from flask_babel import gettext
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import RelationshipDirection
 
 from .extensions import db
+from .filters import INT64
 from .labels import LABELS
 from .models import (
     Delegation,
     ExpertReview,
     Audit,
     AuditFinding,
+    ChangeOrder,
+    ChangeRequest,
     Contract,
+    DataSharingRequest,
     Department,
+    DevelopmentPlan,
     Incident,
     InformationSystem,
+    PlanFeedback,
     ProjectRequest,
     Vendor,
 )
+from .paging import PAGE_MAX
 from .security import PERMISSIONS, ScopedInterface, ScopeError, current_actor
 from .views import FilterInScope, _owner_relationship
 
@@ -42,9 +50,24 @@ def related_id_errors(model, payload):
         for one in values:
             if isinstance(one, bool) or not isinstance(one, int):
                 errors[key] = gettext("Must be an integer id.")
-            elif db.session.get(target, one) is None:
+            elif one not in INT64 or db.session.get(target, one) is None:
                 errors[key] = gettext("No record with id %(id)s.", id=one)
     return errors
+
+
+def reject_unparsable_rison():
+    """400 for a ``q`` that crashes the rison parser ("((((": RecursionError), which FAB
+    answers with a 500; the ordinary parse errors FAB answers itself."""
+    value = request.args.get("q")
+    if not value:
+        return None
+    try:
+        prison.loads(value)
+    except prison.decoder.ParserException:
+        return None
+    except Exception:
+        return jsonify(message=gettext("Not a valid rison argument.")), 400
+    return None
 
 
 class RecordApi(ModelRestApi):
@@ -69,6 +92,16 @@ class RecordApi(ModelRestApi):
             cls.add_query_rel_fields = restrict
             cls.edit_query_rel_fields = restrict
         cls.show_columns = ["id"] + list(cls.show_columns) + STAMPS
+
+    def create_blueprint(self, appbuilder, *args, **kwargs):
+        blueprint = super().create_blueprint(appbuilder, *args, **kwargs)
+        blueprint.before_request(reject_unparsable_rison)
+        return blueprint
+
+    def _sanitize_page_args(self, page, page_size):
+        """FAB passes a negative or huge page on to the database (500)."""
+        page, page_size = super()._sanitize_page_args(page, page_size)
+        return (None if page is None else min(max(page, 0), PAGE_MAX)), page_size
 
     def _write(self, handler, *args):
         payload = request.get_json(silent=True)
@@ -271,8 +304,70 @@ class DelegationApi(RecordApi):
     order_columns = ["start_date"]
 
 
-APIS = [DepartmentApi, InformationSystemApi, VendorApi, ProjectRequestApi, ContractApi,
-        IncidentApi, AuditApi, AuditFindingApi, ExpertReviewApi, DelegationApi]
+class DevelopmentPlanApi(RecordApi):
+    resource_name = "development_plan"
+    datamodel = ScopedInterface(DevelopmentPlan)
+    list_columns = ["id", "title", "period", "plan_version", "status"]
+    show_columns = ["title", "period", "plan_version", "previous_version_id", "goals", "tasks",
+                    "priorities", "schedule", "status"]
+    add_columns = ["title", "period", "goals", "tasks", "priorities", "schedule"]
+    edit_columns = add_columns
+    order_columns = ["title", "period", "plan_version"]
+
+
+class PlanFeedbackApi(RecordApi):
+    resource_name = "plan_feedback"
+    datamodel = ScopedInterface(PlanFeedback)
+    list_columns = ["id", "plan_id", "department_id", "opinion", "it_response"]
+    show_columns = ["plan_id", "department_id", "opinion", "it_response"]
+    add_columns = ["plan", "department", "opinion"]
+    edit_columns = ["opinion", "it_response"]
+    order_columns = ["plan_id", "department_id"]
+
+
+class ChangeOrderApi(RecordApi):
+    resource_name = "change_order"
+    datamodel = ScopedInterface(ChangeOrder)
+    list_columns = ["id", "change_number", "title", "contract_id", "project_id",
+                    "department_id", "cost_impact", "status"]
+    show_columns = ["change_number", "title", "contract_id", "project_id", "department_id",
+                    "reason", "change_content", "cost_impact", "schedule_impact", "status"]
+    add_columns = ["change_number", "title", "contract", "project", "reason",
+                   "change_content", "cost_impact", "schedule_impact"]
+    edit_columns = add_columns
+    order_columns = ["change_number", "cost_impact"]
+
+
+class ChangeRequestApi(RecordApi):
+    resource_name = "change_request"
+    datamodel = ScopedInterface(ChangeRequest)
+    list_columns = ["id", "change_number", "title", "system_id", "department_id", "kind",
+                    "window_start", "status"]
+    show_columns = ["change_number", "title", "system_id", "department_id", "kind",
+                    "change_plan", "rollback_plan", "risk", "window_start", "window_end",
+                    "status"]
+    add_columns = ["change_number", "title", "system", "kind", "change_plan",
+                   "rollback_plan", "risk", "window_start", "window_end"]
+    edit_columns = add_columns
+    order_columns = ["change_number", "window_start"]
+
+
+class DataSharingRequestApi(RecordApi):
+    resource_name = "data_sharing_request"
+    datamodel = ScopedInterface(DataSharingRequest)
+    list_columns = ["id", "title", "requesting_department_id", "providing_department_id",
+                    "system_id", "start_date", "end_date", "status"]
+    show_columns = ["title", "requesting_department_id", "providing_department_id",
+                    "system_id", "data_scope", "purpose", "start_date", "end_date", "status"]
+    add_columns = ["title", "requesting_department", "providing_department", "system",
+                   "data_scope", "purpose", "start_date", "end_date"]
+    edit_columns = add_columns
+    order_columns = ["title", "start_date", "end_date"]
+
+
+APIS = [DepartmentApi, InformationSystemApi, VendorApi, DevelopmentPlanApi, PlanFeedbackApi,
+        ProjectRequestApi, ContractApi, ChangeOrderApi, IncidentApi, ChangeRequestApi,
+        DataSharingRequestApi, AuditApi, AuditFindingApi, ExpertReviewApi, DelegationApi]
 
 
 def register_apis(appbuilder):

@@ -8,9 +8,18 @@ app/security.py:
   record is visible to a scoped user whose department matches any path.
 * ``__reference__ = True``: reference data, readable by everyone; writes are
   still limited to the owning department (when the model has ``__scope__``).
+* ``__it_managed__ = True``: records the IT department runs for every department
+  (contracts, 4.1.3): the IT department's Clerks and DeptHeads see all of them.
+* ``__department_columns__``: the only attributes a Clerk/DeptHead may set on such a
+  record (creating or deleting it sets every attribute); the rest is for IT staff or
+  auditors (an audit finding's rectification, a plan feedback's comment).
+* ``write_refusal()``: why the record cannot be written now (a message id), or None;
+  checked for every user on every add, edit and delete.
 """
 import datetime as dt
+from decimal import Decimal
 
+from flask import current_app, has_app_context
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User as FabUser
 from sqlalchemy import (
@@ -210,6 +219,124 @@ class InformationSystem(StampMixin, Model):
 
     def __str__(self):
         return f"{self.name}（{self.code}）"
+
+
+# -------------------------------------------------------------------- Planning
+
+_IT = frozenset({"ITStaff"})
+_MGMT = frozenset({"Management"})
+_DEPT_HEAD = frozenset({"DeptHead"})
+_AUDITOR = frozenset({"Auditor"})
+
+
+class PlanStatus(LabelledEnum):
+    draft = "Draft", "default"
+    consultation = "Consultation", "info"
+    mgmt_review = "Management approval", "warning"
+    published = "Published", "success"
+    returned = "Returned", "warning"
+    rejected = "Rejected", "danger"
+
+
+class DevelopmentPlan(StampMixin, WorkflowMixin, Model):
+    """The IS development plan: goals, tasks, priorities, schedule, by version (3.1.1-3.1.3).
+
+    Drafted by IT staff, circulated for the departments' feedback (consultation), sent to
+    management once IT has answered every item, published on management's approval.
+    """
+
+    __tablename__ = "development_plan"
+    __reference__ = True  # the company's guiding document: everyone reads it, IT writes it
+    __table_args__ = (
+        UniqueConstraint("period", "plan_version", name="uq_development_plan_version"),
+        CheckConstraint("plan_version >= 1", name="ck_development_plan_version"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    title = Column(String(200), nullable=False, index=True)
+    period = Column(String(32), nullable=False)
+    plan_version = Column(Integer, nullable=False, default=1)
+    previous_version_id = Column(Integer, ForeignKey(
+        "development_plan.id", name="fk_development_plan_previous_version"))
+    previous_version = relationship("DevelopmentPlan", remote_side=[id],
+                                    backref="next_versions")
+    goals = Column(Text, nullable=False)
+    tasks = Column(Text, nullable=False)
+    priorities = Column(Text)
+    schedule = Column(Text)
+    status = enum_column(PlanStatus, nullable=False, default=PlanStatus.draft, index=True)
+
+    def __str__(self):
+        return f"{self.title}（V{self.plan_version}）"
+
+
+class PlanFeedback(StampMixin, Model):
+    """A department's comment on a plan in consultation, and IT's response to it (3.1.2)."""
+
+    __tablename__ = "plan_feedback"
+    __scope__ = ("department_id",)
+    __department_columns__ = ("plan", "plan_id", "department", "department_id", "opinion")
+
+    id = Column(Integer, primary_key=True)
+    plan_id = Column(Integer, ForeignKey("development_plan.id", name="fk_plan_feedback_plan"),
+                     nullable=False, index=True)
+    plan = relationship("DevelopmentPlan", backref="feedback")
+    department_id = Column(Integer, ForeignKey("department.id",
+                                               name="fk_plan_feedback_department"),
+                           nullable=False, index=True)
+    department = relationship("Department")
+    opinion = Column(Text, nullable=False)
+    it_response = Column(Text)
+
+    def write_refusal(self):
+        if self.plan is not None and self.plan.status is not PlanStatus.consultation:
+            return N_("Feedback is recorded while the plan is in consultation.")
+        return None
+
+    def __str__(self):
+        return f"{self.plan} · {self.department}"
+
+
+def _feedback_answered(plan):
+    return all((item.it_response or "").strip() for item in plan.feedback)
+
+
+def plan_new_version(plan):
+    """A new draft that starts from a published plan: same content, next version (3.1.1).
+
+    Not a workflow step: it creates a record. The caller adds and commits it.
+    """
+    if plan.status is not PlanStatus.published:
+        raise ValueError(N_("Only a published plan can start a new version."))
+    if plan.next_versions:
+        raise ValueError(N_("A newer version of this plan exists already."))
+    return DevelopmentPlan(title=plan.title, period=plan.period,
+                           plan_version=plan.plan_version + 1, previous_version=plan,
+                           goals=plan.goals, tasks=plan.tasks, priorities=plan.priorities,
+                           schedule=plan.schedule)
+
+
+_PL = PlanStatus
+DevelopmentPlan.__workflow__ = Workflow(
+    states=PlanStatus,
+    covered=("title", "period", "goals", "tasks", "priorities", "schedule"),
+    frozen=frozenset({_PL.published}),
+    reapproval=_PL.mgmt_review,
+    transitions=(
+        Transition("consult", N_("Open for consultation"), (_PL.draft, _PL.returned),
+                   _PL.consultation, _IT),
+        Transition("submit", N_("Submit to management"), (_PL.consultation, _PL.returned),
+                   _PL.mgmt_review, _IT, submits=True,
+                   guards=(Guard(_feedback_answered,
+                                 N_("Respond to every department's feedback first.")),)),
+        Transition("approve", N_("Approve and publish"), (_PL.mgmt_review,), _PL.published,
+                   _MGMT, approves=True, style="success"),
+        Transition("return", N_("Return for revision"), (_PL.mgmt_review,), _PL.returned,
+                   _MGMT, needs_comment=True, style="warning"),
+        Transition("reject", N_("Reject"), (_PL.mgmt_review,), _PL.rejected, _MGMT,
+                   needs_comment=True, style="danger"),
+    ),
+)
 
 
 # ------------------------------------------------------------------- Projects
@@ -455,11 +582,17 @@ SIGNED_CONTRACT_STATES = frozenset({ContractStatus.signed, ContractStatus.in_for
                                     ContractStatus.accepted, ContractStatus.closed})
 
 
-class Contract(StampMixin, Model):
-    """A contract signed with the winning vendor: scope, schedule, quality, acceptance (4.1.3)."""
+class Contract(StampMixin, WorkflowMixin, Model):
+    """A contract signed with the winning vendor: scope, schedule, quality, acceptance (4.1.3).
+
+    Drafted and submitted by IT staff, reviewed by the IT department's DeptHead, approved
+    by management at or over CONTRACT_APPROVAL_THRESHOLD; then signed, in force (signed
+    file attached), accepted and closed by IT staff.
+    """
 
     __tablename__ = "contract"
     __scope__ = ("department_id", "system.owning_department_id")
+    __it_managed__ = True  # the IT department signs every contract (4.1.3)
     __attachments__ = ("signed_file",)
     __table_args__ = (
         CheckConstraint("amount >= 0", name="ck_contract_amount"),
@@ -496,6 +629,151 @@ class Contract(StampMixin, Model):
         return f"{self.number} {self.name}"
 
 
+DEFAULT_CONTRACT_APPROVAL_THRESHOLD = Decimal("500000")
+
+
+def contract_approval_threshold():
+    """The amount (CNY) from which management approves a contract: config, else default."""
+    if has_app_context():
+        return Decimal(str(current_app.config.get("CONTRACT_APPROVAL_THRESHOLD",
+                                                  DEFAULT_CONTRACT_APPROVAL_THRESHOLD)))
+    return DEFAULT_CONTRACT_APPROVAL_THRESHOLD
+
+
+def _needs_management(contract):
+    return (contract.amount or 0) >= contract_approval_threshold()
+
+
+_K = ContractStatus
+_CONTRACT_REVIEWS = (
+    # state under review, roles of the reviewer, department kind
+    (_K.review, _DEPT_HEAD, "it"),
+    (_K.mgmt_review, _MGMT, None),
+)
+
+Contract.__workflow__ = Workflow(
+    states=ContractStatus,
+    covered=("number", "name", "department", "project", "vendor", "system", "amount", "scope",
+             "schedule", "quality_terms", "acceptance_terms", "after_sales_terms"),
+    frozen=frozenset({_K.mgmt_review, _K.signed, _K.in_force}),
+    reapproval=_K.review,
+    transitions=(
+        Transition("submit", N_("Submit for IT review"), (_K.draft, _K.returned), _K.review,
+                   _IT, submits=True),
+        Transition("approve", N_("Approve and send to management"), (_K.review,),
+                   _K.mgmt_review, _DEPT_HEAD, department_kind="it", approves=True,
+                   when=_needs_management, style="success"),
+        Transition("approve", N_("Approve for signing"), (_K.review,), _K.signed, _DEPT_HEAD,
+                   department_kind="it", approves=True,
+                   when=lambda contract: not _needs_management(contract), style="success"),
+        Transition("approve", N_("Approve for signing"), (_K.mgmt_review,), _K.signed, _MGMT,
+                   approves=True, style="success"),
+        Transition("put_in_force", N_("Put in force"), (_K.signed,), _K.in_force, _IT,
+                   guards=(filled("signed_file",
+                                  message=N_("Attach the signed contract file first.")),)),
+        Transition("accept", N_("Record acceptance"), (_K.in_force,), _K.accepted, _IT,
+                   style="success"),
+        Transition("close", N_("Close the contract"), (_K.accepted,), _K.closed, _IT),
+    ) + tuple(
+        Transition("return", N_("Return for revision"), (state,), _K.returned, roles,
+                   department_kind=kind, needs_comment=True, style="warning")
+        for state, roles, kind in _CONTRACT_REVIEWS
+    ) + tuple(
+        Transition("reject", N_("Reject"), (state,), _K.rejected, roles, department_kind=kind,
+                   needs_comment=True, style="danger")
+        for state, roles, kind in _CONTRACT_REVIEWS
+    ),
+)
+
+
+class ChangeStatus(LabelledEnum):
+    requested = "Requested", "warning"
+    approved = "Approved", "success"
+    implemented = "Implemented", "primary"
+    verified = "Verified", "default"
+    returned = "Returned", "warning"
+    rejected = "Rejected", "danger"
+
+
+class ChangeOrder(StampMixin, WorkflowMixin, Model):
+    """A change to a contract or an implementation plan, approved before it is made (4.2.4).
+
+    Requested by IT staff, approved by management, implemented by IT staff, verified by
+    the DeptHead of the contract's (else the project's) department.
+    """
+
+    __tablename__ = "change_order"
+    __scope__ = ("department_id",)
+    __table_args__ = (
+        UniqueConstraint("change_number", name="uq_change_order_number"),
+        CheckConstraint("contract_id IS NOT NULL OR project_id IS NOT NULL",
+                        name="ck_change_order_subject"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    change_number = Column(String(64), nullable=False)
+    title = Column(String(200), nullable=False, index=True)
+    contract_id = Column(Integer, ForeignKey("contract.id", name="fk_change_order_contract"),
+                         index=True)
+    contract = relationship("Contract", backref="change_orders")
+    project_id = Column(Integer, ForeignKey("project_request.id",
+                                            name="fk_change_order_project"), index=True)
+    project = relationship("ProjectRequest", backref="change_orders")
+    department_id = Column(Integer, ForeignKey("department.id",
+                                               name="fk_change_order_department"),
+                           nullable=False, index=True)
+    department = relationship("Department")
+    reason = Column(Text, nullable=False)
+    change_content = Column(Text, nullable=False)
+    cost_impact = Column(Numeric(14, 2))  # CNY; negative for a saving
+    schedule_impact = Column(Text)
+    status = enum_column(ChangeStatus, nullable=False, default=ChangeStatus.requested,
+                         index=True)
+
+    @validates("contract", "project")
+    def _take_department(self, key, value):
+        # The change belongs to its contract's department, else its project's.
+        contract = value if key == "contract" else self.contract
+        project = value if key == "project" else self.project
+        if contract is not None:
+            self.department = contract.department
+        elif project is not None:
+            self.department = project.applicant_department
+        return value
+
+    def write_refusal(self):
+        if self.contract is None and self.project is None:
+            return N_("Name the contract or the project that changes.")
+        return None
+
+    def __str__(self):
+        return f"{self.change_number} {self.title}"
+
+
+_C = ChangeStatus
+ChangeOrder.__workflow__ = Workflow(
+    states=ChangeStatus,
+    covered=("contract", "project", "title", "reason", "change_content", "cost_impact",
+             "schedule_impact"),
+    frozen=frozenset({_C.approved}),
+    reapproval=_C.requested,
+    transitions=(
+        Transition("submit", N_("Submit again"), (_C.returned,), _C.requested, _IT,
+                   submits=True),
+        Transition("approve", N_("Approve the change"), (_C.requested,), _C.approved, _MGMT,
+                   approves=True, style="success"),
+        Transition("return", N_("Return to the applicant"), (_C.requested,), _C.returned,
+                   _MGMT, needs_comment=True, style="warning"),
+        Transition("reject", N_("Reject"), (_C.requested,), _C.rejected, _MGMT,
+                   needs_comment=True, style="danger"),
+        Transition("implement", N_("Mark as implemented"), (_C.approved,), _C.implemented,
+                   _IT),
+        Transition("verify", N_("Confirm the change works"), (_C.implemented,), _C.verified,
+                   _DEPT_HEAD, department="department_id", style="success"),
+    ),
+)
+
+
 # ------------------------------------------------------------------ Operations
 
 class Severity(LabelledEnum):
@@ -512,8 +790,12 @@ class IncidentStatus(LabelledEnum):
     closed = "Closed", "default"
 
 
-class Incident(StampMixin, Model):
-    """A fault found in operation, handled and traced to its root cause (5.1.2, 5.1.3)."""
+class Incident(StampMixin, WorkflowMixin, Model):
+    """A fault found in operation, handled and traced to its root cause (5.1.2, 5.1.3).
+
+    Taken up and resolved by IT staff (root cause and resolution recorded); closed when the
+    reporting department's Clerk/DeptHead (or IT staff) confirms, or reopened.
+    """
 
     __tablename__ = "incident"
     __scope__ = ("reporting_department_id", "system.owning_department_id")
@@ -544,6 +826,224 @@ class Incident(StampMixin, Model):
 
     def __str__(self):
         return self.title
+
+
+_I = IncidentStatus
+_REPORTER = dict(roles=_APPLICANT, department="reporting_department_id")
+Incident.__workflow__ = Workflow(
+    states=IncidentStatus,
+    covered=("root_cause", "resolution"),
+    transitions=(
+        Transition("start", N_("Start handling"), (_I.reported,), _I.in_progress, _IT),
+        Transition("resolve", N_("Mark as resolved"), (_I.in_progress,), _I.resolved, _IT,
+                   style="success",
+                   guards=(filled("root_cause", "resolution",
+                                  message=N_("Record the root cause and the resolution "
+                                             "first.")),)),
+        Transition("close", N_("Confirm and close"), (_I.resolved,), _I.closed,
+                   style="success", **_REPORTER),
+        Transition("close", N_("Confirm and close"), (_I.resolved,), _I.closed, _IT,
+                   style="success"),
+        Transition("reopen", N_("Reopen"), (_I.resolved,), _I.in_progress, needs_comment=True,
+                   style="warning", **_REPORTER),
+        Transition("reopen", N_("Reopen"), (_I.resolved,), _I.in_progress, _IT,
+                   needs_comment=True, style="warning"),
+    ),
+)
+
+
+class ChangeKind(LabelledEnum):
+    configuration = "Configuration change", "info"
+    data = "Data change", "warning"
+    upgrade = "Upgrade", "primary"
+    maintenance = "Maintenance", "default"
+
+
+class ChangeRequest(StampMixin, WorkflowMixin, Model):
+    """Approval before configuration, data, upgrade or maintenance work on a system (5.1.4).
+
+    Requested by IT staff or the owning department's Clerk/DeptHead, approved by the owning
+    department's DeptHead, implemented by IT staff, verified by that DeptHead or IT staff.
+    """
+
+    __tablename__ = "change_request"
+    __scope__ = ("department_id",)
+    __table_args__ = (
+        UniqueConstraint("change_number", name="uq_change_request_number"),
+        CheckConstraint("window_end IS NULL OR window_start IS NULL "
+                        "OR window_end >= window_start", name="ck_change_request_window"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    change_number = Column(String(64), nullable=False)
+    title = Column(String(200), nullable=False, index=True)
+    system_id = Column(Integer, ForeignKey("information_system.id",
+                                           name="fk_change_request_system"),
+                       nullable=False, index=True)
+    system = relationship("InformationSystem", backref="change_requests")
+    # The system's owning department, kept on the record: it writes and approves it.
+    department_id = Column(Integer, ForeignKey("department.id",
+                                               name="fk_change_request_department"),
+                           nullable=False, index=True)
+    department = relationship("Department")
+    kind = enum_column(ChangeKind, nullable=False, default=ChangeKind.configuration)
+    change_plan = Column(Text, nullable=False)
+    rollback_plan = Column(Text, nullable=False)
+    risk = Column(Text)
+    window_start = Column(DateTime)
+    window_end = Column(DateTime)
+    status = enum_column(ChangeStatus, nullable=False, default=ChangeStatus.requested,
+                         index=True)
+
+    @validates("system")
+    def _take_system_department(self, _key, system):
+        self.department = system.owning_department if system else None
+        return system
+
+    def write_refusal(self):
+        if self.window_start and self.window_end and self.window_end < self.window_start:
+            return N_("The change window must end after it starts.")
+        return None
+
+    def __str__(self):
+        return f"{self.change_number} {self.title}"
+
+
+_OWNER_HEAD = dict(roles=_DEPT_HEAD, department="department_id")
+ChangeRequest.__workflow__ = Workflow(
+    states=ChangeStatus,
+    covered=("system", "kind", "title", "change_plan", "rollback_plan", "risk",
+             "window_start", "window_end"),
+    frozen=frozenset({_C.approved}),
+    reapproval=_C.requested,
+    transitions=(
+        Transition("submit", N_("Submit again"), (_C.returned,), _C.requested, _IT,
+                   submits=True),
+        Transition("submit", N_("Submit again"), (_C.returned,), _C.requested, _APPLICANT,
+                   department="department_id", submits=True),
+        Transition("approve", N_("Approve the change"), (_C.requested,), _C.approved,
+                   approves=True, style="success", **_OWNER_HEAD),
+        Transition("return", N_("Return to the applicant"), (_C.requested,), _C.returned,
+                   needs_comment=True, style="warning", **_OWNER_HEAD),
+        Transition("reject", N_("Reject"), (_C.requested,), _C.rejected, needs_comment=True,
+                   style="danger", **_OWNER_HEAD),
+        Transition("implement", N_("Mark as implemented"), (_C.approved,), _C.implemented,
+                   _IT),
+        Transition("verify", N_("Confirm the change works"), (_C.implemented,), _C.verified,
+                   style="success", **_OWNER_HEAD),
+        Transition("verify", N_("Confirm the change works"), (_C.implemented,), _C.verified,
+                   _IT, style="success"),
+    ),
+)
+
+
+# ------------------------------------------------------------------------ Data
+
+class SharingStatus(LabelledEnum):
+    requested = "Request drafted", "default"
+    provider_review = "Providing department review", "info"
+    it_review = "IT review", "info"
+    granted = "Granted", "success"
+    revoked = "Revoked", "danger"
+    expired = "Expired", "default"
+    returned = "Returned", "warning"
+    rejected = "Rejected", "danger"
+
+
+class DataSharingRequest(StampMixin, WorkflowMixin, Model):
+    """One department's request for another department's data, reviewed and granted
+    for a period (7.4.1, 7.4.2).
+
+    Submitted by the requesting department's Clerk/DeptHead, approved by the providing
+    department's DeptHead, then by IT staff, who grant it (end date required); revoked by
+    IT staff or the providing DeptHead, or marked expired by IT staff.
+    """
+
+    __tablename__ = "data_sharing_request"
+    __scope__ = ("requesting_department_id", "providing_department_id")
+    __table_args__ = (
+        CheckConstraint("requesting_department_id <> providing_department_id",
+                        name="ck_data_sharing_departments"),
+        CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
+                        name="ck_data_sharing_period"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    title = Column(String(200), nullable=False, index=True)
+    requesting_department_id = Column(Integer, ForeignKey(
+        "department.id", name="fk_data_sharing_requesting_department"), nullable=False,
+        index=True)
+    requesting_department = relationship("Department",
+                                         foreign_keys=[requesting_department_id])
+    providing_department_id = Column(Integer, ForeignKey(
+        "department.id", name="fk_data_sharing_providing_department"), nullable=False,
+        index=True)
+    providing_department = relationship("Department", foreign_keys=[providing_department_id])
+    system_id = Column(Integer, ForeignKey("information_system.id",
+                                           name="fk_data_sharing_system"),
+                       nullable=False, index=True)
+    system = relationship("InformationSystem", backref="data_sharing_requests")
+    data_scope = Column(Text, nullable=False)
+    purpose = Column(Text, nullable=False)
+    start_date = Column(Date)
+    end_date = Column(Date, index=True)
+    status = enum_column(SharingStatus, nullable=False, default=SharingStatus.requested,
+                         index=True)
+
+    def write_refusal(self):
+        requesting = self.requesting_department_id or getattr(
+            self.requesting_department, "id", None)
+        providing = self.providing_department_id or getattr(
+            self.providing_department, "id", None)
+        if requesting is not None and requesting == providing:
+            return N_("The providing department must be another department.")
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            return N_("The end date must not be before the start date.")
+        return None
+
+    def __str__(self):
+        return self.title
+
+
+_S = SharingStatus
+_SHARING_REVIEWS = (
+    # state under review, roles of the reviewer, department rule
+    (_S.provider_review, _DEPT_HEAD, "providing_department_id"),
+    (_S.it_review, _IT, None),
+)
+DataSharingRequest.__workflow__ = Workflow(
+    states=SharingStatus,
+    covered=("requesting_department", "providing_department", "system", "data_scope",
+             "purpose", "start_date", "end_date"),
+    frozen=frozenset({_S.it_review, _S.granted}),
+    reapproval=_S.provider_review,
+    transitions=(
+        Transition("submit", N_("Submit to the providing department"),
+                   (_S.requested, _S.returned), _S.provider_review, _APPLICANT,
+                   department="requesting_department_id", submits=True),
+        Transition("approve", N_("Agree to provide the data"), (_S.provider_review,),
+                   _S.it_review, _DEPT_HEAD, department="providing_department_id",
+                   approves=True, style="success"),
+        Transition("approve", N_("Grant access"), (_S.it_review,), _S.granted, _IT,
+                   approves=True, style="success",
+                   guards=(filled("end_date",
+                                  message=N_("Set the end date of the grant first.")),)),
+        Transition("revoke", N_("Revoke the grant"), (_S.granted,), _S.revoked, _IT,
+                   needs_comment=True, style="danger"),
+        Transition("revoke", N_("Revoke the grant"), (_S.granted,), _S.revoked, _DEPT_HEAD,
+                   department="providing_department_id", needs_comment=True,
+                   style="danger"),
+        Transition("expire", N_("Mark as expired"), (_S.granted,), _S.expired, _IT),
+    ) + tuple(
+        Transition("return", N_("Return to the applicant"), (state,), _S.returned, roles,
+                   department=dept, needs_comment=True, style="warning")
+        for state, roles, dept in _SHARING_REVIEWS
+    ) + tuple(
+        Transition("reject", N_("Reject"), (state,), _S.rejected, roles, department=dept,
+                   needs_comment=True, style="danger")
+        for state, roles, dept in _SHARING_REVIEWS
+    ),
+)
 
 
 # ----------------------------------------------------------------------- Audit
@@ -594,11 +1094,16 @@ class FindingStatus(LabelledEnum):
     closed = "Closed", "success"
 
 
-class AuditFinding(StampMixin, Model):
-    """A finding of an audit, rectified by the responsible department (8.1, 8.2.1)."""
+class AuditFinding(StampMixin, WorkflowMixin, Model):
+    """A finding of an audit, rectified by the responsible department (8.1, 8.2.1).
+
+    The responsible department's Clerk/DeptHead writes and submits the rectification; an
+    auditor verifies it (or sends it back) and closes the finding.
+    """
 
     __tablename__ = "audit_finding"
     __scope__ = ("responsible_department_id",)
+    __department_columns__ = ("rectification",)
 
     id = Column(Integer, primary_key=True)
     audit_id = Column(Integer, ForeignKey("audit.id"), nullable=False, index=True)
@@ -617,6 +1122,27 @@ class AuditFinding(StampMixin, Model):
 
     def __str__(self):
         return self.title
+
+
+_F = FindingStatus
+AuditFinding.__workflow__ = Workflow(
+    states=FindingStatus,
+    covered=("title", "description", "severity", "responsible_department", "rectification"),
+    frozen=frozenset({_F.verified}),
+    reapproval=_F.rectification_submitted,
+    transitions=(
+        Transition("submit", N_("Submit the rectification"), (_F.open,),
+                   _F.rectification_submitted, _APPLICANT,
+                   department="responsible_department_id", submits=True,
+                   guards=(filled("rectification",
+                                  message=N_("Describe the rectification first.")),)),
+        Transition("verify", N_("Verify the rectification"), (_F.rectification_submitted,),
+                   _F.verified, _AUDITOR, approves=True, style="success"),
+        Transition("return", N_("Send back for rectification"), (_F.rectification_submitted,),
+                   _F.open, _AUDITOR, needs_comment=True, style="warning"),
+        Transition("close", N_("Close the finding"), (_F.verified,), _F.closed, _AUDITOR),
+    ),
+)
 
 
 # ----------------------------------------------------------------- Attachments
@@ -711,6 +1237,6 @@ class ChainHead(Model):
 
 
 GOVERNED_MODELS = (
-    Department, InformationSystem, Vendor, ProjectRequest, Contract, Incident, Audit,
-    AuditFinding,
+    Department, InformationSystem, Vendor, DevelopmentPlan, PlanFeedback, ProjectRequest,
+    Contract, ChangeOrder, Incident, ChangeRequest, DataSharingRequest, Audit, AuditFinding,
 )

@@ -1,12 +1,15 @@
 """Junk paging input never reaches FAB (which answers 500 to it).
 
-``page_<view>`` and ``psize_<view>`` must be integers; page is at least 0 and
-page size between 1 and PAGE_SIZE_MAX. Anything else is corrected by a
-redirect to the same list with sane values.
+``page_<view>`` and ``psize_<view>`` must be integers; page is between 0 and
+PAGE_MAX and page size between 1 and PAGE_SIZE_MAX. Anything else is corrected
+by a redirect to the same list with sane values.
 """
 from urllib.parse import urlencode
 
 from flask import current_app, redirect, request
+
+# Far beyond any list, and its offset fits every database's integers.
+PAGE_MAX = 10**6
 
 
 def _clean(key, value, max_size):
@@ -16,7 +19,7 @@ def _clean(key, value, max_size):
         return None
     if key.startswith("psize_"):
         return str(min(max(number, 1), max_size))
-    return str(max(number, 0))
+    return str(min(max(number, 0), PAGE_MAX))
 
 
 def clean_paging_args():

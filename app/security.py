@@ -6,7 +6,8 @@ type (``PERMISSIONS`` below). Department scoping is ONE rule, ``read_clause``
 and ``check_write``, applied by ``ScopedInterface`` (the data layer under every
 list, show, edit, delete, action, REST call and attachment download).
 """
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, replace
 
 from flask import abort, g, has_request_context, request
 from flask_appbuilder import expose
@@ -21,11 +22,15 @@ from flask_appbuilder.security.views import (
     UserGroupModelView,
     ViewMenuModelView,
 )
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, inspect, or_
 from sqlalchemy.orm import RelationshipDirection
 
-from .models import AppUser
+from .extensions import db
+from .filters import SafeFilters, typed_filters
+from .labels import LABELS
+from .models import AppUser, Delegation
 
 UNSCOPED_ROLES = frozenset({"Admin", "ITStaff", "Management", "Auditor"})
 DEPARTMENT_ROLES = frozenset({"Clerk", "DeptHead"})
@@ -54,6 +59,11 @@ class Scope:
     department_id: int | None = None
     expert: bool = False
     user_id: int | None = None
+    # What the people one stands in for today see (delegations): read, never write.
+    delegated: tuple = ()
+    # A Clerk/DeptHead of the IT department: also sees the records the IT department
+    # runs for everyone (``__it_managed__``).
+    it_department: bool = False
 
 
 NOTHING = Scope()
@@ -70,8 +80,28 @@ def current_actor():
     return None
 
 
+def principals_of(user, today=None):
+    """Everyone (active) who has named ``user`` their substitute for ``today``."""
+    today = today or dt.date.today()
+    return (db.session.query(AppUser).join(Delegation, Delegation.principal_id == AppUser.id)
+            .filter(Delegation.substitute_id == user.id, Delegation.start_date <= today,
+                    Delegation.end_date >= today, AppUser.active.is_(True))
+            .all())
+
+
 def scope_for(user):
-    """The part of the governed records a user may see."""
+    """The part of the governed records a user may see: their own, and for reading also
+    that of everyone they stand in for today (to act for them, 代办)."""
+    scope = _own_scope(user)
+    if user is None or scope.everything:
+        return scope
+    principals = principals_of(user)
+    if not principals:
+        return scope
+    return replace(scope, delegated=tuple(_own_scope(p) for p in principals))
+
+
+def _own_scope(user):
     if user is None:
         # No request: CLI, seeds and migrations act for the system itself.
         return EVERYTHING if not has_request_context() else NOTHING
@@ -79,7 +109,9 @@ def scope_for(user):
     if names & UNSCOPED_ROLES:
         return EVERYTHING
     if names & DEPARTMENT_ROLES and user.department_id:
-        return Scope(department_id=user.department_id, user_id=user.id)
+        department = user.department
+        return Scope(department_id=user.department_id, user_id=user.id,
+                     it_department=department is not None and department.kind.name == "it")
     if "Expert" in names:
         return Scope(expert=True, user_id=user.id)
     return Scope(user_id=user.id)
@@ -98,6 +130,8 @@ def read_clause(model, scope):
     """SQL condition limiting ``model`` to ``scope``; None when nothing is hidden."""
     if scope.everything or getattr(model, "__reference__", False):
         return None
+    if scope.it_department and getattr(model, "__it_managed__", False):
+        return None
     paths = getattr(model, "__scope__", None)
     personal = getattr(model, "__personal__", None)
     if paths is None and personal is None:
@@ -110,6 +144,11 @@ def read_clause(model, scope):
     if personal and scope.user_id:
         # Records that are one's own (an expert's review, one's delegations).
         clauses.append(getattr(model, personal) == scope.user_id)
+    for other in scope.delegated:
+        clause = read_clause(model, other)
+        if clause is None:
+            return None
+        clauses.append(clause)
     return or_(*clauses) if clauses else false()
 
 
@@ -131,8 +170,53 @@ def _owner_value(record, attr, before):
     return getattr(record, attr)
 
 
-def check_write(record, user=None):
+_BOOKKEEPING = frozenset({"id", "version", "submitted_by_fk", "created_on", "changed_on",
+                          "created_by_fk", "changed_by_fk", "created_by", "changed_by"})
+
+
+def _blank(value):
+    return value is None or value == "" or value == []
+
+
+def _plain_value(value):
+    if _blank(value):
+        return None
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
+def _touched(record, deleting):
+    """Attributes this write sets: changed ones, or every one with a value when the record
+    is new or being deleted. Forms write unchanged values back: those do not count."""
+    state = inspect(record)
+    whole = deleting or state.transient or state.pending
+    touched = set()
+    for attr in state.attrs:
+        if attr.key in _BOOKKEEPING:
+            continue
+        if whole:
+            if not _blank(state.dict.get(attr.key)):
+                touched.add(attr.key)
+            continue
+        history = attr.history
+        if history.has_changes() and ([_plain_value(v) for v in history.deleted or ()]
+                                      != [_plain_value(v) for v in history.added or ()]):
+            touched.add(attr.key)
+    return touched
+
+
+def check_write(record, user=None, deleting=False):
     """Raise ScopeError unless ``user`` may write ``record`` where it is and where it goes."""
+    # The queries of the check (delegations, refusal rules) must not flush the change
+    # under review: after a flush the new owner would look like the stored one.
+    with db.session.no_autoflush:
+        _check_write(record, user, deleting)
+
+
+def _check_write(record, user, deleting):
+    refusal = getattr(record, "write_refusal", None)
+    reason = refusal() if refusal is not None else None
+    if reason:
+        raise ScopeError(gettext(reason))
     scope = scope_for(user if user is not None else current_actor())
     if scope.everything:
         return
@@ -150,19 +234,29 @@ def check_write(record, user=None):
     before = _owner_value(record, owner, before=True)
     if now != scope.department_id or (before is not None and before != scope.department_id):
         raise ScopeError(str(_l("You may only change records of your own department.")))
+    allowed = getattr(type(record), "__department_columns__", None)
+    if allowed is not None and _touched(record, deleting) - set(allowed):
+        fields = "、".join(str(LABELS[name]) for name in allowed if name in LABELS)
+        raise ScopeError(str(_l("Your department may change only: %(fields)s.",
+                                fields=fields)))
 
 
 class ScopedInterface(SQLAInterface):
     """FAB's data interface with department scoping on every read and write.
 
     Every FAB read path (list, count, show, edit, delete, actions, REST) goes
-    through ``apply_filters``; every write through add/edit/delete.
+    through ``apply_filters``; every write through add/edit/delete. Filter
+    values are typed first, so junk input finds nothing (app/filters.py).
     """
 
     def apply_filters(self, query, filters):
-        query = super().apply_filters(query, filters)
+        query = super().apply_filters(query, typed_filters(filters))
         clause = read_clause(self.obj, scope_for(current_actor()))
         return query if clause is None else query.filter(clause)
+
+    def get_filters(self, search_columns=None, search_filters=None):
+        return SafeFilters(self.filter_converter_class, self,
+                           search_columns=search_columns or [], search_filters=search_filters)
 
     def get(self, id, filters=None, select_columns=None, outer_default_load=False):
         """A malformed key (``/show/abc``) is simply no record: 404, not a database error."""
@@ -178,9 +272,9 @@ class ScopedInterface(SQLAInterface):
             query = query.filter(clause)
         return super()._get_base_query(query, filters, order_column, order_direction)
 
-    def _guard(self, item):
+    def _guard(self, item, deleting=False):
         try:
-            check_write(item)
+            check_write(item, deleting=deleting)
         except ScopeError:
             self.session.rollback()
             raise
@@ -194,12 +288,12 @@ class ScopedInterface(SQLAInterface):
         super().edit(item, commit)
 
     def delete(self, item, commit=True):
-        self._guard(item)
+        self._guard(item, deleting=True)
         super().delete(item, commit)
 
     def delete_all(self, items):
         for item in items:
-            self._guard(item)
+            self._guard(item, deleting=True)
         super().delete_all(items)
 
 

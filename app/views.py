@@ -8,12 +8,14 @@ from flask import url_for
 from flask_appbuilder import BaseView, IndexView, ModelView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import Numeric
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from wtforms import FileField
 from wtforms.validators import NumberRange
@@ -26,21 +28,30 @@ from .models import (
     ExpertReview,
     Audit,
     AuditFinding,
+    ChangeOrder,
+    ChangeRequest,
     Contract,
+    DataSharingRequest,
     Department,
+    DevelopmentPlan,
     Incident,
     InformationSystem,
+    PlanFeedback,
+    PlanStatus,
     ProjectRequest,
     Vendor,
+    plan_new_version,
 )
 from .security import (
     PERMISSIONS,
     FabRouteGuard,
     ScopedInterface,
     ScopeError,
+    check_write,
     current_actor,
     scope_for,
 )
+from .workflow import N_
 
 
 def enum_badge(value):
@@ -199,7 +210,12 @@ class RecordView(FabRouteGuard, ModelView):
             self.show_template, pk=pk, title=self.show_title, widgets=widgets,
             related_views=self._related_views, history=entries_for(record),
             describe=describe, actions=ACTIONS, local_time=local_time, workflow=workflow,
+            buttons=self.record_buttons(record),
             can_see_log=self.appbuilder.sm.has_access("can_read", "ChangeLog"))
+
+    def record_buttons(self, record):
+        """Extra POST buttons on the show page, as (url, label, style); none by default."""
+        return []
 
     # -- workflow steps: POST only, with CSRF; the engine decides -----------
     @expose("/transition/<pk>/<name>", methods=["POST"])
@@ -221,6 +237,16 @@ class RecordView(FabRouteGuard, ModelView):
               "success")
         return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
 
+    # -- lists: sorted only by the columns offered for sorting --------------
+    def _get_list_widget(self, filters, actions=None, order_column="", order_direction="",
+                         **kwargs):
+        # FAB sorts by any attribute named in _oc_ (``__class__``: 500; a related
+        # user's password hash: a side channel); fall back to the default order.
+        if order_column not in self.order_columns:
+            order_column, order_direction = "", ""
+        return super()._get_list_widget(filters, actions, order_column, order_direction,
+                                        **kwargs)
+
     # -- attachments ------------------------------------------------------
     def _store_uploads(self, item):
         for name in getattr(type(item), "__attachments__", ()):
@@ -237,14 +263,12 @@ class RecordView(FabRouteGuard, ModelView):
         self._store_uploads(item)
 
     def pre_delete(self, item):
-        self._guard(item)
+        self._guard(item, deleting=True)
 
-    def _guard(self, item):
+    def _guard(self, item, deleting=False):
         """The scoping rule, checked early so the user gets its own message."""
-        from .security import check_write
-
         try:
-            check_write(item)
+            check_write(item, deleting=deleting)
         except ScopeError:
             db.session.rollback()
             raise
@@ -347,6 +371,43 @@ class IncidentView(RecordView):
     base_order = ("occurred_at", "desc")
 
 
+class ChangeOrderView(RecordView):
+    record_label = _l("Change order")
+    datamodel = scoped(ChangeOrder, "contract", "project", "department")
+    list_columns = ["change_number", "title", "contract", "project", "department",
+                    "cost_impact", "status"]
+    search_columns = ["change_number", "title", "status", "cost_impact", "reason"]
+    show_fieldsets = [
+        (_l("Change order"), {"fields": ["change_number", "title", "status", "contract",
+                                         "project", "department"]}),
+        (_l("Change"), {"fields": ["reason", "change_content", "cost_impact",
+                                   "schedule_impact"]}),
+    ]
+    add_columns = ["change_number", "title", "contract", "project", "reason",
+                   "change_content", "cost_impact", "schedule_impact"]
+    edit_columns = add_columns
+    order_columns = ["change_number", "title", "cost_impact", "status"]
+    base_order = ("change_number", "desc")
+
+
+class ChangeRequestView(RecordView):
+    record_label = _l("Change request")
+    datamodel = scoped(ChangeRequest, "system", "department")
+    list_columns = ["change_number", "title", "system", "kind", "window_start", "status"]
+    search_columns = ["change_number", "title", "kind", "status", "window_start"]
+    show_fieldsets = [
+        (_l("Change request"), {"fields": ["change_number", "title", "system", "department",
+                                           "kind", "status"]}),
+        (_l("Plan and window"), {"fields": ["change_plan", "rollback_plan", "risk",
+                                            "window_start", "window_end"]}),
+    ]
+    add_columns = ["change_number", "title", "system", "kind", "change_plan",
+                   "rollback_plan", "risk", "window_start", "window_end"]
+    edit_columns = add_columns
+    order_columns = ["change_number", "title", "kind", "window_start", "status"]
+    base_order = ("change_number", "desc")
+
+
 class ContractView(RecordView):
     record_label = _l("Contract")
     datamodel = scoped(Contract, "vendor", "department")
@@ -365,6 +426,7 @@ class ContractView(RecordView):
     edit_columns = add_columns
     order_columns = ["number", "name", "amount", "status", "end_date"]
     base_order = ("number", "desc")
+    related_views = [ChangeOrderView]
 
 
 class InformationSystemView(RecordView):
@@ -388,7 +450,69 @@ class InformationSystemView(RecordView):
     order_columns = ["code", "name", "category", "lifecycle", "protection_level"]
     base_order = ("code", "asc")
     validators_columns = {"protection_level": [NumberRange(min=1, max=5)]}
-    related_views = [IncidentView, ContractView]
+    related_views = [IncidentView, ContractView, ChangeRequestView]
+
+
+# -------------------------------------------------------------------- Planning
+
+class PlanFeedbackView(RecordView):
+    record_label = _l("Plan feedback")
+    datamodel = scoped(PlanFeedback, "plan", "department")
+    list_columns = ["plan", "department", "opinion", "it_response", "changed_on"]
+    search_columns = ["opinion", "it_response"]
+    show_columns = ["plan", "department", "opinion", "it_response"]
+    add_columns = ["plan", "department", "opinion"]
+    edit_columns = ["opinion", "it_response"]
+    order_columns = ["changed_on"]
+    base_order = ("changed_on", "desc")
+    add_form_query_rel_fields = {"plan": [["status", FilterEqual, PlanStatus.consultation]]}
+
+
+class DevelopmentPlanView(RecordView):
+    record_label = _l("Development plan")
+    datamodel = scoped(DevelopmentPlan)
+    method_permission_name = {**PERMISSIONS, "new_version": "write"}
+    list_columns = ["title", "period", "plan_version", "status", "changed_on"]
+    search_columns = ["title", "period", "plan_version", "status", "goals"]
+    show_fieldsets = [
+        (_l("Plan"), {"fields": ["title", "period", "plan_version", "previous_version",
+                                 "status"]}),
+        (_l("Content"), {"fields": ["goals", "tasks", "priorities", "schedule"]}),
+    ]
+    add_columns = ["title", "period", "goals", "tasks", "priorities", "schedule"]
+    edit_columns = add_columns
+    order_columns = ["title", "period", "plan_version", "status", "changed_on"]
+    base_order = ("changed_on", "desc")
+    related_views = [PlanFeedbackView]
+
+    def record_buttons(self, record):
+        if (record.status is PlanStatus.published and not record.next_versions
+                and self.appbuilder.sm.has_access("can_write", "DevelopmentPlan")):
+            return [(url_for(f"{type(self).__name__}.new_version", pk=record.id),
+                     _l("Start a new version"), "primary")]
+        return []
+
+    @expose("/new_version/<pk>", methods=["POST"])
+    @has_access
+    def new_version(self, pk):
+        """A new draft starting from a published plan (3.1); POST with CSRF only."""
+        plan = self.datamodel.get(pk, self._base_filters)
+        if plan is None:
+            abort(404)
+        try:
+            draft = plan_new_version(plan)
+            check_write(draft)
+            db.session.add(draft)
+            db.session.commit()
+        except (ValueError, ScopeError, IntegrityError) as exc:
+            db.session.rollback()
+            message = str(exc) if not isinstance(exc, IntegrityError) else N_(
+                "A newer version of this plan exists already.")
+            flash(gettext(message), "danger")
+            return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
+        flash(gettext("Version %(version)s started as a draft.", version=draft.plan_version),
+              "success")
+        return redirect(url_for(f"{type(self).__name__}.show", pk=draft.id))
 
 
 # ------------------------------------------------------------------- Projects
@@ -444,7 +568,7 @@ class ProjectRequestView(RecordView):
         (_l("Content"), {"fields": ["background", "goals", "content",
                                     "implementation_plan"]}),
         (_l("Reports and review"), {"fields": ["requirements_report", "expert_opinion",
-                                               "feasibility_report"]}),
+                                               "feasibility_report", "acceptance_report"]}),
     ]
     add_columns = ["name", "applicant_department", "background", "goals", "content",
                    "budget", "implementation_plan", "systems"]
@@ -452,7 +576,7 @@ class ProjectRequestView(RecordView):
     order_columns = ["name", "budget", "status", "changed_on"]
     base_order = ("changed_on", "desc")
     validators_columns = {"budget": [NumberRange(min=0)]}
-    related_views = [ContractView, ExpertReviewView]
+    related_views = [ContractView, ExpertReviewView, ChangeOrderView]
 
 
 # ----------------------------------------------------------------- Procurement
@@ -470,6 +594,28 @@ class VendorView(RecordView):
     order_columns = ["name", "rating"]
     base_order = ("name", "asc")
     related_views = [ContractView]
+
+
+# ------------------------------------------------------------------------ Data
+
+class DataSharingRequestView(RecordView):
+    record_label = _l("Data sharing request")
+    datamodel = scoped(DataSharingRequest, "requesting_department", "providing_department",
+                       "system")
+    list_columns = ["title", "requesting_department", "providing_department", "system",
+                    "end_date", "status"]
+    search_columns = ["title", "status", "start_date", "end_date", "purpose"]
+    show_fieldsets = [
+        (_l("Request"), {"fields": ["title", "requesting_department", "providing_department",
+                                    "system", "status"]}),
+        (_l("Data and use"), {"fields": ["data_scope", "purpose", "start_date",
+                                         "end_date"]}),
+    ]
+    add_columns = ["title", "requesting_department", "providing_department", "system",
+                   "data_scope", "purpose", "start_date", "end_date"]
+    edit_columns = add_columns
+    order_columns = ["title", "start_date", "end_date", "status"]
+    base_order = ("end_date", "desc")
 
 
 # ----------------------------------------------------------------------- Audit
@@ -528,15 +674,22 @@ MENU = [
         (InformationSystemView, _l("Systems"), "fa-server"),
     ]),
     ("Projects", _l("Planning and initiation"), "fa-lightbulb-o", [
+        (DevelopmentPlanView, _l("Development plans"), "fa-map-o"),
+        (PlanFeedbackView, _l("Plan feedback"), "fa-comments-o"),
         (ProjectRequestView, _l("Project requests"), "fa-file-text-o"),
         (ExpertReviewView, _l("Expert reviews"), "fa-gavel"),
     ]),
     ("Procurement", _l("Procurement and contracts"), "fa-handshake-o", [
         (VendorView, _l("Vendors"), "fa-truck"),
         (ContractView, _l("Contracts"), "fa-file-o"),
+        (ChangeOrderView, _l("Change orders"), "fa-random"),
     ]),
     ("Operations", _l("Operation and maintenance"), "fa-wrench", [
         (IncidentView, _l("Incidents"), "fa-bolt"),
+        (ChangeRequestView, _l("Change requests"), "fa-cogs"),
+    ]),
+    ("Data", _l("Data management"), "fa-database", [
+        (DataSharingRequestView, _l("Data sharing requests"), "fa-share-alt"),
     ]),
     ("Audits", _l("Audit and supervision"), "fa-search", [
         (AuditView, _l("Audits"), "fa-check-square-o"),

@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Callable, Optional
 
 def N_(message):
@@ -183,6 +184,8 @@ def _plain(value):
         return value.id
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")  # 5000 typed in = 5000.00 read back
     return value if value is None or isinstance(value, (int, bool)) else str(value)
 
 

@@ -1,5 +1,11 @@
-"""Chinese demo data: departments, accounts for every role, systems, projects, contracts,
-incidents and audits. Idempotent: rows are matched on their natural keys."""
+"""Chinese demo data: departments, accounts for every role, systems, plans, projects,
+contracts, changes, incidents, data sharing and audits. Idempotent: rows are matched on
+their natural keys.
+
+Records are seeded in every workflow state so that each demo account (but admin, who has
+no workflow role) finds work in its inbox. States are loaded as data here; records past
+submission name their submitter, so separation of duties holds on the demo data too.
+"""
 import datetime as dt
 import hashlib
 from decimal import Decimal
@@ -13,19 +19,29 @@ from app.models import (
     Audit,
     AuditFinding,
     AuditKind,
+    ChangeKind,
+    ChangeOrder,
+    ChangeRequest,
+    ChangeStatus,
     Contract,
     ContractStatus,
+    DataSharingRequest,
     Department,
     DepartmentKind,
+    DevelopmentPlan,
+    ExpertReview,
     FindingSeverity,
     FindingStatus,
     Incident,
     IncidentStatus,
     InformationSystem,
     Lifecycle,
+    PlanFeedback,
+    PlanStatus,
     ProjectRequest,
     ProjectStatus,
     Severity,
+    SharingStatus,
     SystemCategory,
     Vendor,
     VendorRating,
@@ -56,6 +72,8 @@ DEMO_ACCOUNTS = [
 ]
 
 HEADS = {"FIN": "head_fin", "MKT": "head_mkt", "IT": "it_head"}
+# Who submits a department's records in the demo (departments without a clerk: none).
+SUBMITTERS = {"FIN": "clerk_fin", "MKT": "clerk_mkt"}
 
 VENDORS = [
     ("北京华信软件技术有限公司", "91110108MA01ABCD1X", VendorRating.a, "张经理", "010-62345678"),
@@ -106,6 +124,25 @@ PROJECTS = [
     ("人事电子合同", "HR", "150000", ProjectStatus.rejected, ["HR-EHR"]),
 ]
 
+# period, version, title, status, previous version
+PLANS = [
+    ("2026—2028", 1, "信息系统发展规划（2026—2028年）", PlanStatus.published, None),
+    ("2026—2028", 2, "信息系统发展规划（2026—2028年）", PlanStatus.consultation, 1),
+]
+PLAN_TEXT = {
+    "goals": "建成统一的信息系统管理体系；核心业务系统上云；数据共享覆盖主要业务部门。",
+    "tasks": "财务共享中心建设；营销数据分析平台建设；统一身份认证与运维监控完善。",
+    "priorities": "一、财务合规与内控；二、客户数据治理；三、信息安全等级保护。",
+    "schedule": "2026年完成财务共享中心；2027年完成营销数据平台；2028年完成整体评估。",
+}
+
+# plan version, department, feedback, IT's response (None: not answered yet)
+PLAN_FEEDBACK = [
+    (2, "FIN", "建议将电子发票接入提前至2026年第一季度，以满足税务新规要求。",
+     "同意，已调整至2026年第一季度实施。"),
+    (2, "MKT", "希望营销数据分析平台增加客户画像功能，并与CRM打通。", None),
+]
+
 # number, name, department, project, vendor, system, amount, status, start, end
 CONTRACTS = [
     ("HT-2025-001", "统一身份认证升级实施合同", "IT", "统一身份认证升级", 2, "IT-AD", "580000",
@@ -118,6 +155,48 @@ CONTRACTS = [
      ContractStatus.review, None, None),
     ("HT-2026-012", "安全服务与渗透测试合同", "IT", None, 2, "IT-MON", "98000",
      ContractStatus.signed, dt.date(2026, 10, 1), dt.date(2027, 9, 30)),
+    ("HT-2026-014", "数据中心服务器扩容采购合同", "IT", None, 0, "IT-MON", "720000",
+     ContractStatus.mgmt_review, None, None),
+]
+
+# number, title, contract, project, reason, content, cost impact, schedule impact, status
+CHANGE_ORDERS = [
+    ("BG-2026-001", "官网改版增加英文版页面", "HT-2026-003", None,
+     "集团海外业务拓展，需要英文版官网。", "在原合同范围外增加英文版页面及多语言切换功能。",
+     "38000", "工期延长20天", ChangeStatus.requested),
+    ("BG-2026-002", "财务核算系统运维增加月末保障", "HT-2026-007", None,
+     "月末结账期间系统压力大，需驻场保障。", "每月最后三个工作日安排工程师驻场值守。",
+     "12000", "无影响", ChangeStatus.implemented),
+]
+
+# number, title, system, kind, status, submitter, window start (local time), hours
+CHANGE_REQUESTS = [
+    ("CR-2026-031", "CRM 客户字段扩展配置", "CRM", ChangeKind.configuration,
+     ChangeStatus.requested, "clerk_mkt", dt.datetime(2026, 12, 5, 22, 0), 2),
+    ("CR-2026-032", "统一身份认证系统版本升级", "IT-AD", ChangeKind.upgrade,
+     ChangeStatus.requested, "it_staff", dt.datetime(2026, 12, 12, 23, 0), 4),
+    ("CR-2026-027", "财务核算系统历史凭证数据修正", "FIN-GL", ChangeKind.data,
+     ChangeStatus.approved, "clerk_fin", dt.datetime(2026, 12, 1, 21, 0), 3),
+    ("CR-2026-024", "费用报销系统附件存储扩容", "FIN-EXP", ChangeKind.maintenance,
+     ChangeStatus.implemented, "it_staff", dt.datetime(2026, 11, 22, 22, 0), 2),
+]
+
+# title, requesting, providing, system, data scope, purpose, start, end, status
+DATA_SHARING = [
+    ("市场部获取客户回款数据", "MKT", "FIN", "FIN-GL", "客户名称、回款金额、回款日期（按月汇总）",
+     "分析客户价值与回款周期，支持精准营销。", dt.date(2027, 1, 1), dt.date(2027, 12, 31),
+     SharingStatus.provider_review),
+    ("财务部获取客户合同信息", "FIN", "MKT", "CRM", "客户名称、合同编号、合同金额",
+     "核对应收账款与合同台账。", dt.date(2027, 1, 1), dt.date(2027, 6, 30),
+     SharingStatus.provider_review),
+    ("财务部获取仓储出入库数据", "FIN", "OPS", "OPS-WMS", "出入库单号、数量、金额",
+     "存货成本核算。", dt.date(2026, 12, 1), dt.date(2027, 11, 30),
+     SharingStatus.it_review),
+    ("市场部获取官网访问统计", "MKT", "IT", "IT-MON", "官网访问量、来源渠道（不含个人信息）",
+     "评估营销活动效果。", dt.date(2026, 7, 1), dt.date(2026, 12, 31),
+     SharingStatus.granted),
+    ("财务部获取员工报销画像", "FIN", "HR", "HR-EHR", "员工部门、职级（脱敏）",
+     "费用预算分析。", dt.date(2027, 1, 1), None, SharingStatus.requested),
 ]
 
 # title, system, severity, reporting department, status, occurred, hours to resolve
@@ -169,6 +248,13 @@ def _demo_pdf(title):
             b"trailer<</Root 1 0 R>>\n%" + title.encode("utf-8") + b"\n%%EOF\n")
     return Attachment(filename=f"{title}-需求分析报告.pdf", content_type="application/pdf",
                       size=len(body), sha256=hashlib.sha256(body).hexdigest(), data=body)
+
+
+def _submitter(users, dept, status):
+    """The department's clerk for a project past its draft (None for drafts)."""
+    if status is ProjectStatus.draft or dept not in SUBMITTERS:
+        return None
+    return users[SUBMITTERS[dept]].id
 
 
 def load_demo():
@@ -232,18 +318,20 @@ def load_demo():
             "content": "需求调研、系统设计、开发测试、部署上线与培训。",
             "budget": Decimal(budget),
             "implementation_plan": "第一季度完成需求与设计，第二季度开发测试，第三季度上线。",
-            "status": status,
+            "status": status, "submitted_by_fk": _submitter(users, dept, status),
+            # Set on creation: a later change of these would send the request back
+            # for re-approval (app/approvals.py).
+            "systems": [systems[c] for c in system_codes],
+            "requirements_report": (_demo_pdf(name) if status is not ProjectStatus.draft
+                                    else None),
         }, name=name)
-        if new:
-            project.systems = [systems[c] for c in system_codes]
-            if status is not ProjectStatus.draft:
-                project.requirements_report = _demo_pdf(name)
         projects[name] = project
         created += new
 
+    contracts = {}
     for (number, name, dept, project, vendor, system, amount, status, start,
          end) in CONTRACTS:
-        _, new = get_or_create(Contract, defaults={
+        contracts[number], new = get_or_create(Contract, defaults={
             "name": name, "department_id": departments[dept].id,
             "project_id": projects[project].id if project else None,
             "vendor_id": vendors[vendor].id, "system_id": systems[system].id,
@@ -252,7 +340,32 @@ def load_demo():
             "schedule": "按合同附件进度计划执行。", "quality_terms": "符合国家及行业相关标准。",
             "acceptance_terms": "初验合格后试运行三个月，终验合格。",
             "after_sales_terms": "免费维保一年，7×24 小时响应。",
+            "submitted_by_fk": (users["it_staff"].id
+                                if status is not ContractStatus.draft else None),
         }, number=number)
+        created += new
+
+    for (number, title, contract, project, reason, content, cost, schedule,
+         status) in CHANGE_ORDERS:
+        _, new = get_or_create(ChangeOrder, defaults={
+            "title": title, "contract": contracts[contract] if contract else None,
+            "project": projects[project] if project else None, "reason": reason,
+            "change_content": content, "cost_impact": Decimal(cost),
+            "schedule_impact": schedule,
+            "status": status, "submitted_by_fk": users["it_staff"].id,
+        }, change_number=number)
+        created += new
+
+    for (number, title, system, kind, status, submitter, start,
+         hours) in CHANGE_REQUESTS:
+        _, new = get_or_create(ChangeRequest, defaults={
+            "title": title, "system": systems[system], "kind": kind,
+            "change_plan": f"{title}：按变更方案在维护窗口内实施，实施后验证业务功能。",
+            "rollback_plan": "实施前完整备份；验证失败时恢复备份并回退至原版本。",
+            "risk": "变更期间系统短暂不可用，已安排在业务低峰期。",
+            "window_start": start, "window_end": start + dt.timedelta(hours=hours),
+            "status": status, "submitted_by_fk": users[submitter].id,
+        }, change_number=number)
         created += new
 
     for title, system, severity, dept, status, occurred, hours in INCIDENTS:
@@ -278,13 +391,54 @@ def load_demo():
         created += new
 
     for audit, title, severity, dept, system, due, status in FINDINGS:
+        rectified = status is not FindingStatus.open
         _, new = get_or_create(AuditFinding, defaults={
             "audit_id": audits[audit].id, "severity": severity,
             "description": f"{title}，需责任部门限期整改。",
             "responsible_department_id": departments[dept].id,
             "system_id": systems[system].id, "due_date": due, "status": status,
+            "rectification": "已制定整改措施并落实，相关记录已补充归档。" if rectified else None,
+            "submitted_by_fk": (users[SUBMITTERS.get(dept, HEADS.get(dept))].id
+                                if rectified else None),
         }, title=title)
         created += new
+
+    plans = {}
+    for period, version, title, status, previous in PLANS:
+        plans[version], new = get_or_create(DevelopmentPlan, defaults={
+            "title": title, "status": status, **PLAN_TEXT,
+            "previous_version": plans[previous] if previous else None,
+            "submitted_by_fk": (users["it_staff"].id
+                                if status is PlanStatus.published else None),
+        }, period=period, plan_version=version)
+        created += new
+
+    for version, dept, content, response in PLAN_FEEDBACK:
+        _, new = get_or_create(PlanFeedback, defaults={"it_response": response},
+                               plan_id=plans[version].id,
+                               department_id=departments[dept].id, opinion=content)
+        created += new
+
+    for (title, requesting, providing, system, scope, purpose, start, end,
+         status) in DATA_SHARING:
+        _, new = get_or_create(DataSharingRequest, defaults={
+            "requesting_department_id": departments[requesting].id,
+            "providing_department_id": departments[providing].id,
+            "system_id": systems[system].id, "data_scope": scope, "purpose": purpose,
+            "start_date": start, "end_date": end, "status": status,
+            "submitted_by_fk": (users[SUBMITTERS[requesting]].id
+                                if status is not SharingStatus.requested else None),
+        }, title=title)
+        created += new
+
+    # An expert from outside the applicant department reviews the request in expert review.
+    expert = users["expert"]
+    for project in projects.values():
+        if project.status is ProjectStatus.expert_review and (
+                project.applicant_department_id != expert.department_id):
+            _, new = get_or_create(ExpertReview, defaults={"project": project},
+                                   project_id=project.id, expert_id=expert.id)
+            created += new
 
     db.session.commit()
     return created

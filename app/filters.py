@@ -1,0 +1,75 @@
+"""Search filters that answer junk input with "no such value" instead of a 500.
+
+FAB hands the text of a filter to the database as it is: an unknown enum name
+raises LookupError, a non-number in a numeric column fails on PostgreSQL, an
+integer beyond 64 bits fails on SQLite, a number where text is expected fails
+in Python, and a filter index the column does not have (``_flt_9_status``)
+raises IndexError. ``typed_filters`` converts each value to its column's type
+first; junk becomes None, which FAB already treats as "no such value" (equal:
+nothing matches; greater/smaller: no condition). ``SafeFilters`` ignores
+unknown filter indexes. Both are used by ``ScopedInterface`` (web and API).
+"""
+import decimal
+
+from flask_appbuilder.models.filters import Filters
+
+INT64 = range(-2**63, 2**63)
+NUMERIC_LIMIT = decimal.Decimal(10) ** 18  # beyond every amount column, within every database
+
+
+class SafeFilters(Filters):
+    def add_filter_index(self, column_name, filter_instance_index, value):
+        if filter_instance_index < len(self._all_filters.get(column_name, ())):
+            super().add_filter_index(column_name, filter_instance_index, value)
+
+
+def _integer(value):
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if number in INT64 else None
+
+
+def _numeric(value):
+    try:
+        number = decimal.Decimal(str(value).strip())
+    except (decimal.InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() and abs(number) < NUMERIC_LIMIT else None
+
+
+def _typed_value(datamodel, column, value):
+    if value is None:
+        return value
+    if isinstance(value, (list, tuple)):  # web filters and "in" / "not in"
+        return [_typed_value(datamodel, column, item) for item in value]
+    if datamodel.is_relation(column):  # related records are named by integer id
+        return _integer(value)
+    if datamodel.is_enum(column):
+        members = datamodel.list_columns[column].type.enum_class.__members__
+        return value if value in members or value in members.values() else None
+    if datamodel.is_integer(column):
+        return _integer(value)
+    if datamodel.is_numeric(column) or datamodel.is_float(column):
+        return _numeric(value)
+    if datamodel.is_string(column) or datamodel.is_text(column):
+        return value if isinstance(value, str) else str(value)
+    return value
+
+
+def _typed(flt, value):
+    if flt.column_name not in flt.datamodel.list_properties:  # custom and dotted filters
+        return value
+    if flt.arg_name in ("in", "not_in") and not isinstance(value, (list, tuple)):
+        value = [value]  # FAB iterates the value: over the characters of a text
+    return _typed_value(flt.datamodel, flt.column_name, value)
+
+
+def typed_filters(filters):
+    """A copy of ``filters`` with every value converted to its column's type."""
+    if not filters or not filters.filters:
+        return filters
+    typed = filters.copy()
+    typed.values = [_typed(flt, value) for flt, value in zip(filters.filters, filters.values)]
+    return typed

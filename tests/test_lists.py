@@ -1,0 +1,358 @@
+"""List screens and list API: junk input never answers 500, page size is capped,
+and the number of SQL statements does not grow with the page size (no N+1)."""
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import event
+
+from app.api import APIS
+from app.views import MENU
+
+# Every list screen of the menu and every record API.
+VIEWS = [view for _category, _label, _icon, items in MENU for view, *_rest in items]
+RESOURCES = [api.resource_name for api in APIS]
+VIEW_IDS = [view.__name__ for view in VIEWS]
+PAGE_SIZE_MAX = 100
+HUGE = "99999999999999999999"  # beyond 64-bit integers
+
+
+@pytest.fixture(scope="module")
+def admin(app):
+    from conftest import login
+
+    client = app.test_client()
+    assert login(client, "admin").status_code == 302
+    return client
+
+
+@pytest.fixture(scope="module")
+def admin_api(app):
+    from conftest import PASSWORD
+
+    client = app.test_client()
+    response = client.post("/api/v1/security/login", json={
+        "username": "admin", "password": PASSWORD, "provider": "db"})
+    return client, {"Authorization": f"Bearer {response.get_json()['access_token']}"}
+
+
+def get_final(client, path, **kwargs):
+    """GET following redirects; the answer must never be a server error."""
+    response = client.get(path, follow_redirects=True, **kwargs)
+    assert response.status_code < 500, (path, response.status_code)
+    return response
+
+
+def rendered_rows(html, view):
+    return len(set(re.findall(rf'href="/{view.__name__.lower()}/show/(\d+)"', html)))
+
+
+# ------------------------------------------------------------- paging junk
+
+def paging_junk(name):
+    return [
+        f"psize_{name}=abc", f"psize_{name}=-5", f"psize_{name}=0", f"psize_{name}=1.5",
+        f"psize_{name}=1000000", f"psize_{name}={HUGE}",
+        f"page_{name}=-3", f"page_{name}=abc", f"page_{name}={HUGE}", f"page_{name}=999999",
+        f"_od_{name}=junk", f"_oc_{name}=nosuchcolumn", f"_oc_{name}=id&_od_{name}=asc",
+        f"_oc_{name}=nosuchcolumn&_od_{name}=asc", f"_oc_{name}=__class__&_od_{name}=desc",
+        f"_oc_{name}=created_by.nosuch&_od_{name}=asc", f"_oc_{name}=metadata&_od_{name}=asc",
+        f"page_{name}=abc&psize_{name}=-1&_od_{name}=up&_oc_{name}=nosuchcolumn",
+    ]
+
+
+@pytest.mark.parametrize("view", VIEWS, ids=VIEW_IDS)
+def test_junk_paging_and_ordering_arguments_never_fail(admin, view):
+    name = view.__name__
+    for query in paging_junk(name):
+        response = get_final(admin, f"/{name.lower()}/list/?{query}")
+        assert response.status_code == 200, query
+        assert rendered_rows(response.get_data(as_text=True), view) <= PAGE_SIZE_MAX
+
+
+@pytest.mark.parametrize("view", VIEWS, ids=VIEW_IDS)
+def test_page_size_is_capped_by_a_redirect(admin, view):
+    name = view.__name__
+    for asked in ("1000000", HUGE, "101"):
+        response = admin.get(f"/{name.lower()}/list/?psize_{name}={asked}")
+        assert response.status_code == 302
+        assert f"psize_{name}={PAGE_SIZE_MAX}" in response.headers["Location"]
+    response = admin.get(f"/{name.lower()}/list/?psize_{name}=-5&page_{name}=-3")
+    assert response.status_code == 302
+    assert f"psize_{name}=1" in response.headers["Location"]
+    assert f"page_{name}=0" in response.headers["Location"]
+    # Sane values are left alone.
+    assert admin.get(f"/{name.lower()}/list/?psize_{name}=50&page_{name}=0").status_code == 200
+
+
+def capture_statements(app):
+    """Context manager collecting (statement, parameters) run on the app's engine."""
+    import contextlib
+
+    from app.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+
+    @contextlib.contextmanager
+    def capture():
+        statements = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            statements.append((statement, parameters))
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return capture()
+
+
+def ordered_ids(html, view):
+    seen = []
+    for pk in re.findall(rf'href="/{view.__name__.lower()}/show/(\d+)"', html):
+        if int(pk) not in seen:
+            seen.append(int(pk))
+    return seen
+
+
+def test_lists_sort_only_by_the_offered_columns(app, admin, make):
+    view = next(v for v in VIEWS if v.__name__ == "ProjectRequestView")
+    prefix = f"排序项目{dt.datetime.now():%H%M%S%f}"
+    for budget in ("3", "1", "2"):
+        make("project", dept="FIN", budget=Decimal(budget), name=f"{prefix}-{budget}")
+    name = view.__name__
+    base = f"/{name.lower()}/list/?_flt_0_name={prefix}"
+    up = ordered_ids(get_final(admin, f"{base}&_oc_{name}=budget&_od_{name}=asc").get_data(
+        as_text=True), view)
+    down = ordered_ids(get_final(admin, f"{base}&_oc_{name}=budget&_od_{name}=desc").get_data(
+        as_text=True), view)
+    assert len(up) == 3 and up == down[::-1], "sorting by an offered column works"
+
+    with capture_statements(app) as statements:
+        response = get_final(admin, f"{base}&_oc_{name}=created_by.password&_od_{name}=asc")
+    assert response.status_code == 200
+    orders = [s.upper().rsplit("ORDER BY", 1)[1] for s, _p in statements if "ORDER BY" in s.upper()]
+    assert orders and not [order for order in orders if "PASSWORD" in order]
+
+
+# -------------------------------------------------------------- filter junk
+
+FILTER_JUNK = ["abc", "", HUGE, "1e999", "NaN", "2026-13-45", "'\"%"]
+
+
+@pytest.mark.parametrize("view", VIEWS, ids=VIEW_IDS)
+def test_junk_filter_values_never_fail(admin, view):
+    """Every filter (index 0-9) of every search column at once, with a junk value."""
+    from urllib.parse import urlencode
+
+    name = view.__name__
+    for value in FILTER_JUNK:
+        query = urlencode([(f"_flt_{index}_{column}", value)
+                           for column in view.search_columns for index in range(10)])
+        response = get_final(admin, f"/{name.lower()}/list/?{query}")
+        assert response.status_code == 200, value
+        assert "_flt_" in response.request.query_string.decode(), "filters were dropped"
+
+
+@pytest.mark.parametrize("view", VIEWS, ids=VIEW_IDS)
+def test_filters_for_unknown_columns_or_indexes_never_fail(admin, view):
+    name = view.__name__
+    column = view.search_columns[-1]
+    for query in (f"_flt_9_{column}=1", f"_flt_0_nosuchcolumn=1", "_flt_x_name=1",
+                  f"_flt_0_{column}=1&_flt_0_{column}=2", "_flt_0_id=abc"):
+        assert get_final(admin, f"/{name.lower()}/list/?{query}").status_code == 200, query
+
+
+@pytest.mark.parametrize("query", [
+    "_flt_0_applicant_department=abc", f"_flt_0_applicant_department={HUGE}",
+    "_flt_9_name=x", "_flt_0_status=nosuch", "_flt_0_budget=abc",
+])
+def test_junk_filters_on_add_and_edit_forms_never_fail(admin, make, query):
+    pk = make("project", dept="FIN")
+    assert get_final(admin, f"/projectrequestview/add?{query}").status_code == 200
+    assert get_final(admin, f"/projectrequestview/edit/{pk}?{query}").status_code == 200
+
+
+@pytest.mark.parametrize("view", VIEWS, ids=VIEW_IDS)
+def test_junk_record_ids_are_404(admin, view):
+    base = f"/{view.__name__.lower()}"
+    for pk in ("abc", "-1", "0", HUGE, "1.5", "%27"):
+        for path in (f"{base}/show/{pk}", f"{base}/edit/{pk}"):
+            assert get_final(admin, path).status_code == 404, path
+
+
+def test_junk_numeric_filter_never_reaches_the_database(app, admin):
+    """SQLite compares 'abc' with a number quietly; PostgreSQL rejects it (500)."""
+    with capture_statements(app) as statements:
+        for index in range(6):
+            get_final(admin, f"/projectrequestview/list/?_flt_{index}_budget=abc")
+            get_final(admin, f"/contractview/list/?_flt_{index}_amount=1e999")
+    bound = [value for _statement, parameters in statements
+             for value in (parameters.values() if isinstance(parameters, dict) else parameters)]
+    assert "abc" not in bound
+    assert "1e999" not in bound
+    assert not [v for v in bound if isinstance(v, (float, Decimal)) and not Decimal(v).is_finite()]
+
+
+# ---------------------------------------------------------------------- API
+
+API_JUNK = [
+    "(page_size:1000000)", f"(page_size:{HUGE})", "(page_size:-1)", "(page_size:0)",
+    "(page:-3)", f"(page:{HUGE})", "(page:abc)", "((((", "(a:", "abc", "!(", "'",
+    "(order_column:nosuch,order_direction:asc)", "(order_direction:sideways)",
+    "(columns:!(nosuch))", "(keys:!(nosuch))", "(filters:abc)", "(filters:!(abc))",
+    "(filters:!((col:nosuch,opr:eq,value:1)))", "(filters:!((col:id,opr:nosuch,value:1)))",
+]
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_api_list_junk_query_never_fails(admin_api, resource):
+    client, headers = admin_api
+    for q in API_JUNK:
+        response = client.get(f"/api/v1/{resource}/", query_string={"q": q}, headers=headers)
+        assert response.status_code < 500, (q, response.get_json())
+        if response.status_code == 200:
+            assert len(response.get_json()["result"]) <= PAGE_SIZE_MAX
+    for path in (f"/api/v1/{resource}/1", f"/api/v1/{resource}/_info"):
+        for q in ("((((", "(a:", "abc"):
+            response = client.get(path, query_string={"q": q}, headers=headers)
+            assert response.status_code < 500, (path, q, response.get_json())
+
+
+API_FILTER_JUNK = [1, "abc", "", HUGE, "1e999", [1, "x"]]
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_api_junk_filter_values_never_fail(admin_api, resource):
+    """Every filterable column with each of its operators at once, and a junk value."""
+    import prison
+
+    client, headers = admin_api
+    info = client.get(f"/api/v1/{resource}/_info?q=(keys:!(filters))", headers=headers)
+    assert info.status_code == 200
+    for value in API_FILTER_JUNK:
+        filters = [{"col": column, "opr": op["operator"], "value": value}
+                   for column, operators in info.get_json()["filters"].items()
+                   for op in operators]
+        response = client.get(f"/api/v1/{resource}/", headers=headers,
+                              query_string={"q": prison.dumps({"filters": filters})})
+        assert response.status_code < 500, (value, response.get_json())
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_api_page_size_is_capped(admin_api, resource):
+    client, headers = admin_api
+    for size in (1000000, -1, 0):
+        response = client.get(f"/api/v1/{resource}/?q=(page_size:{size})", headers=headers)
+        assert response.status_code in (200, 400)
+        if response.status_code == 200:
+            assert len(response.get_json()["result"]) <= PAGE_SIZE_MAX
+
+
+def test_api_negative_page_never_reaches_the_database(app, admin_api):
+    """SQLite ignores a negative OFFSET; PostgreSQL rejects it (500)."""
+    client, headers = admin_api
+    with capture_statements(app) as statements:
+        response = client.get("/api/v1/project_request/?q=(page:-3,page_size:5)",
+                              headers=headers)
+    assert response.status_code in (200, 400)
+    negative = [p for s, p in statements if "OFFSET" in s.upper()
+                for v in (p.values() if isinstance(p, dict) else p)
+                if isinstance(v, int) and v < 0]
+    assert negative == []
+
+
+# ------------------------------------------------------------ query counting
+
+ROWS = 60
+
+
+@pytest.fixture(scope="module")
+def many_rows(app):
+    """At least ROWS rows of every list, owned by FIN, each with its own related rows."""
+    from app.extensions import db
+    from app.models import (
+        AppUser,
+        Audit,
+        AuditFinding,
+        Contract,
+        Delegation,
+        Department,
+        ExpertReview,
+        Incident,
+        InformationSystem,
+        ProjectRequest,
+        Vendor,
+    )
+
+    with app.app_context():
+        fin = db.session.query(Department).filter_by(code="FIN").one()
+        users = db.session.query(AppUser).order_by(AppUser.id).all()
+        clerk = db.session.query(AppUser).filter_by(username="clerk_fin").one()
+        expert = db.session.query(AppUser).filter_by(username="expert").one()
+        others = [user for user in users if user.id != clerk.id]
+        stamp = dt.datetime.now().strftime("%H%M%S%f")
+        for n in range(ROWS):
+            user = users[n % len(users)]
+            department = Department(code=f"Q{stamp}{n}", name=f"查询部门{stamp}-{n}", head=user)
+            vendor = Vendor(name=f"查询供应商{stamp}-{n}", credit_code=f"Q{stamp}{n:03d}"[-18:])
+            system = InformationSystem(code=f"QS{stamp}{n}", name=f"查询系统{n}",
+                                       owning_department=fin, it_custodian=user, vendor=vendor)
+            audit = Audit(title=f"查询审计{n}", department=fin, scope="s", auditor=user,
+                          period_start=dt.date(2026, 1, 1))
+            project = ProjectRequest(name=f"查询项目{n}", applicant_department=fin,
+                                     background="b", goals="g", content="c",
+                                     budget=Decimal(n), implementation_plan="p",
+                                     systems=[system])
+            contract = Contract(number=f"QHT{stamp}{n}", name=f"查询合同{n}", department=fin,
+                                vendor=vendor, system=system, project=project,
+                                amount=Decimal(n))
+            incident = Incident(title=f"查询故障{n}", system=system, description="d",
+                                reporting_department=fin, reporter=user)
+            finding = AuditFinding(audit=audit, title=f"查询发现{n}", description="d",
+                                   responsible_department=fin, system=system)
+            review = ExpertReview(project=project, expert=expert, department=fin)
+            # The clerk's own delegations, so the clerk sees them all as well.
+            delegation = Delegation(principal=clerk, substitute=others[n % len(others)],
+                                    start_date=dt.date(2026, 1, 1),
+                                    end_date=dt.date(2026, 1, 1) + dt.timedelta(days=n))
+            db.session.add_all([department, vendor, system, audit, project, contract, incident,
+                                finding, review, delegation])
+        db.session.commit()
+
+
+def count_statements(app, client, path):
+    with capture_statements(app) as statements:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return [statement for statement, _parameters in statements], response.get_data(as_text=True)
+
+
+STATEMENT_BOUND = 12
+
+
+# The lists many_rows fills (a newer list needs its rows there before it is counted).
+COUNTED = [view for view in VIEWS if view.__name__ in {
+    "DepartmentView", "InformationSystemView", "ProjectRequestView", "VendorView",
+    "ContractView", "IncidentView", "AuditView", "AuditFindingView", "ExpertReviewView",
+    "DelegationView"}]
+
+
+@pytest.mark.parametrize("username", ["admin", "clerk_fin"])
+@pytest.mark.parametrize("view", COUNTED, ids=[view.__name__ for view in COUNTED])
+def test_list_runs_the_same_few_queries_whatever_the_page_size(
+        app, login_as, many_rows, view, username):
+    client = login_as(username)
+    name = view.__name__
+    client.get(f"/{name.lower()}/list/")  # warm up: session user, roles, caches
+    small, small_html = count_statements(app, client, f"/{name.lower()}/list/?psize_{name}=10")
+    large, large_html = count_statements(app, client, f"/{name.lower()}/list/?psize_{name}=100")
+
+    assert rendered_rows(small_html, view) == 10
+    assert rendered_rows(large_html, view) >= ROWS
+    assert len(large) == len(small), "\n".join(large)
+    assert len(large) <= STATEMENT_BOUND, "\n".join(large)
