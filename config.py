@@ -209,6 +209,9 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     RATELIMIT_STORAGE_URI = "memory://"
     AUTH_RATE_LIMIT = "1000 per minute"
+    # Test accounts only: a cheap hash keeps hundreds of logins fast. Production keeps
+    # FAB's default (scrypt).
+    FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     DEMO_PASSWORD = "Demo-Pass-2026"
 
     @classmethod

@@ -50,10 +50,12 @@ def utcnow():
 
 
 def enum_column(enum_class, **kwargs):
-    """Stored by member name; a CHECK constraint keeps the column honest."""
+    """Stored by member name; a CHECK constraint keeps the column honest. The API takes
+    and gives the member name too (``draft``), not the translated label."""
     return Column(
         Enum(enum_class, name=enum_class.__name__.lower(), native_enum=False, length=32,
              create_constraint=True, validate_strings=True),
+        info={"marshmallow_by_value": False},
         **kwargs,
     )
 

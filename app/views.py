@@ -217,6 +217,16 @@ class RecordView(FabRouteGuard, ModelView):
         """Extra POST buttons on the show page, as (url, label, style); none by default."""
         return []
 
+    # -- add: not for those who may only fill in some fields ---------------
+    @expose("/add", methods=["GET", "POST"])
+    @has_access
+    def add(self):
+        model = self.datamodel.obj
+        if getattr(model, "__department_columns__", None) is not None and \
+                not scope_for(current_actor()).everything:
+            abort(403)  # e.g. a department fills in a finding's rectification, never adds one
+        return super().add()
+
     # -- workflow steps: POST only, with CSRF; the engine decides -----------
     @expose("/transition/<pk>/<name>", methods=["POST"])
     @has_access
