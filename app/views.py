@@ -221,10 +221,12 @@ class RecordView(FabRouteGuard, ModelView):
     @expose("/add", methods=["GET", "POST"])
     @has_access
     def add(self):
-        model = self.datamodel.obj
-        if getattr(model, "__department_columns__", None) is not None and \
+        allowed = getattr(self.datamodel.obj, "__department_columns__", None)
+        if allowed is not None and not set(self.add_columns) <= set(allowed) and \
                 not scope_for(current_actor()).everything:
-            abort(403)  # e.g. a department fills in a finding's rectification, never adds one
+            # e.g. a department fills in a finding's rectification, never adds one; it
+            # does add its own feedback on a plan (every field of that form is its own).
+            abort(403)
         return super().add()
 
     # -- workflow steps: POST only, with CSRF; the engine decides -----------
