@@ -80,11 +80,9 @@ def build_app(url, **overrides):
     return create_app(config)
 
 
-@pytest.fixture(scope="session")
-def app():
-    tmp_dir = tempfile.mkdtemp(prefix="isgov-test-")
-    url = fresh_database_url(tmp_dir, "test.db")
-    application = build_app(url)
+def seeded_app(url, **overrides):
+    """An app on ``url``, migrated and loaded with the demo data."""
+    application = build_app(url, **overrides)
     with application.app_context():
         from flask_migrate import upgrade
 
@@ -94,12 +92,57 @@ def app():
         upgrade()
         load_reference()
         load_demo()
-    yield application
+    return application
+
+
+def dispose(application):
+    """Close the app's database connections (before its database is dropped)."""
     with application.app_context():
         from app.extensions import db
 
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app():
+    tmp_dir = tempfile.mkdtemp(prefix="isgov-test-")
+    application = seeded_app(fresh_database_url(tmp_dir, "test.db"))
+    yield application
+    dispose(application)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The session app served over HTTP on a free loopback port (for the browser tests)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    import shutil
+
+    if not shutil.which(CHROMIUM) and os.environ.get("CI") != "true":
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture

@@ -7,21 +7,11 @@ import threading
 import pytest
 from flask_appbuilder import Model
 
-from conftest import build_app, scratch_database_url
+from conftest import build_app, dispose, scratch_database_url, seeded_app
 
 
-def seeded_app(tmp_path, name):
-    app = build_app(scratch_database_url(str(tmp_path), name))
-    with app.app_context():
-        from flask_migrate import upgrade
-
-        from seeds import load_reference
-        from seeds.demo import load_demo
-
-        upgrade()
-        load_reference()
-        load_demo()
-    return app
+def seeded(tmp_path, name):
+    return seeded_app(scratch_database_url(str(tmp_path), name))
 
 
 def empty_app(tmp_path, name):
@@ -42,18 +32,10 @@ def snapshot(app):
         return {t.name: table_rows(db.engine, t) for t in Model.metadata.sorted_tables}
 
 
-def dispose(app):
-    from app.extensions import db
-
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
 @pytest.fixture(scope="module")
 def source(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("backup")
-    app = seeded_app(tmp, "source")
+    app = seeded(tmp, "source")
     path = str(tmp / "isgov.zip")
     code, output = cli(app, "backup", "create", path)
     assert code == 0, output
@@ -137,7 +119,7 @@ def test_damaged_backup_is_refused_and_changes_nothing(source, tmp_path, damage)
 
 def test_restore_refuses_a_non_empty_database_unless_told_to_replace(source, tmp_path):
     app, path = source
-    target = seeded_app(tmp_path, "occupied")
+    target = seeded(tmp_path, "occupied")
     with target.app_context():
         from app.extensions import db
         from app.models import Vendor
@@ -155,7 +137,7 @@ def test_restore_refuses_a_non_empty_database_unless_told_to_replace(source, tmp
 
 
 def test_backup_taken_while_writes_go_on_is_consistent(tmp_path):
-    app = seeded_app(tmp_path, "busy")
+    app = seeded(tmp_path, "busy")
     path = str(tmp_path / "busy.zip")
     stop = threading.Event()
     written = []

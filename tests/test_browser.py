@@ -1,41 +1,17 @@
 """In a real browser (Debian's Chromium): a finance clerk signs in, sees the Chinese menu,
 creates an information system and finds it in the list."""
-import os
-import shutil
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
 from conftest import PASSWORD
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 
-if not shutil.which(CHROMIUM) and os.environ.get("CI") != "true":
-    pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def page(live_server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 900})
-        page.base = live_server
-        yield page
-        browser.close()
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.base = live_server
+    yield page
+    context.close()
 
 
 def test_clerk_creates_a_system_in_the_chinese_ui_and_finds_it_in_the_list(page, app):

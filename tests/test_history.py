@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from conftest import build_app, scratch_database_url
+from conftest import build_app, dispose, scratch_database_url, seeded_app
 
 
 def entries(app, record_type, record_id):
@@ -213,23 +213,10 @@ def test_every_version_of_a_record_can_be_opened(app, make, login_as):
 @pytest.fixture(scope="module")
 def chain_app(tmp_path_factory):
     """A database of its own: these tests tamper with it."""
-    url = scratch_database_url(str(tmp_path_factory.mktemp("chain")), "chain")
-    application = build_app(url)
-    with application.app_context():
-        from flask_migrate import upgrade
-
-        from seeds import load_reference
-        from seeds.demo import load_demo
-
-        upgrade()
-        load_reference()
-        load_demo()
+    application = seeded_app(scratch_database_url(str(tmp_path_factory.mktemp("chain")),
+                                                  "chain"))
     yield application
-    with application.app_context():
-        from app.extensions import db
-
-        db.session.remove()
-        db.engine.dispose()
+    dispose(application)
 
 
 def run_verify(app):
