@@ -243,7 +243,8 @@ def test_web_records_carry_their_author_and_last_editor(app, login_as, ids):
     from app.models import AppUser
 
     with app.app_context():
-        clerk, head = (str(db.session.get(AppUser, ids.user(u))) for u in ("clerk_fin", "head_fin"))
+        clerk, head = (str(db.session.get(AppUser, ids.user(name)))
+                       for name in ("clerk_fin", "head_fin"))
     assert clerk in show and head in show
 
 

@@ -135,7 +135,8 @@ def test_lists_sort_only_by_the_offered_columns(app, admin, make):
     with capture_statements(app) as statements:
         response = get_final(admin, f"{base}&_oc_{name}=created_by.password&_od_{name}=asc")
     assert response.status_code == 200
-    orders = [s.upper().rsplit("ORDER BY", 1)[1] for s, _p in statements if "ORDER BY" in s.upper()]
+    orders = [statement.upper().rsplit("ORDER BY", 1)[1]
+              for statement, _parameters in statements if "ORDER BY" in statement.upper()]
     assert orders and not [order for order in orders if "PASSWORD" in order]
 
 

@@ -5,9 +5,7 @@ of 财务部 FIN through any path: the record is simply not there (404, not in
 lists, not counted). The same path works for FIN's own Clerk/DeptHead, so every
 refusal is shown to come from scoping and not from a broken path.
 """
-import datetime as dt
 import hashlib
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import or_, select
@@ -166,7 +164,7 @@ def test_contract_is_visible_to_the_department_owning_its_system(app, login_as, 
 
 
 def test_seeing_an_incident_through_the_system_does_not_allow_changing_it(
-        app, login_as, make, ids):
+        app, login_as, api_as, make, ids):
     pk = make("incident", dept="MKT", system_id=ids.system("FIN-GL"))
     before = row(app, Incident, pk)
     client = login_as("head_fin")
@@ -176,6 +174,14 @@ def test_seeing_an_incident_through_the_system_does_not_allow_changing_it(
     assert row(app, Incident, pk) == before
     assert response.status_code in (200, 403)
     assert flashes(response.get_data(as_text=True)), "no message explains the refusal"
+
+    api, headers = api_as("head_fin")
+    for payload in ({"title": "改由财务部上报"},
+                    {"title": "改由财务部上报", "reporting_department": ids.dept("FIN")}):
+        response = api.put(f"/api/v1/incident/{pk}", headers=headers, json=payload)
+        assert response.status_code == 403, response.get_json()
+    assert api.delete(f"/api/v1/incident/{pk}", headers=headers).status_code == 403
+    assert row(app, Incident, pk) == before
 
 
 def test_related_lists_on_reference_pages_hide_other_departments_records(
@@ -654,8 +660,7 @@ def test_expert_downloads_reports_only_of_requests_in_review(app, login_as, make
 
 
 def test_expert_cannot_change_a_request_in_review(app, login_as, api_as, make):
-    pk = make("project", dept="FIN", status=ProjectStatus.expert_review,
-              budget=Decimal("5000"), created_on=dt.datetime(2026, 1, 1))
+    pk = make("project", dept="FIN", status=ProjectStatus.expert_review)
     before = row(app, ProjectRequest, pk)
     client = login_as("expert")
     token = form_token(client)
