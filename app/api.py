@@ -129,6 +129,13 @@ class RecordApi(ModelRestApi):
             db.session.rollback()
             return self.response_403(message=str(exc))
 
+    def _get_field_info(self, field, filter_rel_field, page=None, page_size=None):
+        # FAB translates an empty description, which yields the catalog's header text.
+        info = super()._get_field_info(field, filter_rel_field, page, page_size)
+        if not self.description_columns.get(field.name):
+            info["description"] = ""
+        return info
+
     def response_403(self, message=None):
         return self.response(403, message=message or "Forbidden")
 
