@@ -44,7 +44,7 @@ from app.workflow import (
     resolve,
 )
 from config import FAB_ROLE_DEFINITIONS
-from conftest import PASSWORD, build_app, login, scratch_database_url
+from conftest import PASSWORD, dispose, login, scratch_database_url, seeded_app
 from seeds.demo import DEMO_ACCOUNTS, DEPARTMENTS
 from webhelpers import flashes, form_token
 
@@ -1523,23 +1523,10 @@ def _inbox_rows(html):
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory):
     """A fresh database with nothing but the demo seeds."""
-    url = scratch_database_url(str(tmp_path_factory.mktemp("inbox")), "inbox")
-    application = build_app(url)
-    with application.app_context():
-        from flask_migrate import upgrade
-
-        from seeds import load_reference
-        from seeds.demo import load_demo
-
-        upgrade()
-        load_reference()
-        load_demo()
+    application = seeded_app(
+        scratch_database_url(str(tmp_path_factory.mktemp("inbox")), "inbox"))
     yield application
-    with application.app_context():
-        from app.extensions import db
-
-        db.session.remove()
-        db.engine.dispose()
+    dispose(application)
 
 
 def signed_in(application, username):
