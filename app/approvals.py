@@ -1,7 +1,7 @@
 """The thin layer between the workflow engine and the application: actors from users
 and delegations, Approval rows, exactly-once commits, re-approval on content change,
 and the inbox (待我处理)."""
-
+from flask import g, has_request_context
 from sqlalchemy import event, inspect as sa_inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -73,6 +73,9 @@ def perform(record, name, user, comment=""):
             decision = fire(workflow, record, name, actor_for(user), comment)
             if decision.transition.submits:
                 record.submitted_by_fk = user.id
+        if decision.acting_for is not None and has_request_context():
+            # The change history names the principal too (app/history.py).
+            g.acting_for = (decision.acting_for.user_id, decision.acting_for.name)
         approval = _store(record, decision)
         db.session.commit()
     except WorkflowError:

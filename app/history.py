@@ -177,6 +177,7 @@ def record_changes(session, flush_context):
     if not pending:
         return
     actor = current_actor()
+    acting_for = (g.get("acting_for") if has_request_context() else None) or (None, None)
     conn = session.connection()
     head = ChainHead.__table__
     # Lock the head row first (row lock on PostgreSQL, write lock on SQLite).
@@ -190,7 +191,7 @@ def record_changes(session, flush_context):
             "seq": seq, "occurred_at": now,
             "user_id": actor.id if actor else None,
             "username": actor.username if actor else None,
-            "acting_for_id": None, "acting_for": None,
+            "acting_for_id": acting_for[0], "acting_for": acting_for[1],
             "request_id": current_request_id(), "record_type": record_type(obj),
             "record_id": str(sa_inspect(obj).mapper.primary_key_from_instance(obj)[0]),
             "action": action,

@@ -324,3 +324,37 @@ def test_postgres_trigger_rejects_update_and_delete(app):
             with pytest.raises(Exception, match="append-only"):
                 with db.engine.begin() as conn:
                     conn.execute(text(sql))
+
+
+def test_a_delegated_step_names_both_people_in_the_change_history(app, make, ids, api_as):
+    import datetime as dt
+
+    from app.extensions import db
+    from app.models import ChangeEntry, Delegation, ProjectRequest, ProjectStatus
+
+    project = make("project", dept="FIN", status=ProjectStatus.dept_review,
+                   submitted_by_fk=ids.user("clerk_fin"))
+    today = dt.date.today()
+    with app.app_context():
+        delegation = Delegation(principal_id=ids.user("head_fin"),
+                                substitute_id=ids.user("head_mkt"),
+                                start_date=today, end_date=today)
+        db.session.add(delegation)
+        db.session.commit()
+        delegation_id = delegation.id
+    try:
+        client, headers = api_as("head_mkt")
+        response = client.post(f"/api/v1/project_request/{project}/transition/approve",
+                               json={}, headers=headers)
+        assert response.status_code == 200, response.get_json()
+        with app.app_context():
+            entry = (db.session.query(ChangeEntry)
+                     .filter_by(record_type="ProjectRequest", record_id=str(project))
+                     .order_by(ChangeEntry.seq.desc()).first())
+            assert db.session.get(ProjectRequest, project).status is ProjectStatus.it_review
+        assert entry.username == "head_mkt"
+        assert entry.acting_for_id == ids.user("head_fin") and entry.acting_for == "李强"
+    finally:
+        with app.app_context():
+            db.session.delete(db.session.get(Delegation, delegation_id))
+            db.session.commit()
