@@ -31,6 +31,18 @@ def _integer(value):
     return number if number in INT64 else None
 
 
+def _boolean(value):
+    """FAB's web form sends "y"; the API may send true/false, 1/0. Anything else: no match."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("y", "true", "1", "on", "yes"):
+        return True
+    if text in ("n", "false", "0", "off", "no"):
+        return False
+    return None
+
+
 def _numeric(value):
     try:
         number = decimal.Decimal(str(value).strip())
@@ -49,6 +61,8 @@ def _typed_value(datamodel, column, value):
     if datamodel.is_enum(column):
         members = datamodel.list_columns[column].type.enum_class.__members__
         return value if value in members or value in members.values() else None
+    if datamodel.is_boolean(column):
+        return _boolean(value)
     if datamodel.is_integer(column):
         return _integer(value)
     if datamodel.is_numeric(column) or datamodel.is_float(column):
