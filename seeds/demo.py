@@ -15,6 +15,7 @@ from flask import current_app
 from app.extensions import db
 from app.models import (
     AppUser,
+    Delegation,
     Attachment,
     Audit,
     AuditFinding,
@@ -439,6 +440,15 @@ def load_demo():
             _, new = get_or_create(ExpertReview, defaults={"project": project},
                                    project_id=project.id, expert_id=expert.id)
             created += new
+
+    # The IT department head is away this year; the administrator stands in for the
+    # IT review steps (so the admin account, which holds no workflow role, has work too).
+    today = dt.date.today()
+    _, new = get_or_create(Delegation, defaults={
+        "start_date": today - dt.timedelta(days=7), "end_date": today + dt.timedelta(days=365),
+        "reason": "外出培训期间由系统管理员代为审核",
+    }, principal_id=users["it_head"].id, substitute_id=users["admin"].id)
+    created += new
 
     db.session.commit()
     return created
