@@ -42,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import declared_attr, deferred, relationship, validates
 
 from .i18n import LabelledEnum
-from .workflow import N_, Guard, Transition, Workflow, filled
+from .workflow import N_, Guard, Transition, Workflow, filled, review_exits
 
 
 def utcnow():
@@ -515,15 +515,8 @@ ProjectRequest.__workflow__ = Workflow(
                    frozenset({"ITStaff"}),
                    guards=(filled("acceptance_report",
                                   message=N_("Attach the acceptance report first.")),)),
-    ) + tuple(
-        Transition("return", N_("Return to the applicant"), (state,), _P.returned, roles,
-                   department=dept, needs_comment=True, style="warning")
-        for state, roles, dept in _PROJECT_REVIEWS
-    ) + tuple(
-        Transition("reject", N_("Reject"), (state,), _P.rejected, roles, department=dept,
-                   needs_comment=True, style="danger")
-        for state, roles, dept in _PROJECT_REVIEWS
-    ),
+    ) + review_exits(_PROJECT_REVIEWS, _P.returned, _P.rejected,
+                     N_("Return to the applicant")),
 )
 
 ExpertReview.__workflow__ = Workflow(
@@ -676,15 +669,8 @@ Contract.__workflow__ = Workflow(
         Transition("accept", N_("Record acceptance"), (_K.in_force,), _K.accepted, _IT,
                    style="success"),
         Transition("close", N_("Close the contract"), (_K.accepted,), _K.closed, _IT),
-    ) + tuple(
-        Transition("return", N_("Return for revision"), (state,), _K.returned, roles,
-                   department_kind=kind, needs_comment=True, style="warning")
-        for state, roles, kind in _CONTRACT_REVIEWS
-    ) + tuple(
-        Transition("reject", N_("Reject"), (state,), _K.rejected, roles, department_kind=kind,
-                   needs_comment=True, style="danger")
-        for state, roles, kind in _CONTRACT_REVIEWS
-    ),
+    ) + review_exits(_CONTRACT_REVIEWS, _K.returned, _K.rejected,
+                     N_("Return for revision"), rule="department_kind"),
 )
 
 
@@ -1036,15 +1022,8 @@ DataSharingRequest.__workflow__ = Workflow(
                    department="providing_department_id", needs_comment=True,
                    style="danger"),
         Transition("expire", N_("Mark as expired"), (_S.granted,), _S.expired, _IT),
-    ) + tuple(
-        Transition("return", N_("Return to the applicant"), (state,), _S.returned, roles,
-                   department=dept, needs_comment=True, style="warning")
-        for state, roles, dept in _SHARING_REVIEWS
-    ) + tuple(
-        Transition("reject", N_("Reject"), (state,), _S.rejected, roles, department=dept,
-                   needs_comment=True, style="danger")
-        for state, roles, dept in _SHARING_REVIEWS
-    ),
+    ) + review_exits(_SHARING_REVIEWS, _S.returned, _S.rejected,
+                     N_("Return to the applicant")),
 )
 
 

@@ -102,6 +102,19 @@ class Transition:
         return state in self.source and (self.when is None or self.when(record))
 
 
+def review_exits(reviews, returned, rejected, return_label, rule="department"):
+    """Return (退回, back to the applicant) and reject (驳回, terminal) at every review step,
+    both with a required comment. ``reviews``: (state, roles, rule value) per step; the
+    rule value fills ``department`` or ``department_kind``."""
+    exits = []
+    for name, target, label, style in (("return", returned, return_label, "warning"),
+                                       ("reject", rejected, N_("Reject"), "danger")):
+        exits += [Transition(name, label, (state,), target, roles, needs_comment=True,
+                             style=style, **{rule: value})
+                  for state, roles, value in reviews]
+    return tuple(exits)
+
+
 @dataclass(frozen=True)
 class Workflow:
     states: type
