@@ -158,6 +158,7 @@ class RecordApi(ModelRestApi):
         record = self.datamodel.get(pk, self._base_filters)
         body = response.get_json()
         body.update(self._workflow_state(record))
+        body["version"] = record.version
         return self.response(200, **body)
 
     @expose("/<int:pk>/transition/<name>", methods=["POST"])
@@ -175,13 +176,18 @@ class RecordApi(ModelRestApi):
         payload = request.get_json(silent=True)
         if payload is None:
             payload = {}
-        if not isinstance(payload, dict) or not isinstance(payload.get("comment", ""), str):
-            return self.response_400(message=gettext("Body must be {\"comment\": \"...\"}."))
+        version = payload.get("version") if isinstance(payload, dict) else None
+        if not isinstance(payload, dict) or not isinstance(payload.get("comment", ""), str) \
+                or not (version is None or (isinstance(version, int)
+                                            and not isinstance(version, bool))):
+            return self.response_400(message=gettext(
+                "Body must be {\"comment\": \"...\", \"version\": <record version>}."))
         try:
-            perform(record, name, current_actor(), payload.get("comment", ""))
+            perform(record, name, current_actor(), payload.get("comment", ""), version=version)
         except WorkflowError as exc:
             return self.response(exc.status, message=gettext(str(exc)))
-        return self.response(200, id=record.id, **self._workflow_state(record))
+        return self.response(200, id=record.id, version=record.version,
+                             **self._workflow_state(record))
 
 
 class DepartmentApi(RecordApi):

@@ -1,22 +1,26 @@
 """The thin layer between the workflow engine and the application: actors from users
 and delegations, Approval rows, exactly-once commits, re-approval on content change,
 and the inbox (待我处理)."""
+import datetime as dt
+
 from flask import g, has_request_context
 from sqlalchemy import event, inspect as sa_inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from .extensions import db
-from .models import Approval, Model
-from .security import principals_of, read_clause, scope_for
+from .models import Approval, Delegation, Model
+from .security import current_actor, principals_of, read_clause, scope_for
 from .workflow import (
     N_,
     Actor,
+    Duties,
     Identity,
     WorkflowError,
     available,
     fire,
     invalidated,
+    submitter_id,
 )
 
 
@@ -46,6 +50,62 @@ def actor_for(user, today=None):
     return Actor(identity(user), tuple(identity(p) for p in principals_of(user, today)))
 
 
+def duties_for_many(model, records, today=None):
+    """Separation-of-duties facts of each record (by id), from its approvals: two queries
+    for any number of records of one type."""
+    records = [r for r in records if r.id is not None]
+    if not records:
+        return {}
+    today = today or dt.date.today()
+    rows = (db.session.query(Approval.record_id, Approval.id, Approval.transition,
+                             Approval.from_state, Approval.actor_id, Approval.acting_for_id,
+                             Approval.submits, Approval.approves)
+            .filter(Approval.record_type == model.__name__,
+                    Approval.record_id.in_([r.id for r in records]))
+            .order_by(Approval.id).all())
+    by_record = {}
+    for row in rows:
+        by_record.setdefault(row.record_id, []).append(row)
+    behind = {}
+    for record in records:
+        people = {submitter_id(record)} - {None}
+        for row in by_record.get(record.id, ()):
+            if row.submits:
+                people |= {row.actor_id, row.acting_for_id} - {None}
+        behind[record.id] = people
+    everyone = set().union(*behind.values()) if behind else set()
+    substitutes = {}
+    if everyone:
+        for principal, substitute in (db.session.query(Delegation.principal_id,
+                                                       Delegation.substitute_id)
+                                      .filter(Delegation.principal_id.in_(everyone),
+                                              Delegation.start_date <= today,
+                                              Delegation.end_date >= today)):
+            substitutes.setdefault(principal, set()).add(substitute)
+    result = {}
+    for record in records:
+        excluded = set(behind[record.id])
+        for person in behind[record.id]:
+            excluded |= substitutes.get(person, set())
+        approved, editors = {}, set()
+        for row in by_record.get(record.id, ()):
+            if row.submits:
+                editors = set()  # a new round
+            elif row.transition == "reapproval":
+                editors |= {row.actor_id, row.acting_for_id} - {None}
+            if row.approves:
+                for person in {row.actor_id, row.acting_for_id} - {None}:
+                    approved.setdefault(person, set()).add(row.from_state)
+        result[record.id] = Duties(
+            excluded=frozenset(excluded | editors),
+            approved=tuple((person, frozenset(steps)) for person, steps in approved.items()))
+    return result
+
+
+def duties_for(record):
+    return duties_for_many(type(record), [record]).get(record.id, Duties())
+
+
 def _store(record, decision):
     transition = decision.transition
     approval = Approval(
@@ -60,9 +120,10 @@ def _store(record, decision):
     return approval
 
 
-def perform(record, name, user, comment=""):
+def perform(record, name, user, comment="", version=None):
     """Fire transition ``name`` on ``record`` as ``user`` and commit; exactly once.
 
+    ``version``: the record's version the request was made on (stale: 409).
     Raises WorkflowError subclasses (with an HTTP status) when refused.
     """
     workflow = type(record).__workflow__
@@ -70,7 +131,8 @@ def perform(record, name, user, comment=""):
         # The content hash reads related rows: an autoflush there would write the step
         # in two UPDATEs (and two history entries). One step, one write.
         with db.session.no_autoflush:
-            decision = fire(workflow, record, name, actor_for(user), comment)
+            decision = fire(workflow, record, name, actor_for(user), comment,
+                            duties=duties_for(record), version=version)
             if decision.transition.submits:
                 record.submitted_by_fk = user.id
         if decision.acting_for is not None and has_request_context():
@@ -89,7 +151,7 @@ def perform(record, name, user, comment=""):
 
 
 def transitions_for(record, user):
-    return available(type(record).__workflow__, record, actor_for(user))
+    return available(type(record).__workflow__, record, actor_for(user), duties_for(record))
 
 
 def approvals_of(record):
@@ -119,12 +181,17 @@ def reapprove_changed_content(session, flush_context, instances):
                    if name in state.attrs and _really_changed(state.attrs[name].history)]
         if not changed:
             continue
-        decision = invalidated(workflow, record, changed)
+        editor = current_actor()
+        decision = invalidated(workflow, record, changed,
+                               identity(editor) if editor is not None else None)
         if decision is not None:
+            acting_for = g.get("acting_for") if has_request_context() else None
             session.add(Approval(
                 record_type=type(record).__name__, record_id=record.id,
                 transition="reapproval", label=decision.transition.label,
                 from_state=decision.from_state.name, to_state=decision.to_state.name,
+                actor_id=decision.actor.user_id,
+                acting_for_id=acting_for[0] if acting_for else None,
                 at=decision.at, comment=decision.comment,
                 content_hash=decision.content_hash))
 
@@ -153,8 +220,10 @@ def inbox(user, limit_per_type=200):
         clause = read_clause(model, scope)
         if clause is not None:
             query = query.filter(clause)
-        for record in query.order_by(model.changed_on).limit(limit_per_type):
-            moves = available(workflow, record, actor)
+        records = query.order_by(model.changed_on).limit(limit_per_type).all()
+        duties = duties_for_many(model, records)
+        for record in records:
+            moves = available(workflow, record, actor, duties.get(record.id, Duties()))
             if moves:
                 items.append((record, moves))
     items.sort(key=lambda item: item[0].changed_on)

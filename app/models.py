@@ -42,7 +42,25 @@ from sqlalchemy import (
 from sqlalchemy.orm import declared_attr, deferred, relationship, validates
 
 from .i18n import LabelledEnum
-from .workflow import N_, Guard, Transition, Workflow, filled, review_exits
+from .workflow import (
+    N_,
+    Delete,
+    Edit,
+    Guard,
+    Transition,
+    Workflow,
+    filled,
+    review_exits,
+)
+
+
+def _session():
+    """The application's session, when there is an application (refusal checks)."""
+    if not has_app_context():
+        return None
+    from .extensions import db
+
+    return db.session
 
 
 def utcnow():
@@ -95,6 +113,8 @@ class WorkflowMixin:
     declared as ``__workflow__`` beside the model (app/workflow.py)."""
 
     version = Column(Integer, nullable=False, default=1, server_default="1")
+    # The review round: each submission starts a new one (app/workflow.py fire()).
+    round = Column(Integer, nullable=False, default=0, server_default="0")
 
     @declared_attr
     def submitted_by_fk(cls):
@@ -169,6 +189,30 @@ class Delegation(StampMixin, Model):
     start_date = Column(Date, nullable=False)
     end_date = Column(Date, nullable=False)
     reason = Column(String(200))
+
+    def write_refusal(self):
+        from sqlalchemy.orm import object_session
+
+        principal = self.principal_id or getattr(self.principal, "id", None)
+        substitute = self.substitute_id or getattr(self.substitute, "id", None)
+        if principal is not None and principal == substitute:
+            return N_("Nobody can be their own substitute.")
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            return N_("The end date must not be before the start date.")
+        session = object_session(self) or _session()
+        if session is not None and None not in (principal, substitute, self.start_date,
+                                                self.end_date):
+            with session.no_autoflush:
+                circular = session.query(Delegation.id).filter(
+                    Delegation.principal_id == substitute,
+                    Delegation.substitute_id == principal,
+                    Delegation.start_date <= self.end_date,
+                    Delegation.end_date >= self.start_date,
+                    Delegation.id != (self.id or -1)).first()
+            if circular is not None:
+                return N_("The substitute has named this person as their own substitute "
+                          "for these dates: delegations cannot go in a circle.")
+        return None
 
     def __str__(self):
         return f"{self.substitute} → {self.principal}"
@@ -319,11 +363,16 @@ def plan_new_version(plan):
 
 
 _PL = PlanStatus
+_PLAN_CONTENT = ("title", "period", "goals", "tasks", "priorities", "schedule")
 DevelopmentPlan.__workflow__ = Workflow(
     states=PlanStatus,
-    covered=("title", "period", "goals", "tasks", "priorities", "schedule"),
+    covered=_PLAN_CONTENT,
     frozen=frozenset({_PL.published}),
     reapproval=_PL.mgmt_review,
+    editable=(
+        Edit((_PL.draft, _PL.consultation, _PL.returned, _PL.published), _IT, _PLAN_CONTENT),
+    ),
+    deletable=(Delete((_PL.draft,), _IT),),
     transitions=(
         Transition("consult", N_("Open for consultation"), (_PL.draft, _PL.returned),
                    _PL.consultation, _IT),
@@ -400,9 +449,12 @@ class ProjectRequest(StampMixin, WorkflowMixin, Model):
                          index=True)
 
     @classmethod
-    def expert_clause(cls):
-        """Experts see the requests that are in expert review (3.2.3)."""
-        return cls.status == ProjectStatus.expert_review
+    def expert_clause(cls, user_id):
+        """Experts see the requests they are assigned to review, with their reports (3.2.3)."""
+        from sqlalchemy import select
+
+        return cls.id.in_(select(ExpertReview.project_id)
+                          .where(ExpertReview.expert_id == user_id))
 
     def __str__(self):
         return self.name
@@ -419,6 +471,7 @@ class ExpertReview(StampMixin, WorkflowMixin, Model):
     __tablename__ = "expert_review"
     __scope__ = ("department_id",)
     __personal__ = "expert_id"
+    __derived__ = ("department", "project_round")
     __table_args__ = (
         CheckConstraint("score IS NULL OR (score BETWEEN 0 AND 100)", name="ck_review_score"),
         UniqueConstraint("project_id", "expert_id", name="uq_review_project_expert"),
@@ -436,12 +489,33 @@ class ExpertReview(StampMixin, WorkflowMixin, Model):
     opinion = Column(Text)
     status = enum_column(ReviewStatus, nullable=False, default=ReviewStatus.assigned,
                          index=True)
+    # The project's review round this opinion belongs to: a return starts a new round,
+    # and only the current round's opinions count (3.2.3).
+    project_round = Column(Integer, nullable=False, default=0, server_default="0")
 
     @validates("project")
     def _take_project_department(self, _key, project):
-        # The review belongs to the project's department (scoping, conflict check).
+        # The review belongs to the project's department (scoping, conflict check) and
+        # to the project's current review round.
         self.department_id = project.applicant_department_id if project else None
+        self.project_round = project.round or 0 if project else 0
         return project
+
+    def write_refusal(self):
+        from sqlalchemy import inspect as sa_inspect
+
+        if not sa_inspect(self).persistent:
+            project = self.project
+            if project is not None and project.status is not ProjectStatus.expert_review:
+                return N_("Experts are assigned while the project is in expert review.")
+            expert = self.expert
+            if expert is not None and project is not None and (
+                    expert.department_id == project.applicant_department_id):
+                return N_("Conflict of interest: an expert of the applicant department "
+                          "cannot review this project.")
+            if expert is not None and not any(r.name == "Expert" for r in expert.roles):
+                return N_("Only users with the Expert role can be assigned.")
+        return None
 
     def reviewer_ids(self):
         return [self.expert_id]
@@ -458,8 +532,13 @@ def _signed_contract(project):
     return any(c.status in SIGNED_CONTRACT_STATES for c in project.contracts)
 
 
+def current_reviews(project):
+    """The expert reviews of the project's current review round."""
+    return [r for r in project.expert_reviews if r.project_round == (project.round or 0)]
+
+
 def _expert_panel_done(project):
-    reviews = project.expert_reviews
+    reviews = current_reviews(project)
     return bool(reviews) and all(r.status is ReviewStatus.submitted for r in reviews)
 
 
@@ -474,13 +553,29 @@ _PROJECT_REVIEWS = (
     (_P.mgmt_review, frozenset({"Management"}), None),
 )
 
+_PROJECT_CONTENT = ("name", "applicant_department", "background", "goals", "content",
+                    "budget", "implementation_plan", "systems", "requirements_report")
+_UNDER_REVIEW = (_P.dept_review, _P.it_review, _P.expert_review, _P.feasibility,
+                 _P.mgmt_review)
+_APPLICANT_DEPT = dict(roles=_APPLICANT, department="applicant_department_id")
+
 ProjectRequest.__workflow__ = Workflow(
     states=ProjectStatus,
-    covered=("name", "applicant_department", "background", "goals", "content", "budget",
-             "implementation_plan", "requirements_report"),
-    frozen=frozenset({_P.it_review, _P.expert_review, _P.feasibility, _P.mgmt_review,
-                      _P.approved}),
+    covered=_PROJECT_CONTENT + ("expert_opinion", "feasibility_report"),
+    content=_PROJECT_CONTENT,
+    # Content changed under review goes back to the department's approval; after the
+    # project is approved (立项) it is refused: a change order is the way (4.2.4).
+    frozen=frozenset(_UNDER_REVIEW),
     reapproval=_P.dept_review,
+    editable=(
+        Edit((_P.draft, _P.returned) + _UNDER_REVIEW, fields=_PROJECT_CONTENT,
+             **_APPLICANT_DEPT),
+        Edit((_P.expert_review,), _IT, ("expert_opinion",)),
+        Edit((_P.feasibility,), _IT, ("feasibility_report",)),
+        Edit((_P.implementation, _P.acceptance), _IT, ("acceptance_report",)),
+    ),
+    deletable=(Delete((_P.draft,), **_APPLICANT_DEPT),),
+    round_outputs=("expert_opinion", "feasibility_report"),
     transitions=(
         Transition("submit", N_("Submit for approval"), (_P.draft, _P.returned), _P.dept_review,
                    _APPLICANT, department="applicant_department_id", submits=True,
@@ -519,16 +614,27 @@ ProjectRequest.__workflow__ = Workflow(
                      N_("Return to the applicant")),
 )
 
+_EXPERT = frozenset({"Expert"})
 ExpertReview.__workflow__ = Workflow(
     states=ReviewStatus,
     covered=("no_conflict", "score", "opinion"),
+    # IT assigns (project, expert); the assigned expert writes the review until submitting
+    # it; a submitted review is locked (IT may hand it back); experts never delete.
+    editable=(
+        Edit((ReviewStatus.assigned,), _IT, ("project", "expert")),
+        Edit((ReviewStatus.assigned,), _EXPERT, ("no_conflict", "score", "opinion"),
+             reviewer=True),
+    ),
+    deletable=(Delete((ReviewStatus.assigned,), _IT),),
     transitions=(
         Transition("submit", N_("Submit my opinion"), (ReviewStatus.assigned,),
-                   ReviewStatus.submitted, frozenset({"Expert"}), reviewer=True,
+                   ReviewStatus.submitted, _EXPERT, reviewer=True,
                    guards=(Guard(lambda r: r.no_conflict,
                                  N_("Declare that you have no conflict of interest first.")),
                            filled("score", "opinion",
                                   message=N_("Give a score and an opinion first.")))),
+        Transition("hand_back", N_("Hand back to the expert"), (ReviewStatus.submitted,),
+                   ReviewStatus.assigned, _IT, needs_comment=True, style="warning"),
     ),
 )
 
@@ -646,12 +752,21 @@ _CONTRACT_REVIEWS = (
     (_K.mgmt_review, _MGMT, None),
 )
 
+_CONTRACT_CONTENT = ("number", "name", "department", "project", "vendor", "system", "amount",
+                     "sign_date", "start_date", "end_date", "scope", "schedule",
+                     "quality_terms", "acceptance_terms", "after_sales_terms")
 Contract.__workflow__ = Workflow(
     states=ContractStatus,
-    covered=("number", "name", "department", "project", "vendor", "system", "amount", "scope",
-             "schedule", "quality_terms", "acceptance_terms", "after_sales_terms"),
-    frozen=frozenset({_K.mgmt_review, _K.signed, _K.in_force}),
+    covered=_CONTRACT_CONTENT + ("signed_file",),
+    content=_CONTRACT_CONTENT,
+    # Changed under review: reviewed again; once signed, a change order is the way (4.2.4).
+    frozen=frozenset({_K.review, _K.mgmt_review}),
     reapproval=_K.review,
+    editable=(
+        Edit((_K.draft, _K.returned, _K.review, _K.mgmt_review), _IT, _CONTRACT_CONTENT),
+        Edit((_K.signed,), _IT, ("signed_file",)),
+    ),
+    deletable=(Delete((_K.draft,), _IT),),
     transitions=(
         Transition("submit", N_("Submit for IT review"), (_K.draft, _K.returned), _K.review,
                    _IT, submits=True),
@@ -692,6 +807,7 @@ class ChangeOrder(StampMixin, WorkflowMixin, Model):
 
     __tablename__ = "change_order"
     __scope__ = ("department_id",)
+    __derived__ = ("department",)
     __table_args__ = (
         UniqueConstraint("change_number", name="uq_change_order_number"),
         CheckConstraint("contract_id IS NOT NULL OR project_id IS NOT NULL",
@@ -739,12 +855,14 @@ class ChangeOrder(StampMixin, WorkflowMixin, Model):
 
 
 _C = ChangeStatus
+_ORDER_CONTENT = ("change_number", "contract", "project", "title", "reason",
+                  "change_content", "cost_impact", "schedule_impact")
 ChangeOrder.__workflow__ = Workflow(
     states=ChangeStatus,
-    covered=("contract", "project", "title", "reason", "change_content", "cost_impact",
-             "schedule_impact"),
-    frozen=frozenset({_C.approved}),
+    covered=_ORDER_CONTENT,
+    frozen=frozenset({_C.requested, _C.approved}),
     reapproval=_C.requested,
+    editable=(Edit((_C.requested, _C.returned, _C.approved), _IT, _ORDER_CONTENT),),
     transitions=(
         Transition("submit", N_("Submit again"), (_C.returned,), _C.requested, _IT,
                    submits=True),
@@ -818,9 +936,17 @@ class Incident(StampMixin, WorkflowMixin, Model):
 
 _I = IncidentStatus
 _REPORTER = dict(roles=_APPLICANT, department="reporting_department_id")
+_REPORT = ("title", "system", "severity", "description", "reporting_department", "reporter",
+           "occurred_at")
 Incident.__workflow__ = Workflow(
     states=IncidentStatus,
     covered=("root_cause", "resolution"),
+    # The reporting department reports; IT handles (assignee, root cause, resolution).
+    editable=(
+        Edit((_I.reported,), fields=_REPORT, **_REPORTER),
+        Edit((_I.reported, _I.in_progress, _I.resolved), _IT,
+             _REPORT + ("assignee", "resolved_at", "root_cause", "resolution")),
+    ),
     transitions=(
         Transition("start", N_("Start handling"), (_I.reported,), _I.in_progress, _IT),
         Transition("resolve", N_("Mark as resolved"), (_I.in_progress,), _I.resolved, _IT,
@@ -856,6 +982,7 @@ class ChangeRequest(StampMixin, WorkflowMixin, Model):
 
     __tablename__ = "change_request"
     __scope__ = ("department_id",)
+    __derived__ = ("department",)
     __table_args__ = (
         UniqueConstraint("change_number", name="uq_change_request_number"),
         CheckConstraint("window_end IS NULL OR window_start IS NULL "
@@ -898,12 +1025,18 @@ class ChangeRequest(StampMixin, WorkflowMixin, Model):
 
 
 _OWNER_HEAD = dict(roles=_DEPT_HEAD, department="department_id")
+_CHANGE_CONTENT = ("change_number", "system", "kind", "title", "change_plan", "rollback_plan",
+                   "risk", "window_start", "window_end")
 ChangeRequest.__workflow__ = Workflow(
     states=ChangeStatus,
-    covered=("system", "kind", "title", "change_plan", "rollback_plan", "risk",
-             "window_start", "window_end"),
-    frozen=frozenset({_C.approved}),
+    covered=_CHANGE_CONTENT,
+    frozen=frozenset({_C.requested, _C.approved}),
     reapproval=_C.requested,
+    editable=(
+        Edit((_C.requested, _C.returned, _C.approved), _IT, _CHANGE_CONTENT),
+        Edit((_C.requested, _C.returned, _C.approved), _APPLICANT, _CHANGE_CONTENT,
+             department="department_id"),
+    ),
     transitions=(
         Transition("submit", N_("Submit again"), (_C.returned,), _C.requested, _IT,
                    submits=True),
@@ -999,12 +1132,24 @@ _SHARING_REVIEWS = (
     (_S.provider_review, _DEPT_HEAD, "providing_department_id"),
     (_S.it_review, _IT, None),
 )
+_SHARING_CONTENT = ("title", "requesting_department", "providing_department", "system",
+                    "data_scope", "purpose")
+_REQUESTER = dict(roles=_APPLICANT, department="requesting_department_id")
 DataSharingRequest.__workflow__ = Workflow(
     states=SharingStatus,
-    covered=("requesting_department", "providing_department", "system", "data_scope",
-             "purpose", "start_date", "end_date"),
-    frozen=frozenset({_S.it_review, _S.granted}),
+    covered=_SHARING_CONTENT + ("start_date", "end_date"),
+    content=_SHARING_CONTENT,
+    frozen=frozenset({_S.provider_review, _S.it_review, _S.granted}),
     reapproval=_S.provider_review,
+    editable=(
+        Edit((_S.requested, _S.returned), fields=_SHARING_CONTENT + ("start_date", "end_date"),
+             **_REQUESTER),
+        Edit((_S.provider_review, _S.it_review, _S.granted), fields=_SHARING_CONTENT,
+             **_REQUESTER),
+        # IT sets the period it grants (7.4.2).
+        Edit((_S.it_review,), _IT, ("start_date", "end_date")),
+    ),
+    deletable=(Delete((_S.requested,), **_REQUESTER),),
     transitions=(
         Transition("submit", N_("Submit to the providing department"),
                    (_S.requested, _S.returned), _S.provider_review, _APPLICANT,
@@ -1106,11 +1251,21 @@ class AuditFinding(StampMixin, WorkflowMixin, Model):
 
 
 _F = FindingStatus
+_FINDING = ("audit", "title", "description", "severity", "responsible_department", "system",
+            "due_date")
 AuditFinding.__workflow__ = Workflow(
     states=FindingStatus,
     covered=("title", "description", "severity", "responsible_department", "rectification"),
-    frozen=frozenset({_F.verified}),
+    content=("rectification",),
+    frozen=frozenset({_F.rectification_submitted}),
     reapproval=_F.rectification_submitted,
+    # Auditors record the finding; the responsible department writes the rectification.
+    editable=(
+        Edit((_F.open,), _AUDITOR, _FINDING),
+        Edit((_F.open, _F.rectification_submitted), _APPLICANT, ("rectification",),
+             department="responsible_department_id"),
+    ),
+    deletable=(Delete((_F.open,), _AUDITOR),),
     transitions=(
         Transition("submit", N_("Submit the rectification"), (_F.open,),
                    _F.rectification_submitted, _APPLICANT,

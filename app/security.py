@@ -139,8 +139,8 @@ def read_clause(model, scope):
     clauses = []
     if scope.department_id and paths:
         clauses += [_path_clause(model, p, scope.department_id) for p in paths]
-    if scope.expert and hasattr(model, "expert_clause"):
-        clauses.append(model.expert_clause())
+    if scope.expert and scope.user_id and hasattr(model, "expert_clause"):
+        clauses.append(model.expert_clause(scope.user_id))
     if personal and scope.user_id:
         # Records that are one's own (an expert's review, one's delegations).
         clauses.append(getattr(model, personal) == scope.user_id)
@@ -170,8 +170,9 @@ def _owner_value(record, attr, before):
     return getattr(record, attr)
 
 
-_BOOKKEEPING = frozenset({"id", "version", "submitted_by_fk", "created_on", "changed_on",
-                          "created_by_fk", "changed_by_fk", "created_by", "changed_by"})
+_BOOKKEEPING = frozenset({"id", "version", "round", "submitted_by_fk", "created_on",
+                          "changed_on", "created_by_fk", "changed_by_fk", "created_by",
+                          "changed_by", "submitted_by"})
 
 
 def _blank(value):
@@ -212,12 +213,96 @@ def check_write(record, user=None, deleting=False):
         _check_write(record, user, deleting)
 
 
+def _field_names(model, names):
+    """Declared field names with their foreign-key columns (``vendor`` -> ``vendor_id``)."""
+    mapper = inspect(model)
+    found = set(names)
+    for rel in mapper.relationships:
+        if rel.key in found:
+            found |= {column.key for column in rel.local_columns}
+    return found
+
+
+def _derived(model):
+    """Attributes the model sets itself from others (``@validates``): never typed in."""
+    mapper = inspect(model)
+    keys = set(getattr(model, "__derived__", ()))
+    for rel in mapper.relationships:
+        if rel.key in keys:
+            keys |= {column.key for column in rel.local_columns}
+    return keys
+
+
+def stored_state(record):
+    """The workflow state as stored (a new record: its initial state)."""
+    workflow = type(record).__workflow__
+    state = inspect(record)
+    if state.transient or state.pending:
+        column = type(record).__table__.c[workflow.state_field]
+        return getattr(record, workflow.state_field) or column.default.arg
+    history = state.attrs[workflow.state_field].history
+    return (history.deleted or history.unchanged or [getattr(record, workflow.state_field)])[0]
+
+
+def writable_fields(record, user):
+    """The fields ``user`` may write on a workflow record in its stored state; None when the
+    record type declares no per-state rules."""
+    from .approvals import identity
+    from .workflow import all_writable, writable
+
+    workflow = getattr(type(record), "__workflow__", None)
+    if workflow is None or not workflow.editable or user is None:
+        return None
+    state = stored_state(record)
+    if "Admin" in {role.name for role in user.roles}:
+        fields = all_writable(workflow, state)
+    else:
+        fields = writable(workflow, record, identity(user), state)
+    return _field_names(type(record), fields) | _derived(type(record))
+
+
+def _check_workflow_rules(record, user, deleting):
+    """Per-state write and delete rules of approvable records (``Edit``/``Delete``)."""
+    from .approvals import identity
+    from .workflow import may_delete
+
+    workflow = type(record).__workflow__
+    state = stored_state(record)
+    if deleting:
+        is_admin = "Admin" in {role.name for role in user.roles}
+        allowed = any(state in rule.states for rule in workflow.deletable) if is_admin else \
+            may_delete(workflow, record, identity(user), state)
+        if not allowed:
+            raise ScopeError(str(_l("This record can no longer be deleted: only a draft can "
+                                    "be deleted, by its department. Use the workflow's "
+                                    "steps (return, reject) instead.")))
+        return
+    allowed = writable_fields(record, user)
+    refused = _touched(record, False) - allowed - {workflow.state_field}
+    if getattr(record, workflow.state_field) != state:
+        refused.add(workflow.state_field)
+    if refused:
+        names = sorted({LABELS.get(name.removesuffix("_id"), LABELS.get(name, name))
+                        for name in refused}, key=str)
+        if not allowed:
+            raise ScopeError(str(_l("Nobody may change this record in its current state "
+                                    "(%(state)s).", state=str(state))))
+        raise ScopeError(str(_l("You may not change these fields in the record's current "
+                                "state (%(state)s): %(fields)s.", state=str(state),
+                                fields="、".join(str(n) for n in names))))
+
+
 def _check_write(record, user, deleting):
     refusal = getattr(record, "write_refusal", None)
     reason = refusal() if refusal is not None else None
     if reason:
         raise ScopeError(gettext(reason))
-    scope = scope_for(user if user is not None else current_actor())
+    user = user if user is not None else current_actor()
+    workflow = getattr(type(record), "__workflow__", None)
+    if user is not None and workflow is not None and (workflow.editable
+                                                      or workflow.deletable):
+        _check_workflow_rules(record, user, deleting)
+    scope = scope_for(user)
     if scope.everything:
         return
     personal = getattr(type(record), "__personal__", None)

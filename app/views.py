@@ -3,7 +3,7 @@ import datetime as dt
 import enum
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, jsonify, redirect, request
+from flask import abort, current_app, flash, has_request_context, jsonify, redirect, request
 from flask import url_for
 from flask_appbuilder import BaseView, IndexView, ModelView, expose
 from flask_appbuilder.actions import action
@@ -18,6 +18,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from wtforms import FileField
+from wtforms.fields.core import UnboundField
 from wtforms.validators import NumberRange
 
 from .attachments import UploadCheck, attachment_link, make_attachment
@@ -205,7 +206,7 @@ class RecordView(FabRouteGuard, ModelView):
 
             workflow = {"state": getattr(record, type(record).__workflow__.state_field),
                         "moves": transitions_for(record, current_actor()),
-                        "approvals": approvals_of(record)}
+                        "approvals": approvals_of(record), "version": record.version}
         return self.render_template(
             self.show_template, pk=pk, title=self.show_title, widgets=widgets,
             related_views=self._related_views, history=entries_for(record),
@@ -239,8 +240,14 @@ class RecordView(FabRouteGuard, ModelView):
         record = self.datamodel.get(pk, self._base_filters)
         if record is None or not hasattr(type(record), "__workflow__"):
             abort(404)
+        version = request.form.get("version", "")
         try:
-            approval = perform(record, name, current_actor(), request.form.get("comment", ""))
+            version = int(version) if version.strip() else None
+        except ValueError:
+            abort(400)
+        try:
+            approval = perform(record, name, current_actor(), request.form.get("comment", ""),
+                               version=version)
         except WorkflowError as exc:
             flash(gettext(str(exc)), "danger")
             return self.show(pk), exc.status
@@ -267,12 +274,65 @@ class RecordView(FabRouteGuard, ModelView):
                 setattr(item, name, make_attachment(storage))
 
     def pre_add(self, item):
-        self._guard(item)
         self._store_uploads(item)
+        self._guard(item)
 
     def pre_update(self, item):
-        self._guard(item)
         self._store_uploads(item)
+        self._guard(item)
+
+    # -- forms: only the fields the user may write in the record's state ------
+    def _restricted_form(self, form_class, record):
+        """``form_class`` without the fields the current user may not write on ``record``
+        (per-state rules of approvable records, app/workflow.py ``Edit``)."""
+        from .security import writable_fields
+
+        if form_class is None or record is None:
+            return form_class
+        allowed = writable_fields(record, current_actor())
+        if allowed is None:
+            return form_class
+        hidden = {name: None for name in dir(form_class)
+                  if isinstance(getattr(form_class, name, None), UnboundField)
+                  and name.removesuffix("_upload") not in allowed}
+        if not hidden:
+            return form_class
+        return type(form_class.__name__, (form_class,), hidden)
+
+    def _form_record(self, adding):
+        if adding:
+            # A new record of the user's own department: that is where it will be.
+            record = self.datamodel.obj()
+            actor = current_actor()
+            workflow = getattr(self.datamodel.obj, "__workflow__", None)
+            for rule in getattr(workflow, "editable", ()):
+                if rule.department and "." not in rule.department and actor is not None:
+                    setattr(record, rule.department, actor.department_id)
+            return record
+        pk = (request.view_args or {}).get("pk")
+        return self.datamodel.get(pk, self._base_filters) if pk is not None else None
+
+    @property
+    def add_form(self):
+        form = self.__dict__.get("_add_form")
+        if has_request_context() and request.endpoint == f"{type(self).__name__}.add":
+            return self._restricted_form(form, self._form_record(True))
+        return form
+
+    @add_form.setter
+    def add_form(self, value):
+        self.__dict__["_add_form"] = value
+
+    @property
+    def edit_form(self):
+        form = self.__dict__.get("_edit_form")
+        if has_request_context() and request.endpoint == f"{type(self).__name__}.edit":
+            return self._restricted_form(form, self._form_record(False))
+        return form
+
+    @edit_form.setter
+    def edit_form(self, value):
+        self.__dict__["_edit_form"] = value
 
     def pre_delete(self, item):
         self._guard(item, deleting=True)

@@ -51,6 +51,12 @@ class CommentRequired(WorkflowError):
     status = 422
 
 
+class StaleRequest(WorkflowError):
+    """The request was made on an older version of the record (a second click, an old tab)."""
+
+    status = 409
+
+
 # ----------------------------------------------------------- declarations
 
 
@@ -116,16 +122,56 @@ def review_exits(reviews, returned, rejected, return_label, rule="department"):
 
 
 @dataclass(frozen=True)
+class Edit:
+    """Who may write which fields of the record in which states (the rest is read-only).
+
+    ``who`` is stated like a transition's: roles, and optionally the department at a path
+    of the record, the kind of the actor's department, or being an assigned reviewer.
+    """
+
+    states: tuple
+    roles: frozenset
+    fields: tuple
+    department: Optional[str] = None
+    department_kind: Optional[str] = None
+    reviewer: bool = False
+
+
+@dataclass(frozen=True)
+class Delete:
+    """Who may delete the record, and in which (draft) states. After submission a record
+    leaves by a transition (return, reject), never by deletion."""
+
+    states: tuple
+    roles: frozenset
+    department: Optional[str] = None
+    department_kind: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class Workflow:
     states: type
     transitions: tuple
     state_field: str = "status"
-    # Fields an approval covers: their hash is stored with each decision.
+    # Fields an approval covers: their hash is stored with each decision (the content
+    # and the documents and opinions the steps decided on).
     covered: tuple = ()
-    # When a covered field changes in one of these states, the record returns to
-    # ``reapproval`` to be approved again.
+    # When one of these (default: the covered fields) changes in one of the ``frozen``
+    # states, the record returns to ``reapproval`` to be approved again, and the editor
+    # may not approve it.
+    content: tuple = ()
     frozen: frozenset = frozenset()
     reapproval: object = None
+    # Who may write what in which state (``Edit``), and delete in which state (``Delete``).
+    # A workflow without ``editable`` keeps the record type's general write rules.
+    editable: tuple = ()
+    deletable: tuple = ()
+    # Opinions and reports of a review round: cleared when the record is submitted again,
+    # so the previous round's decisions never satisfy the next round's guards.
+    round_outputs: tuple = ()
+
+    def content_fields(self):
+        return self.content or self.covered
 
     def by_name(self, name):
         return [t for t in self.transitions if t.name == name]
@@ -157,6 +203,29 @@ class Actor:
         yield self.me, None
         for principal in self.principals:
             yield principal, principal
+
+
+@dataclass(frozen=True)
+class Duties:
+    """What the record's history says about separation of duties (computed by the caller).
+
+    ``excluded``: people who may approve no step of the record: those who stand behind a
+    submission (the submitter and whom they acted for), their substitutes, and whoever
+    changed the content under review in this round. ``approved``: person -> the review
+    steps (state names) they have approved; nobody approves two different steps.
+    """
+
+    excluded: frozenset = frozenset()
+    approved: tuple = ()  # ((user id, frozenset of state names), ...)
+
+    def steps_of(self, user_id):
+        for person, steps in self.approved:
+            if person == user_id:
+                return steps
+        return frozenset()
+
+
+NO_DUTIES = Duties()
 
 
 @dataclass
@@ -218,60 +287,100 @@ def submitter_id(record):
     return getattr(record, "submitted_by_fk", None) or getattr(record, "created_by_fk", None)
 
 
-def _permitted(transition, record, who, actor_user_id):
-    if not (who.roles & transition.roles):
+def _qualifies(rule, record, who):
+    """Whether ``who`` is the kind of person ``rule`` (a Transition, Edit or Delete) names."""
+    if not (who.roles & rule.roles):
         return False
-    if transition.department and resolve(record, transition.department) != who.department_id:
+    if rule.department and resolve(record, rule.department) != who.department_id:
         return False
-    if transition.department_kind and who.department_kind != transition.department_kind:
+    if rule.department_kind and who.department_kind != rule.department_kind:
         return False
-    if transition.reviewer:
+    if getattr(rule, "reviewer", False):
         if who.user_id not in set(getattr(record, "reviewer_ids", lambda: ())()):
             return False
         conflict = getattr(record, "review_department_id", None)
         if conflict is not None and conflict == who.department_id:
             return False  # an expert does not review their own department's project
-    if transition.approves:
-        submitted = submitter_id(record)
-        if submitted is not None and submitted in (who.user_id, actor_user_id):
-            return False  # separation of duties
     return True
 
 
-def who_may_fire(transition, record, actor):
+def _permitted(transition, record, who, actor_user_id, duties=NO_DUTIES, state=None):
+    if not _qualifies(transition, record, who):
+        return False
+    if transition.approves:
+        people = {who.user_id, actor_user_id}
+        submitted = submitter_id(record)
+        if submitted is not None and submitted in people:
+            return False  # separation of duties: nobody approves what they submitted
+        if people & duties.excluded:
+            return False  # ... nor what they stand behind, or changed under review
+        if state is not None and state in transition.source:
+            for person in people:
+                if duties.steps_of(person) - {state.name}:
+                    return False  # nobody approves two different review steps
+    return True
+
+
+def who_may_fire(transition, record, actor, duties=NO_DUTIES, state=None):
     """The identity the actor would fire ``transition`` as, or None."""
     for who, acting_for in actor.identities():
-        if _permitted(transition, record, who, actor.me.user_id):
+        if _permitted(transition, record, who, actor.me.user_id, duties, state):
             return who, acting_for
     return None
 
 
-def available(workflow, record, actor):
+def available(workflow, record, actor, duties=NO_DUTIES):
     """Transitions the actor may fire on the record now (state and permission)."""
     state = state_of(workflow, record)
     seen, result = set(), []
     for transition in workflow.transitions:
         if transition.name in seen or not transition.applies(record, state):
             continue
-        if who_may_fire(transition, record, actor) is not None:
+        if who_may_fire(transition, record, actor, duties, state) is not None:
             seen.add(transition.name)
             result.append(transition)
     return result
 
 
-def fire(workflow, record, name, actor, comment=""):
+def writable(workflow, record, who, state=None):
+    """The fields ``who`` (an Identity) may write on the record in ``state`` (default: its
+    current state)."""
+    state = state_of(workflow, record) if state is None else state
+    fields = set()
+    for rule in workflow.editable:
+        if state in rule.states and _qualifies(rule, record, who):
+            fields.update(rule.fields)
+    return fields
+
+
+def all_writable(workflow, state):
+    """Every field somebody may write in ``state`` (what an administrator may correct)."""
+    return {f for rule in workflow.editable if state in rule.states for f in rule.fields}
+
+
+def may_delete(workflow, record, who, state=None):
+    state = state_of(workflow, record) if state is None else state
+    return any(state in rule.states and _qualifies(rule, record, who)
+               for rule in workflow.deletable)
+
+
+def fire(workflow, record, name, actor, comment="", duties=NO_DUTIES, version=None):
     """Check permission, state, guards and comment (in that order); then move the record.
 
+    ``version``: the record version the request was made on; a stale one is refused.
     Returns a Decision; the caller stores it as an Approval in the same transaction.
     """
     candidates = workflow.by_name(name)
     if not candidates:
         raise UnknownTransition(N_("No such step."))
-    permitted = [(t, who_may_fire(t, record, actor)) for t in candidates]
+    state = state_of(workflow, record)
+    permitted = [(t, who_may_fire(t, record, actor, duties, state)) for t in candidates]
     permitted = [(t, w) for t, w in permitted if w is not None]
     if not permitted:
         raise NotAllowed(N_("You may not take this step on this record."))
-    state = state_of(workflow, record)
+    if version is not None and getattr(record, "version", version) != version:
+        raise StaleRequest(N_("This page was out of date: the record has changed since it "
+                              "was opened. Look at its current state and try again."))
     applicable = [(t, w) for t, w in permitted if t.applies(record, state)]
     if not applicable:
         raise WrongState(N_("The record has already moved on: this step does not apply in "
@@ -284,24 +393,32 @@ def fire(workflow, record, name, actor, comment=""):
     if transition.needs_comment and not comment:
         raise CommentRequired(N_("A comment is required for this step."))
     setattr(record, workflow.state_field, transition.target)
+    if transition.submits:
+        # A new round: the previous round's opinions and reports stay in the history only.
+        if hasattr(record, "round"):
+            record.round = (record.round or 0) + 1
+        for field_name in workflow.round_outputs:
+            setattr(record, field_name, None)
     return Decision(transition, state, transition.target, actor.me,
                     acting_for, comment, content_hash(workflow, record))
 
 
-def invalidated(workflow, record, changed):
-    """The re-approval step when covered fields ``changed`` after an approval, or None.
+def invalidated(workflow, record, changed, editor=None):
+    """The re-approval step when content ``changed`` under review or after an approval,
+    or None. ``editor`` (an Identity) is recorded: they may not approve this round.
 
     Like fire(), this is the engine moving the record: the caller stores the Decision.
     """
     state = state_of(workflow, record)
     if workflow.reapproval is None or state not in workflow.frozen:
         return None
-    if not set(changed) & set(workflow.covered):
+    content = set(changed) & set(workflow.content_fields())
+    if not content:
         return None
     setattr(record, workflow.state_field, workflow.reapproval)
     step = Transition("reapproval", N_("Approved content changed: approve again"), (state,),
                       workflow.reapproval, frozenset())
     system = Identity(user_id=None, name="", roles=frozenset(), department_id=None)
-    return Decision(step, state, workflow.reapproval, system, None,
-                    "Changed: " + ", ".join(sorted(set(changed) & set(workflow.covered))),
+    return Decision(step, state, workflow.reapproval, editor or system, None,
+                    "Changed: " + ", ".join(sorted(content)),
                     content_hash(workflow, record))

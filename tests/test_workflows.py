@@ -234,7 +234,7 @@ def sees(record, who):
         return any(resolve(record, path) == who.dept for path in paths)
     if "Expert" in who.roles and hasattr(model, "expert_clause"):
         return db.session.query(model.id).filter(
-            model.id == record.id, model.expert_clause()).first() is not None
+            model.id == record.id, model.expert_clause(who.id)).first() is not None
     return False
 
 
@@ -253,10 +253,44 @@ def may_fire(t, record, who, actor_id):
         conflict = getattr(record, "review_department_id", None)
         if conflict is not None and conflict == who.dept:
             return False  # no expert reviews their own department's record
-    submitter = record.submitted_by_fk or record.created_by_fk
-    if t.approves and submitter is not None and submitter in (who.id, actor_id):
-        return False
+    if t.approves:
+        people = {who.id, actor_id}
+        excluded, approved = duties_restated(record)
+        if people & excluded:
+            return False
+        state = getattr(record, type(record).__workflow__.state_field).name
+        if any(approved.get(p, set()) - {state} for p in people):
+            return False
     return True
+
+
+def duties_restated(record):
+    """Separation of duties, restated from the approvals table: who stands behind a
+    submission (submitter, whom they acted for, their substitutes today), who changed the
+    content in this round, and which review steps each person approved."""
+    from app.extensions import db
+    from app.models import Approval, Delegation
+
+    rows = (db.session.query(Approval).filter_by(record_type=type(record).__name__,
+                                                 record_id=record.id)
+            .order_by(Approval.id).all())
+    behind = {record.submitted_by_fk or record.created_by_fk} - {None}
+    editors, approved = set(), {}
+    for row in rows:
+        people = {row.actor_id, row.acting_for_id} - {None}
+        if row.submits:
+            behind |= people
+            editors = set()
+        elif row.transition == "reapproval":
+            editors |= people
+        if row.approves:
+            for p in people:
+                approved.setdefault(p, set()).add(row.from_state)
+    today = dt.date.today()
+    substitutes = {d.substitute_id for d in db.session.query(Delegation).filter(
+        Delegation.principal_id.in_(behind or {-1}), Delegation.start_date <= today,
+        Delegation.end_date >= today)}
+    return behind | substitutes | editors, approved
 
 
 @dataclass
@@ -952,7 +986,9 @@ def test_editing_the_approved_budget_sends_the_project_back_for_approval(app, ap
         reapproval = approvals[-1]
         assert [a.transition for a in approvals] == ["submit", "approve", "reapproval"]
         assert (reapproval.from_state, reapproval.to_state) == ("it_review", "dept_review")
-        assert reapproval.actor_id is None and reapproval.comment == "Changed: budget"
+        # The editor is named: they may not approve this round (separation of duties).
+        assert reapproval.actor_id == uid("clerk_fin")
+        assert reapproval.comment == "Changed: budget"
         assert reapproval.content_hash == content_hash(ProjectRequest.__workflow__, record)
         assert reapproval.content_hash != approvals[1].content_hash
         label = translated(app, reapproval.label)
@@ -973,24 +1009,31 @@ def test_editing_the_approved_budget_sends_the_project_back_for_approval(app, ap
     assert "approve" in [t["name"] for t in shown["transitions"]]
 
 
-def test_saving_the_form_unchanged_or_editing_uncovered_fields_keeps_the_approval(app, api,
-                                                                                   web):
-    from app.models import ProjectRequest
+def test_saving_the_form_unchanged_or_writing_a_steps_own_opinion_keeps_the_approval(
+        app, api, web):
+    from app.extensions import db
+    from app.models import ProjectRequest, ProjectStatus
 
     pk = _project_in_it_review(app, api)
     before = snapshot(app, ProjectRequest, pk)
-    covered = set(ProjectRequest.__workflow__.covered)
     client, token = web("clerk_fin")
     edit = f"{_views(app, ProjectRequest)[0]}/edit/{pk}"
     unchanged = _edit_form(app, ProjectRequest, pk)
     assert client.post(edit, data={**unchanged, "csrf_token": token}).status_code == 302
-    assert snapshot(app, ProjectRequest, pk).state.name == "it_review"
-    uncovered = [n for n in unchanged if n not in covered and n not in ("systems",)]
-    assert uncovered, "the edit form has no uncovered field to try"
-    form = _edit_form(app, ProjectRequest, pk, **{uncovered[0]: "补充说明"})
-    assert client.post(edit, data={**form, "csrf_token": token}).status_code == 302
     after = snapshot(app, ProjectRequest, pk)
     assert after.state.name == "it_review" and after.approvals == before.approvals
+    # IT's consolidated opinion is the expert-review step's own output, not content under
+    # review: writing it keeps the state.
+    with app.app_context():
+        db.session.get(ProjectRequest, pk).status = ProjectStatus.expert_review
+        db.session.commit()
+    it, it_token = web("it_staff")
+    form = _edit_form(app, ProjectRequest, pk, expert_opinion="专家意见汇总：同意。")
+    assert it.post(edit, data={**form, "csrf_token": it_token}).status_code == 302
+    final = snapshot(app, ProjectRequest, pk)
+    assert final.state.name == "expert_review" and final.approvals == before.approvals
+    with app.app_context():
+        assert db.session.get(ProjectRequest, pk).expert_opinion == "专家意见汇总：同意。"
 
 
 REAPPROVALS = [pytest.param(model, state, id=f"{name}-{state.name}")
@@ -1007,7 +1050,7 @@ def _a_field(model, covered):
         if (prop.key in BOOKKEEPING or column.primary_key or column.foreign_keys
                 or hasattr(column.type, "enum_class") or prop.key == workflow.state_field
                 or not isinstance(column.type, (String, Numeric, Integer, Date))
-                or column.unique or (prop.key in workflow.covered) != covered):
+                or column.unique or (prop.key in workflow.content_fields()) != covered):
             continue
         return prop.key
     return None
@@ -1020,7 +1063,7 @@ def _changed(value):
         return value + 1
     if isinstance(value, int):
         return value + 1
-    return value + dt.timedelta(days=1)
+    return value - dt.timedelta(days=1)  # earlier: a start date stays before its end
 
 
 @pytest.mark.parametrize("model,state", REAPPROVALS)
