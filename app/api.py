@@ -226,7 +226,34 @@ class VendorApi(RecordApi):
     order_columns = ["name"]
 
 
-class ProjectRequestApi(RecordApi):
+class ProjectRequestAssignApi:
+    """POST /api/v1/project_request/<id>/assign_experts {"experts": [ids]} (IT, 3.2.3)."""
+
+    @expose("/<int:pk>/assign_experts", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("transition")
+    def assign_experts(self, pk):
+        from .approvals import assign_experts, may_assign_experts
+
+        project = self.datamodel.get(pk, self._base_filters)
+        if project is None:
+            return self.response_404()
+        if not may_assign_experts(current_actor()):
+            return self.response_403()
+        payload = request.get_json(silent=True)
+        experts = payload.get("experts") if isinstance(payload, dict) else None
+        if not isinstance(experts, list) or not all(
+                isinstance(e, int) and not isinstance(e, bool) for e in experts):
+            return self.response_400(message=gettext("Body must be {\"experts\": [ids]}."))
+        try:
+            reviews = assign_experts(project, experts)
+        except ScopeError as exc:
+            return self.response(422, message=gettext(str(exc)))
+        return self.response(200, reviews=[r.id for r in reviews])
+
+
+class ProjectRequestApi(ProjectRequestAssignApi, RecordApi):
     resource_name = "project_request"
     datamodel = ScopedInterface(ProjectRequest)
     list_columns = ["id", "name", "applicant_department_id", "budget", "status"]
@@ -236,7 +263,8 @@ class ProjectRequestApi(RecordApi):
                     "feasibility_report.filename", "feasibility_report.sha256"]
     add_columns = ["name", "applicant_department", "background", "goals", "content",
                    "budget", "implementation_plan", "systems"]
-    edit_columns = add_columns
+    # Who writes which of them in which state: app/models.py (``Edit``).
+    edit_columns = add_columns + ["expert_opinion"]
     order_columns = ["name", "budget", "status"]
 
 

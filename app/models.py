@@ -474,7 +474,8 @@ class ExpertReview(StampMixin, WorkflowMixin, Model):
     __derived__ = ("department", "project_round")
     __table_args__ = (
         CheckConstraint("score IS NULL OR (score BETWEEN 0 AND 100)", name="ck_review_score"),
-        UniqueConstraint("project_id", "expert_id", name="uq_review_project_expert"),
+        UniqueConstraint("project_id", "expert_id", "project_round",
+                         name="uq_review_project_expert_round"),
     )
 
     id = Column(Integer, primary_key=True)

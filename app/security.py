@@ -244,6 +244,21 @@ def stored_state(record):
     return (history.deleted or history.unchanged or [getattr(record, workflow.state_field)])[0]
 
 
+def _sync_keys(record):
+    """A new record's foreign keys from the related rows set on it (forms and the API set
+    relationships; the keys follow only at flush), so rules can read its departments."""
+    state = inspect(record)
+    if not (state.transient or state.pending):
+        return
+    for rel in state.mapper.relationships:
+        if rel.direction is RelationshipDirection.MANYTOONE and rel.key in state.dict:
+            target = state.dict[rel.key]
+            for local, remote in rel.local_remote_pairs:
+                value = getattr(target, remote.key) if target is not None else None
+                if getattr(record, local.key) != value:
+                    setattr(record, local.key, value)
+
+
 def writable_fields(record, user):
     """The fields ``user`` may write on a workflow record in its stored state; None when the
     record type declares no per-state rules."""
@@ -253,6 +268,7 @@ def writable_fields(record, user):
     workflow = getattr(type(record), "__workflow__", None)
     if workflow is None or not workflow.editable or user is None:
         return None
+    _sync_keys(record)
     state = stored_state(record)
     if "Admin" in {role.name for role in user.roles}:
         fields = all_writable(workflow, state)
@@ -279,14 +295,11 @@ def _check_workflow_rules(record, user, deleting):
         return
     allowed = writable_fields(record, user)
     refused = _touched(record, False) - allowed - {workflow.state_field}
-    if getattr(record, workflow.state_field) != state:
-        refused.add(workflow.state_field)
+    if getattr(record, workflow.state_field) not in (None, state):
+        refused.add(workflow.state_field)  # only the workflow's steps move a record
     if refused:
         names = sorted({LABELS.get(name.removesuffix("_id"), LABELS.get(name, name))
                         for name in refused}, key=str)
-        if not allowed:
-            raise ScopeError(str(_l("Nobody may change this record in its current state "
-                                    "(%(state)s).", state=str(state))))
         raise ScopeError(str(_l("You may not change these fields in the record's current "
                                 "state (%(state)s): %(fields)s.", state=str(state),
                                 fields="、".join(str(n) for n in names))))

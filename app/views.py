@@ -3,7 +3,16 @@ import datetime as dt
 import enum
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, has_request_context, jsonify, redirect, request
+from flask import (
+    abort,
+    current_app,
+    flash,
+    has_request_context,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+)
 from flask import url_for
 from flask_appbuilder import BaseView, IndexView, ModelView, expose
 from flask_appbuilder.actions import action
@@ -50,7 +59,10 @@ from .security import (
     ScopeError,
     check_write,
     current_actor,
+    _derived,
     scope_for,
+    stored_state,
+    writable_fields,
 )
 from .workflow import N_
 
@@ -211,12 +223,16 @@ class RecordView(FabRouteGuard, ModelView):
             self.show_template, pk=pk, title=self.show_title, widgets=widgets,
             related_views=self._related_views, history=entries_for(record),
             describe=describe, actions=ACTIONS, local_time=local_time, workflow=workflow,
-            buttons=self.record_buttons(record),
+            buttons=self.record_buttons(record), panel=self.record_panel(record),
             can_see_log=self.appbuilder.sm.has_access("can_read", "ChangeLog"))
 
     def record_buttons(self, record):
         """Extra POST buttons on the show page, as (url, label, style); none by default."""
         return []
+
+    def record_panel(self, record):
+        """Extra HTML (a small form) on the show page; none by default."""
+        return None
 
     # -- add: not for those who may only fill in some fields ---------------
     @expose("/add", methods=["GET", "POST"])
@@ -228,7 +244,22 @@ class RecordView(FabRouteGuard, ModelView):
             # e.g. a department fills in a finding's rectification, never adds one; it
             # does add its own feedback on a plan (every field of that form is its own).
             abort(403)
+        record = self._form_record(True)
+        if writable_fields(record, current_actor()) == _derived(type(record)):
+            abort(403)  # the workflow gives this role nothing to write in a new record
         return super().add()
+
+    # -- edit: only when the record's state leaves the user something to write -----
+    @expose("/edit/<pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk):
+        record = self.datamodel.get(pk, self._base_filters)
+        if record is not None and writable_fields(record, current_actor()) == \
+                _derived(type(record)):
+            flash(gettext("Nothing of this record can be changed by you in its current "
+                          "state (%(state)s).", state=str(stored_state(record))), "warning")
+            return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
+        return super().edit(pk)
 
     # -- workflow steps: POST only, with CSRF; the engine decides -----------
     @expose("/transition/<pk>/<name>", methods=["POST"])
@@ -298,6 +329,21 @@ class RecordView(FabRouteGuard, ModelView):
         if not hidden:
             return form_class
         return type(form_class.__name__, (form_class,), hidden)
+
+    # The form widgets list only the fields the restricted form has.
+    def _get_add_widget(self, form, exclude_cols=None, widgets=None):
+        widgets = widgets or {}
+        widgets["add"] = self.add_widget(
+            form=form, include_cols=[c for c in self.add_columns if c in form],
+            exclude_cols=exclude_cols or [], fieldsets=self.add_fieldsets)
+        return widgets
+
+    def _get_edit_widget(self, form, exclude_cols=None, widgets=None):
+        widgets = widgets or {}
+        widgets["edit"] = self.edit_widget(
+            form=form, include_cols=[c for c in self.edit_columns if c in form],
+            exclude_cols=exclude_cols or [], fieldsets=self.edit_fieldsets)
+        return widgets
 
     def _form_record(self, adding):
         if adding:
@@ -631,6 +677,40 @@ class ExpertReviewView(RecordView):
 
 class ProjectRequestView(RecordView):
     record_label = _l("Project request")
+    method_permission_name = {**PERMISSIONS, "assign_experts": "read"}
+
+    def record_panel(self, record):
+        """IT assigns the expert panel from the project's page (several at once)."""
+        from .approvals import eligible_experts
+        from .models import ProjectStatus
+
+        from .approvals import may_assign_experts
+
+        if record.status is not ProjectStatus.expert_review or \
+                not may_assign_experts(current_actor()):
+            return None
+        return Markup(render_template(
+            "assign_experts.html", experts=eligible_experts(record),
+            action=url_for(f"{type(self).__name__}.assign_experts", pk=record.id)))
+
+    @expose("/assign_experts/<pk>", methods=["POST"])
+    @has_access
+    def assign_experts(self, pk):
+        """IT assigns the chosen experts (3.2.3); POST with CSRF only."""
+        from .approvals import assign_experts, may_assign_experts
+
+        project = self.datamodel.get(pk, self._base_filters)
+        if project is None:
+            abort(404)
+        if not may_assign_experts(current_actor()):
+            abort(403)
+        try:
+            reviews = assign_experts(project, request.form.getlist("expert"))
+        except ScopeError as exc:
+            flash(gettext(str(exc)), "danger")
+        else:
+            flash(gettext("%(count)d experts assigned.", count=len(reviews)), "success")
+        return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
     datamodel = scoped(ProjectRequest, "applicant_department")
     list_columns = ["name", "applicant_department", "budget", "status", "changed_on"]
     search_columns = ["name", "status", "budget", "background", "goals"]

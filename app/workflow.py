@@ -314,10 +314,11 @@ def _permitted(transition, record, who, actor_user_id, duties=NO_DUTIES, state=N
             return False  # separation of duties: nobody approves what they submitted
         if people & duties.excluded:
             return False  # ... nor what they stand behind, or changed under review
-        if state is not None and state in transition.source:
-            for person in people:
-                if duties.steps_of(person) - {state.name}:
-                    return False  # nobody approves two different review steps
+        # The review step this transition decides (the record's state, when it applies).
+        step = {state.name} if state in transition.source else {s.name for s in transition.source}
+        for person in people:
+            if duties.steps_of(person) - step:
+                return False  # nobody approves two different review steps
     return True
 
 

@@ -67,17 +67,17 @@ def test_api_change_is_recorded_with_its_user(app, make, api_as):
 
 
 def test_one_request_id_ties_together_everything_one_request_changed(app, make, login_as):
-    first, second = make("incident", dept="FIN"), make("incident", dept="FIN")
+    first, second = make("project", dept="FIN"), make("project", dept="FIN")
     client = login_as("clerk_fin")
-    token = form_token(client, "/incidentview/list/")
-    response = client.post("/incidentview/action_post", data={
+    token = form_token(client, "/projectrequestview/list/")
+    response = client.post("/projectrequestview/action_post", data={
         "action": "muldelete", "rowid": [first, second], "csrf_token": token})
     assert response.status_code == 302
-    deleted = [entries(app, "Incident", pk)[-1] for pk in (first, second)]
+    deleted = [entries(app, "ProjectRequest", pk)[-1] for pk in (first, second)]
     assert [e["action"] for e in deleted] == ["delete", "delete"]
     assert deleted[0]["request_id"] == deleted[1]["request_id"]
-    assert deleted[0]["changes"]["title"][1] is None  # before value kept, after empty
-    other = entries(app, "Incident", first)[0]
+    assert deleted[0]["changes"]["name"][1] is None  # before value kept, after empty
+    other = entries(app, "ProjectRequest", first)[0]
     assert other["request_id"] != deleted[0]["request_id"]
 
 

@@ -88,6 +88,8 @@ def test_delete_and_muldelete_without_a_valid_csrf_token_are_refused(
     assert response.status_code == 400
     assert row(app, model, pk) is not None
 
+    if kind == "incident":
+        return  # a reported incident is never deleted, token or not (app/models.py)
     response = client.post(f"{base}/delete/{pk}", data={"csrf_token": form_token(client)})
     assert response.status_code == 302
     assert row(app, model, pk) is None

@@ -258,8 +258,9 @@ def may_fire(t, record, who, actor_id):
         excluded, approved = duties_restated(record)
         if people & excluded:
             return False
-        state = getattr(record, type(record).__workflow__.state_field).name
-        if any(approved.get(p, set()) - {state} for p in people):
+        state = getattr(record, type(record).__workflow__.state_field)
+        step = {state.name} if state in t.source else {s.name for s in t.source}
+        if any(approved.get(p, set()) - step for p in people):
             return False
     return True
 

@@ -23,10 +23,17 @@ def upgrade():
                                        server_default="0"))
     op.add_column("expert_review", sa.Column("project_round", sa.Integer(), nullable=False,
                                              server_default="0"))
+    # An expert may review a project again in a later round.
+    with op.batch_alter_table("expert_review") as batch:
+        batch.drop_constraint("uq_review_project_expert", type_="unique")
+        batch.create_unique_constraint("uq_review_project_expert_round",
+                                       ["project_id", "expert_id", "project_round"])
 
 
 def downgrade():
     with op.batch_alter_table("expert_review") as batch:
+        batch.drop_constraint("uq_review_project_expert_round", type_="unique")
+        batch.create_unique_constraint("uq_review_project_expert", ["project_id", "expert_id"])
         batch.drop_column("project_round")
     for table in WORKFLOW_TABLES:
         with op.batch_alter_table(table) as batch:
