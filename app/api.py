@@ -255,6 +255,7 @@ class ProjectRequestAssignApi:
 
 class ProjectRequestApi(ProjectRequestAssignApi, RecordApi):
     resource_name = "project_request"
+    method_permission_name = {**PERMISSIONS, "assign_experts": "read"}
     datamodel = ScopedInterface(ProjectRequest)
     list_columns = ["id", "name", "applicant_department_id", "budget", "status"]
     show_columns = ["name", "applicant_department_id", "background", "goals", "content",

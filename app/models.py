@@ -593,8 +593,9 @@ ProjectRequest.__workflow__ = Workflow(
                                  N_("Every assigned expert must submit an opinion first.")),
                            filled("expert_opinion",
                                   message=N_("Record the consolidated expert opinion first.")))),
+        # Writing the feasibility study and sending it on is IT's work, not a review (3.2.4).
         Transition("submit_feasibility", N_("Submit feasibility report to management"),
-                   (_P.feasibility,), _P.mgmt_review, frozenset({"ITStaff"}), approves=True,
+                   (_P.feasibility,), _P.mgmt_review, frozenset({"ITStaff"}),
                    guards=(filled("feasibility_report",
                                   message=N_("Attach the feasibility study report first.")),)),
         Transition("approve", N_("Approve the project (initiate)"), (_P.mgmt_review,), _P.approved,

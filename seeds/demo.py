@@ -66,6 +66,9 @@ DEMO_ACCOUNTS = [
     ("clerk_mkt", "Clerk", "MKT", "赵敏"),
     ("head_mkt", "DeptHead", "MKT", "孙伟"),
     ("it_staff", "ITStaff", "IT", "周杰"),
+    # A second IT officer: nobody passes two review steps of the same project (初审 and
+    # 论证评审), so the demo needs two.
+    ("it_staff2", "ITStaff", "IT", "马丽"),
     ("it_head", "DeptHead", "IT", "吴刚"),
     ("expert", "Expert", "OPS", "郑涛"),
     ("manager", "Management", "IT", "陈总"),

@@ -89,10 +89,10 @@ def test_project_request_goes_from_draft_to_approved_through_five_accounts(
     it.open(f"/projectrequestview/show/{project_id}")
     it.press("approve")
     assert "论证评审" in it.state()
-    it.open(f"/expertreviewview/add?_flt_0_project={project_id}")
-    it.choose("project", project_id)
-    it.choose("expert", ids.user("expert"))
-    it.save_form()
+    # The panel is chosen on the project's page (several experts at once).
+    it.page.check(f".assign-experts input[value='{ids.user('expert')}']")
+    it.page.click(".assign-experts button[type=submit]")
+    it.page.wait_for_load_state()
     it.close()
 
     with app.app_context():
@@ -116,18 +116,21 @@ def test_project_request_goes_from_draft_to_approved_through_five_accounts(
     assert "已提交" in expert.state() or "submitted" in expert.state().lower()
     expert.close()
 
-    # 5. IT records the consolidated opinion, passes the review, adds the feasibility
-    #    study report and submits it to management.
-    it = Session(browser, live_server, "it_staff")
+    # 5. A second IT officer (not the one of the preliminary review) records the
+    #    consolidated opinion and passes the review, then adds the feasibility study
+    #    report and submits it to management.
+    it = Session(browser, live_server, "it_staff2")
     it.open(f"/projectrequestview/edit/{project_id}")
-    if it.page.locator("#expert_opinion").count():
-        it.page.fill("#expert_opinion", "专家组一致同意：方案可行。")
-    it.page.set_input_files("#feasibility_report_upload", str(feasibility))
-    # (the consolidated opinion and the report are IT's; the state must not change)
+    it.page.fill("#expert_opinion", "专家组一致同意：方案可行。")
+    assert not it.page.locator("#budget").count()  # the applicant's content is not IT's
     it.save_form()
     it.open(f"/projectrequestview/show/{project_id}")
     it.press("approve")
     assert "可行性研究" in it.state()
+    it.open(f"/projectrequestview/edit/{project_id}")
+    it.page.set_input_files("#feasibility_report_upload", str(feasibility))
+    it.save_form()
+    it.open(f"/projectrequestview/show/{project_id}")
     it.press("submit_feasibility")
     assert "管理层审批" in it.state()
     it.close()
@@ -140,7 +143,7 @@ def test_project_request_goes_from_draft_to_approved_through_five_accounts(
     approvals_tab = manager.page.locator("a[href='#Approvals']")
     approvals_tab.click()
     table = manager.page.locator("table.approvals").inner_text()
-    for name in ("王芳", "李强", "周杰", "陈总"):
+    for name in ("王芳", "李强", "周杰", "马丽", "陈总"):
         assert name in table
     manager.close()
 
