@@ -231,29 +231,54 @@ def inbox(user, limit_per_type=200):
 
 
 def separation_of_duties_violations():
-    """Records where one person filled two roles the rules keep apart.
+    """Records where one person filled two roles the rules keep apart:
 
-    * the same person (acting, or acted for) submitted a record and approved a step of it;
+    * someone behind a submission (the submitter, or whom they acted for) approved a step;
+    * a substitute of such a person (delegation in force that day) approved a step;
+    * whoever changed the content under review approved a step in the same round;
+    * one person approved two different review steps of the record;
     * an expert reviewed a project of their own department.
-    There should be none: the engine refuses both. The report proves it.
+    There should be none: the engine refuses each. The report proves it, and catches data
+    that bypassed the engine (an import, a database edit).
     """
-    from sqlalchemy import and_, or_
+    from sqlalchemy import and_, exists, func, or_
     from sqlalchemy.orm import aliased
 
     from .models import AppUser, ExpertReview, ReviewStatus
 
-    submit, approve = aliased(Approval), aliased(Approval)
-    people = (submit.actor_id, submit.acting_for_id)
+    first, approve, between = aliased(Approval), aliased(Approval), aliased(Approval)
+    people = (first.actor_id, first.acting_for_id)
     deciders = (approve.actor_id, approve.acting_for_id)
-    pairs = (db.session.query(submit, approve)
-             .join(approve, and_(approve.record_type == submit.record_type,
-                                 approve.record_id == submit.record_id,
-                                 approve.approves.is_(True), approve.id > submit.id))
-             .filter(submit.submits.is_(True),
-                     or_(*(p == d for p in people for d in deciders)))
-             .order_by(submit.record_type, submit.record_id, approve.id).all())
-    found = [{"kind": "submit-approve", "record_type": s.record_type,
-              "record_id": s.record_id, "submitted": s, "approved": a} for s, a in pairs]
+    same_person = or_(*(and_(p.isnot(None), p == d) for p in people for d in deciders))
+    later_approval = and_(approve.record_type == first.record_type,
+                          approve.record_id == first.record_id,
+                          approve.approves.is_(True), approve.id > first.id)
+
+    def pairs(kind, *criteria, join=None):
+        query = db.session.query(first, approve).join(approve, later_approval)
+        if join is not None:
+            query = query.join(*join)
+        rows = query.filter(*criteria).order_by(first.record_type, first.record_id,
+                                                approve.id).all()
+        return [{"kind": kind, "record_type": a.record_type, "record_id": a.record_id,
+                 "submitted": a, "approved": b} for a, b, *_ in rows]
+
+    found = pairs("submit-approve", first.submits.is_(True), same_person)
+    delegation = aliased(Delegation)
+    found += pairs(
+        "substitute-approve", first.submits.is_(True),
+        or_(*(delegation.substitute_id == d for d in deciders)),
+        join=(delegation, and_(or_(*(delegation.principal_id == p for p in people)),
+                               delegation.start_date <= func.date(approve.at),
+                               delegation.end_date >= func.date(approve.at))))
+    new_round = exists().where(between.record_type == first.record_type,
+                               between.record_id == first.record_id,
+                               between.submits.is_(True), between.id > first.id,
+                               between.id < approve.id)
+    found += pairs("editor-approve", first.transition == "reapproval", same_person,
+                   ~new_round)
+    found += pairs("two-steps", first.approves.is_(True), same_person,
+                   first.from_state != approve.from_state)
     reviews = (db.session.query(ExpertReview)
                .join(AppUser, AppUser.id == ExpertReview.expert_id)
                .filter(ExpertReview.status == ReviewStatus.submitted,

@@ -885,6 +885,15 @@ class InboxView(BaseView):
         return jsonify(count=len(self._items()))
 
 
+SOD_KINDS = {
+    "submit-approve": _l("Submitted and approved"),
+    "substitute-approve": _l("A substitute of the submitter approved"),
+    "editor-approve": _l("Changed the content, then approved it"),
+    "two-steps": _l("Approved two different review steps"),
+    "expert-own-department": _l("Expert of the own department"),
+}
+
+
 class SeparationOfDutiesView(BaseView):
     """The separation-of-duties report: any record where one person held two roles the
     rules keep apart (submitter and approver; expert of the project's own department)."""
@@ -900,7 +909,8 @@ class SeparationOfDutiesView(BaseView):
         from .approvals import separation_of_duties_violations
 
         return self.render_template("sod.html", rows=separation_of_duties_violations(),
-                                    title=_l("Separation of duties"), labels=RECORD_LABELS)
+                                    title=_l("Separation of duties"), labels=RECORD_LABELS,
+                                    kinds=SOD_KINDS)
 
 
 class HomeView(IndexView):
