@@ -71,6 +71,7 @@ DEMO_ACCOUNTS = [
     ("it_staff2", "ITStaff", "IT", "马丽"),
     ("it_head", "DeptHead", "IT", "吴刚"),
     ("expert", "Expert", "OPS", "郑涛"),
+    ("expert2", "Expert", "HR", "何静"),
     ("manager", "Management", "IT", "陈总"),
     ("auditor", "Auditor", "HR", "刘审"),
 ]

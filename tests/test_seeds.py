@@ -41,7 +41,7 @@ def test_seeding_twice_changes_nothing(tmp_path):
         db.session.remove()
         db.engine.dispose()
     for username in ("admin", "clerk_fin", "head_fin", "clerk_mkt", "head_mkt", "it_staff",
-                     "it_staff2", "it_head", "expert", "manager", "auditor"):
+                     "it_staff2", "it_head", "expert", "expert2", "manager", "auditor"):
         assert username in first.output
 
 

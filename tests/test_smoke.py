@@ -4,7 +4,7 @@ import pytest
 from conftest import ROLE_USERS
 
 DEMO_USERNAMES = ["admin", "clerk_fin", "head_fin", "clerk_mkt", "head_mkt", "it_staff",
-                  "it_staff2", "it_head", "expert", "manager", "auditor"]
+                  "it_staff2", "it_head", "expert", "expert2", "manager", "auditor"]
 
 
 @pytest.mark.parametrize("username", DEMO_USERNAMES)
