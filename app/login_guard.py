@@ -15,6 +15,7 @@ proxies ProxyFix takes it from ``X-Forwarded-For`` (config.py, create_app).
 import hashlib
 import math
 import time
+from contextlib import contextmanager
 
 from flask import current_app, request
 from flask_babel import lazy_gettext as _l
@@ -68,18 +69,35 @@ class LoginGuard:
 
     def check(self, username):
         """Raise LoginLocked while the account or this address must wait."""
-        for limit, key, account in self._counters(username):
-            if not self.limiter.test(limit, *key):
-                reset_time, _ = self.limiter.get_window_stats(limit, *key)
-                raise LoginLocked(max(1, math.ceil(reset_time - time.time())), account)
+        with _storage_outage():
+            for limit, key, account in self._counters(username):
+                if not self.limiter.test(limit, *key):
+                    reset_time, _ = self.limiter.get_window_stats(limit, *key)
+                    raise LoginLocked(max(1, math.ceil(reset_time - time.time())), account)
 
     def failed(self, username):
-        for limit, key, _ in self._counters(username):
-            self.limiter.hit(limit, *key)
+        with _storage_outage():
+            for limit, key, _ in self._counters(username):
+                self.limiter.hit(limit, *key)
 
     def succeeded(self, username):
         """A successful login forgets the account's earlier failures (not the address's)."""
-        self.limiter.clear(self.account_limit, NAMESPACE, "account", self._account(username))
+        with _storage_outage():
+            self.limiter.clear(self.account_limit, NAMESPACE, "account",
+                               self._account(username))
+
+
+@contextmanager
+def _storage_outage():
+    """While the counters' storage (Redis) is unreachable, logins go on uncounted and the
+    outage is logged: refusing every login would lock out the whole company (like
+    Flask-Limiter's RATELIMIT_SWALLOW_ERRORS)."""
+    try:
+        yield
+    except LoginLocked:
+        raise
+    except Exception:
+        current_app.logger.exception("Failed-login counters unavailable; login not counted")
 
 
 def login_guard():

@@ -218,6 +218,16 @@ def test_logout_is_never_throttled(app, colleagues):
                            ).status_code == 302
 
 
+def test_logins_go_on_while_the_counter_storage_is_down(app, colleagues):
+    """Redis unreachable: no 500 and no company-wide lockout (the outage is logged)."""
+    guarded = guarded_app(app, LOGIN_GUARD_STORAGE_URI="redis://127.0.0.1:1/0")
+    client = client_from(guarded)
+    assert api_login(client, colleagues[50], WRONG)[0] == 401
+    assert api_login(client, colleagues[50])[0] == 200
+    status, _ = web_login(client, colleagues[51])
+    assert signed_in(status, "web", client)
+
+
 def _redis_available():
     try:
         import redis
