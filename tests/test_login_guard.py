@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from conftest import PASSWORD, build_app, csrf_token, login
-from webhelpers import flashes, form_token
+from webhelpers import flashes, form_token, remove_users
 
 OFFICE = "198.51.100.20"  # one NAT address for a whole office
 COLLEAGUES = 60
@@ -35,7 +35,8 @@ def colleagues(app):
                                    password=PASSWORD)
                 db.session.get(AppUser, user.id).department_id = fin.id
         db.session.commit()
-    return names
+    yield names
+    remove_users(app, names)
 
 
 def guarded_app(app, **limits):

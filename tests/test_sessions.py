@@ -7,7 +7,7 @@ import pytest
 
 from app.models import AppUser, ChangeEntry
 from conftest import PASSWORD, login
-from webhelpers import flashes, form_token
+from webhelpers import flashes, form_token, remove_users
 
 NEW_PASSWORD = "Fresh-Pass-2027"
 _numbers = itertools.count(1)
@@ -28,7 +28,9 @@ def person(app):
         stored = db.session.get(AppUser, user.id)
         stored.department_id = db.session.query(Department.id).filter_by(code="FIN").scalar()
         db.session.commit()
-        return name, user.id
+        user_id = user.id
+    yield name, user_id
+    remove_users(app, [name])
 
 
 def web_session(app, username, password=PASSWORD):
