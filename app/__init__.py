@@ -4,6 +4,7 @@ import os
 
 from flask import Flask
 from flask_appbuilder import AppBuilder
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import csrf, db, migrate
 
@@ -19,14 +20,19 @@ def create_app(config_class=None):
     config_class.init()
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_object(config_class)
+    if app.config["PROXY_COUNT"]:
+        # Only behind trusted proxies may X-Forwarded-For name the client (login counters).
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
     register_extensions(app)
     register_commands(app)
     return app
 
 
 def register_extensions(app):
-    from . import history, stamps  # noqa: F401  (session events: history, stamps)
+    from . import headers, history, sessions, stamps  # noqa: F401  (session events)
     from .errors import register_error_handlers
+    from .login_guard import LoginGuard
     from .paging import clean_paging_args
     from .security import AppSecurityManager
     from .views import HomeView, register_views
@@ -37,6 +43,8 @@ def register_extensions(app):
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))
     app.before_request(clean_paging_args)
     register_error_handlers(app)
+    headers.init_app(app)
+    LoginGuard(app)
     with app.app_context():
         appbuilder = AppBuilder(
             security_manager_class=AppSecurityManager,

@@ -24,7 +24,7 @@ from .security import current_actor
 GENESIS = "0" * 64
 # Never recorded: secrets, login bookkeeping, and the stamps the entry itself carries.
 EXCLUDED_FIELDS = frozenset({
-    "password", "last_login", "login_count", "fail_login_count",
+    "password", "security_stamp", "last_login", "login_count", "fail_login_count",
     "created_on", "changed_on", "created_by_fk", "changed_by_fk",
 })
 _process_request_id = f"cli-{uuid.uuid4().hex[:16]}"

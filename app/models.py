@@ -17,6 +17,7 @@ app/security.py:
   checked for every user on every add, edit and delete.
 """
 import datetime as dt
+import secrets
 from decimal import Decimal
 
 from flask import current_app, has_app_context
@@ -65,6 +66,10 @@ def _session():
 
 def utcnow():
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def new_security_stamp():
+    return secrets.token_hex(16)
 
 
 def enum_column(enum_class, **kwargs):
@@ -161,6 +166,9 @@ class AppUser(FabUser):
                             use_alter=True),
         index=True)
     department = relationship("Department", foreign_keys=[department_id])
+    # Changes whenever the user's sessions and tokens must end (password change,
+    # deactivation, logout); sessions and JWTs carry it (app/sessions.py).
+    security_stamp = Column(String(32), nullable=False, default=new_security_stamp)
 
     def get_full_name(self):
         """Chinese order: family name first, no space."""

@@ -9,9 +9,12 @@ list, show, edit, delete, action, REST call and attachment download).
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from flask import abort, g, has_request_context, request
+from flask import abort, current_app, flash, g, has_request_context, make_response, request
 from flask_appbuilder import expose
+from flask_appbuilder.api import safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.api import SecurityApi
+from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import (
     AuthDBView,
@@ -24,13 +27,16 @@ from flask_appbuilder.security.views import (
 )
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from flask_login import user_logged_in
 from sqlalchemy import false, inspect, or_
 from sqlalchemy.orm import RelationshipDirection
 
 from .extensions import db
 from .filters import SafeFilters, typed_filters
 from .labels import LABELS
+from .login_guard import LoginLocked, login_guard
 from .models import AppUser, Delegation
+from .sessions import CLAIM, end_sessions, remember_stamp, session_is_current
 
 UNSCOPED_ROLES = frozenset({"Admin", "ITStaff", "Management", "Auditor"})
 DEPARTMENT_ROLES = frozenset({"Clerk", "DeptHead"})
@@ -463,7 +469,21 @@ def _require_department(user):
 
 
 class AppAuthDBView(AuthDBView):
-    """FAB's login view, with logout by POST only (a GET shows a confirmation)."""
+    """FAB's login view: a locked account or address gets the wait time (429); logout is
+    by POST only (a GET shows a confirmation)."""
+
+    @expose("/login/", methods=["GET", "POST"])
+    def login(self):
+        try:
+            return super().login()
+        except LoginLocked as locked:
+            flash(locked.message(), "danger")
+            page = self.render_template(self.login_template, title=self.title,
+                                        form=LoginForm_db(), appbuilder=self.appbuilder)
+            response = make_response(page, 429)
+            response.headers["Retry-After"] = str(locked.wait)
+            response.headers["Cache-Control"] = "no-store"
+            return response
 
     @expose("/logout/", methods=["GET", "POST"])
     def logout(self):
@@ -472,10 +492,30 @@ class AppAuthDBView(AuthDBView):
         return super().logout()
 
 
+class AppSecurityApi(SecurityApi):
+    """FAB's JWT login, answering a locked account or address with 429 and the wait."""
+
+    @expose("/login", methods=["POST"])
+    @safe
+    def login(self):
+        try:
+            # FAB's login without its @safe wrapper, which would turn the lock into a 500.
+            return SecurityApi.login.__wrapped__(self)
+        except LoginLocked as locked:
+            response = self.response(429, message=locked.message())
+            response.headers["Retry-After"] = str(locked.wait)
+            return response
+
+
+def _remember_stamp_at_login(sender, user, **extra):
+    remember_stamp(user)
+
+
 class AppSecurityManager(SecurityManager):
     user_model = AppUser
     userdbmodelview = AppUserView
     authdbview = AppAuthDBView
+    security_api = AppSecurityApi
     rolemodelview = _guarded(RoleModelView)
     groupmodelview = _guarded(UserGroupModelView)
     permissionmodelview = _guarded(PermissionModelView)
@@ -484,10 +524,70 @@ class AppSecurityManager(SecurityManager):
     # FAB's user statistics chart fetches Google's chart code at run time.
     userstatschartview = None
 
-    def register_views(self):
-        super().register_views()
-        # FAB throttles only the web login form; throttle the JWT login as well.
-        if self.is_auth_limited:
-            for view in self.appbuilder.baseviews:
-                if isinstance(view, self.security_api):
-                    self.limiter.limit(self.auth_rate_limit, methods=["POST"])(view.blueprint)
+    # -------------------------------------------------------------- login protection
+
+    def auth_user_db(self, username, password):
+        """FAB's password check, refused while the account or address waits; only
+        failures count (app/login_guard.py)."""
+        guard = login_guard()
+        guard.check(username)
+        user = super().auth_user_db(username, password)
+        if user is None:
+            guard.failed(username)
+        else:
+            guard.succeeded(username)
+        return user
+
+    # ------------------------------------------------- sessions and tokens that end
+
+    def create_login_manager(self, app):
+        manager = super().create_login_manager(app)
+        # FAB passes current_app (a proxy); the signal's sender is the app itself.
+        user_logged_in.connect(_remember_stamp_at_login, current_app._get_current_object())
+        return manager
+
+    def load_user(self, pk):
+        """The session's user, if active and the session carries the current stamp."""
+        user = super().load_user(pk)
+        return user if user is not None and session_is_current(user) else None
+
+    def create_jwt_manager(self, app):
+        manager = super().create_jwt_manager(app)
+        manager.additional_claims_loader(self._jwt_claims)
+        manager.user_lookup_error_loader(self._jwt_ended)
+        return manager
+
+    def _jwt_claims(self, identity):
+        user = self.get_user_by_id(int(identity))
+        return {CLAIM: user.security_stamp} if user is not None else {}
+
+    def _jwt_ended(self, _jwt_header, _jwt_data):
+        response = make_response({"message": gettext(
+            "Your login has ended (password changed, account deactivated or logged out). "
+            "Please log in again.")}, 401)
+        return response
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        """The token's user, if active and the token carries the current stamp (access and
+        refresh tokens alike)."""
+        try:
+            user = self.get_user_by_id(int(jwt_data["sub"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+        if user is None or not user.is_active or jwt_data.get(CLAIM) != user.security_stamp:
+            return None
+        g.user = user
+        return user
+
+    def reset_password(self, userid, password):
+        """Ends the user's sessions and tokens (the new password rotates the stamp), except
+        the session of whoever changes their own password here."""
+        super().reset_password(userid, password)
+        actor = current_actor()
+        if actor is not None and actor.id == int(userid):
+            remember_stamp(self.get_user_by_id(userid))
+
+    def on_user_logout(self, user):
+        """Logging out ends every session and token of the user, including copies."""
+        end_sessions(user)
+        self.session.commit()

@@ -1580,11 +1580,13 @@ def signed_in(application, username):
     from app.models import AppUser
 
     with application.app_context():
-        user_id = db.session.query(AppUser.id).filter_by(username=username).scalar()
+        user_id, stamp = (db.session.query(AppUser.id, AppUser.security_stamp)
+                          .filter_by(username=username).one())
     client = application.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = str(user_id)
         session["_fresh"] = True
+        session["_stamp"] = stamp  # what a login stores (app/sessions.py)
     return client
 
 

@@ -55,3 +55,14 @@ def flashes(html):
     alerts = re.findall(r'(?s)<div class="alert[^"]*"[^>]*>(.*?)</div>', html)
     clean = [re.sub(r"<[^>]+>|&times;", " ", text) for text in alerts]
     return [" ".join(text.split()) for text in clean if text.strip()]
+
+
+def remove_users(app, names):
+    """Delete accounts a test made (other tests read the user list as the demo made it)."""
+    from app.extensions import db
+    from app.models import AppUser
+
+    with app.app_context():
+        for user in db.session.query(AppUser).filter(AppUser.username.in_(names)):
+            db.session.delete(user)
+        db.session.commit()
