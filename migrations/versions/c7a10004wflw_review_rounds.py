@@ -1,14 +1,14 @@
 """Review rounds: each submission starts a new round; expert reviews belong to one.
 
 Revision ID: c7a10004wflw
-Revises: 638b3f1ff235
+Revises: c7a10001auth
 Create Date: 2026-11-30
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "c7a10004wflw"
-down_revision = "638b3f1ff235"
+down_revision = "c7a10001auth"
 branch_labels = None
 depends_on = None
 
