@@ -301,6 +301,7 @@ class DevelopmentPlan(StampMixin, WorkflowMixin, Model):
 
     __tablename__ = "development_plan"
     __reference__ = True  # the company's guiding document: everyone reads it, IT writes it
+    __derived__ = ("previous_version", "plan_version")  # set by plan_new_version()
     __table_args__ = (
         UniqueConstraint("period", "plan_version", name="uq_development_plan_version"),
         CheckConstraint("plan_version >= 1", name="ck_development_plan_version"),

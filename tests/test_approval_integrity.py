@@ -530,3 +530,22 @@ def test_the_separation_of_duties_report_stays_empty(app, login_as):
     with app.app_context():
         assert [v for v in separation_of_duties_violations()
                 if v["record_id"] not in forged] == []
+
+
+def test_it_starts_a_new_version_of_a_published_plan_as_a_draft(app, web):
+    from app.extensions import db
+    from app.models import DevelopmentPlan, PlanStatus
+
+    with app.app_context():
+        plan = DevelopmentPlan(title="新版本测试规划", period="2031-2035", goals="g", tasks="t",
+                               status=PlanStatus.published)
+        db.session.add(plan)
+        db.session.commit()
+        pk = plan.id
+    client, token = web("it_staff")
+    response = client.post(f"/developmentplanview/new_version/{pk}",
+                           data={"csrf_token": token})
+    assert response.status_code == 302
+    with app.app_context():
+        drafts = db.session.query(DevelopmentPlan).filter_by(previous_version_id=pk).all()
+        assert [(d.plan_version, d.status) for d in drafts] == [(2, PlanStatus.draft)]
