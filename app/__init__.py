@@ -26,6 +26,7 @@ def create_app(config_class=None):
 
 def register_extensions(app):
     from . import history, stamps  # noqa: F401  (session events: history, stamps)
+    from . import methods
     from .errors import register_error_handlers
     from .paging import clean_paging_args
     from .security import AppSecurityManager
@@ -35,6 +36,7 @@ def register_extensions(app):
     # CSRF before FAB, so FAB exempts its API blueprints and protects every form.
     csrf.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))
+    methods.init_app(app)  # first: a GET never reaches a state-changing view
     app.before_request(clean_paging_args)
     register_error_handlers(app)
     with app.app_context():

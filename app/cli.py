@@ -15,15 +15,24 @@ def history_cli():
 @history_cli.command("verify")
 @with_appcontext
 def history_verify():
-    """Walk the hash chain; name the first entry that does not match."""
-    from .history import verify_chain
+    """Walk the hash chain and hold every approval against its entry; name what does not match."""
+    from .history import verify_approvals, verify_chain
 
     checked, broken = verify_chain(db.session)
-    if broken is None:
-        click.echo(f"{checked} entries checked: the chain is intact.")
+    approvals, problems = verify_approvals(db.session)
+    if broken is None and not problems:
+        click.echo(f"{checked} entries checked: the chain is intact. "
+                   f"{approvals} approvals match their entries.")
         return
-    seq, reason = broken
-    click.echo(f"{checked} entries checked: chain broken at entry #{seq}: {reason}.", err=True)
+    if broken is None:
+        click.echo(f"{checked} entries checked: the chain is intact.", err=True)
+    else:
+        seq, reason = broken
+        click.echo(f"{checked} entries checked: chain broken at entry #{seq}: {reason}.",
+                   err=True)
+    for approval_id, seq, reason in problems:
+        where = f" (entry #{seq})" if seq is not None else ""
+        click.echo(f"approval {approval_id}{where}: {reason}.", err=True)
     sys.exit(1)
 
 

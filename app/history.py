@@ -5,6 +5,11 @@ CLI and seed code are all covered. Each entry stores the SHA-256 of its
 canonical content and the previous entry's hash. Writers lock the single
 chain-head row first, so concurrent transactions extend the chain one after
 another and never fork it.
+
+Approvals (workflow decisions) are evidence too: each gets an insert entry in
+the same chain, in the same transaction, and ``verify_approvals`` holds every
+approval row against its entry, so a row inserted, edited or deleted behind
+the application's back is named.
 """
 import datetime as dt
 import decimal
@@ -14,11 +19,11 @@ import json
 import uuid
 
 from flask import g, has_request_context
-from sqlalchemy import LargeBinary, event, insert, select, update
+from sqlalchemy import Integer, LargeBinary, event, insert, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import RelationshipDirection, Session
 
-from .models import AppUser, Attachment, ChainHead, ChangeEntry, StampMixin, utcnow
+from .models import AppUser, Approval, Attachment, ChainHead, ChangeEntry, StampMixin, utcnow
 from .security import current_actor
 
 GENESIS = "0" * 64
@@ -44,7 +49,7 @@ def current_request_id():
 
 
 def is_governed(obj):
-    return isinstance(obj, (StampMixin, AppUser))
+    return isinstance(obj, (StampMixin, AppUser, Approval))
 
 
 def record_type(obj):
@@ -226,6 +231,83 @@ def verify_chain(session, batch=5000):
     if head is None or head.seq != expected_seq - 1 or head.hash != expected_prev:
         return checked, (expected_seq, "entries after the last one were removed")
     return checked, None
+
+
+APPROVAL = "Approval"
+
+
+def approval_values(row):
+    """An approval row as its history entry records it: every column that has a value."""
+    values = {}
+    for column in Approval.__table__.columns:
+        value = row[column.name] if isinstance(row, dict) else row._mapping[column]
+        if value is not None:
+            values[column.name] = to_json_value(value)
+    return values
+
+
+def _entry_values(entry_changes):
+    return {field: after for field, (_before, after) in json.loads(entry_changes).items()}
+
+
+def _approval_rows(session, batch):
+    table = Approval.__table__
+    result = session.connection().execution_options(stream_results=True, yield_per=batch)
+    for row in result.execute(select(table).order_by(table.c.id)):
+        yield row.id, approval_values(row)
+
+
+def _approval_entries(session, batch):
+    """Insert entries of approvals, by approval id (numeric order, in the database)."""
+    entries = ChangeEntry.__table__
+    key = entries.c.record_id.cast(Integer)
+    query = (select(key, entries.c.seq, entries.c.action, entries.c.changes)
+             .where(entries.c.record_type == APPROVAL).order_by(key, entries.c.seq))
+    result = session.connection().execution_options(stream_results=True, yield_per=batch)
+    for approval_id, seq, action, changes in result.execute(query):
+        yield approval_id, seq, action, changes
+
+
+def verify_approvals(session, batch=5000, limit=50):
+    """Hold every approval row against its history entry, both streamed in id order.
+
+    Returns (approvals checked, problems): a problem is (approval id, entry seq or
+    None, reason). A row without an entry was inserted behind the application; a
+    row that differs from its entry was edited; an entry without a row was deleted.
+    """
+    problems, checked = [], 0
+    rows, entries = _approval_rows(session, batch), _approval_entries(session, batch)
+    row, entry = next(rows, None), next(entries, None)
+    while (row is not None or entry is not None) and len(problems) < limit:
+        if entry is not None and (row is None or entry[0] < row[0]):
+            approval_id, seq, action, _changes = entry
+            reason = ("recorded in the history but missing (deleted)" if action == "insert"
+                      else f"history entry of action {action!r} (approvals never change)")
+            problems.append((approval_id, seq, reason))
+            entry = next(entries, None)
+            continue
+        approval_id, values = row
+        checked += 1
+        row = next(rows, None)
+        if entry is None or entry[0] > approval_id:
+            problems.append((approval_id, None,
+                             "has no history entry (inserted behind the application)"))
+            continue
+        _id, seq, action, changes = entry
+        recorded = _entry_values(changes)
+        if action != "insert":
+            problems.append((approval_id, seq,
+                             f"history entry of action {action!r} (approvals never change)"))
+        elif recorded != values:
+            fields = sorted(k for k in set(recorded) | set(values)
+                            if recorded.get(k) != values.get(k))
+            problems.append((approval_id, seq,
+                             f"differs from its history entry ({', '.join(fields)}): edited"))
+        entry = next(entries, None)
+        while entry is not None and entry[0] == approval_id:
+            problems.append((approval_id, entry[1], "has a second history entry"))
+            entry = next(entries, None)
+    return checked, problems
 
 
 def record_versions(session, record_type_name, record_id):
