@@ -228,8 +228,12 @@ def verify_chain(session, batch=5000):
         expected_prev, expected_seq = entry.hash, entry.seq + 1
         checked += 1
     head = session.get(ChainHead, 1)
-    if head is None or head.seq != expected_seq - 1 or head.hash != expected_prev:
+    if head is None:
+        return checked, (expected_seq, "the chain head is missing")
+    if head.seq > expected_seq - 1:
         return checked, (expected_seq, "entries after the last one were removed")
+    if head.seq != expected_seq - 1 or head.hash != expected_prev:
+        return checked, (expected_seq - 1, "the chain head does not match the last entry")
     return checked, None
 
 
