@@ -52,8 +52,9 @@ def register_extensions(app):
 def register_commands(app):
     from seeds import seed_command
 
-    from .cli import backup_cli, history_cli
+    from .cli import backup_cli, db_role, history_cli
 
     app.cli.add_command(seed_command)
     app.cli.add_command(history_cli)
     app.cli.add_command(backup_cli)
+    app.cli.add_command(db_role)
