@@ -7,7 +7,8 @@ token. Here every route that accepts POST refuses GET, HEAD and OPTIONS with
 405, before any view code runs, except the pages whose GET only shows the
 form that a POST then submits.
 """
-from flask import abort, request
+from flask import current_app, request
+from werkzeug.exceptions import MethodNotAllowed
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # View functions whose GET renders a form (or a confirmation page); the change is the POST.
@@ -28,9 +29,13 @@ def refuses_safe_methods(rule):
 def only_post_changes_state():
     if request.method not in SAFE_METHODS or request.url_rule is None:
         return None
-    if refuses_safe_methods(request.url_rule):
-        abort(405, valid_methods=sorted(request.url_rule.methods - SAFE_METHODS))
-    return None
+    if not refuses_safe_methods(request.url_rule):
+        return None
+    allowed = sorted(request.url_rule.methods - SAFE_METHODS)
+    response = current_app.make_response(
+        current_app.handle_http_exception(MethodNotAllowed(valid_methods=allowed)))
+    response.headers["Allow"] = ", ".join(allowed)  # the error page drops it
+    return response
 
 
 def init_app(app):
