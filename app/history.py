@@ -65,8 +65,8 @@ def to_json_value(value):
         return str(value)
     if isinstance(value, (dt.date, dt.datetime, dt.time)):
         return value.isoformat()
-    if isinstance(value, Attachment):
-        return {"name": value.filename, "sha256": value.sha256}
+    if isinstance(value, Attachment):  # by id too: a replaced file stays downloadable
+        return {"id": value.id, "name": value.filename, "sha256": value.sha256}
     if hasattr(value, "id"):
         return value.id
     return str(value)
