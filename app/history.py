@@ -314,6 +314,24 @@ def verify_approvals(session, batch=5000, limit=50):
     return checked, problems
 
 
+def unrecorded_approvals(session, approvals):
+    """Ids of the given approvals that have no matching history entry (forged or edited
+    behind the application): one query, for a record page."""
+    if not approvals:
+        return set()
+    recorded = dict(session.query(ChangeEntry.record_id, ChangeEntry.changes).filter(
+        ChangeEntry.record_type == APPROVAL, ChangeEntry.action == "insert",
+        ChangeEntry.record_id.in_([str(a.id) for a in approvals])))
+    suspect = set()
+    for approval in approvals:
+        values = approval_values({c.name: getattr(approval, c.key)
+                                  for c in sa_inspect(Approval).columns})
+        entry = recorded.get(str(approval.id))
+        if entry is None or _entry_values(entry) != values:
+            suspect.add(approval.id)
+    return suspect
+
+
 def record_versions(session, record_type_name, record_id):
     """Every state of one record, oldest first: [(entry, state dict)]."""
     state, versions = {}, []

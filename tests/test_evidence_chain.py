@@ -335,3 +335,29 @@ def test_an_approval_fired_over_http_is_recorded_in_the_chain(chain_app):
     changes = json.loads(entry.changes)
     assert changes["transition"] == [None, "approve"] and changes["comment"] == [None, "证据"]
     assert run_verify(chain_app)[0] == 0
+
+
+def test_the_record_page_marks_an_approval_inserted_behind_the_application(chain_app):
+    from conftest import login
+
+    project = approve_over_the_api(chain_app, comment="真实的审批")
+    t = table("approval")
+    with owner_connection(chain_app) as conn:
+        forged_id = conn.execute(insert(t).values(
+            record_type="ProjectRequest", record_id=project, transition="approve",
+            label="Approve", from_state="it_review", to_state="expert_review",
+            at=dt.datetime(2026, 1, 2), comment="伪造的同意", content_hash="b" * 64,
+            approves=True, submits=False).returning(t.c.id)).scalar()
+    try:
+        client = chain_app.test_client()
+        assert login(client, "head_fin").status_code == 302
+        html = client.get(f"/projectrequestview/show/{project}").get_data(as_text=True)
+        approvals = html.split('id="Approvals"')[1].split('id="History"')[0]
+        rows = re.findall(r"(?s)<tr[^>]*>.*?</tr>", approvals)
+        forged = [r for r in rows if "伪造的同意" in r]
+        genuine = [r for r in rows if "真实的审批" in r]
+        assert forged and "未记入变更历史" in forged[0] and "unrecorded-approval" in forged[0]
+        assert genuine and "未记入变更历史" not in genuine[0]
+    finally:
+        with owner_connection(chain_app, "approval") as conn:
+            conn.execute(delete(t).where(t.c.id == forged_id))
