@@ -13,17 +13,33 @@ def history_cli():
     """Change history (5.1.3)."""
 
 
+def _anchor(_ctx, _param, values):
+    anchors = {}
+    for value in values:
+        seq, _, digest = value.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            raise click.BadParameter(f"{value!r} is not SEQ:SHA256")
+        anchors[int(seq)] = digest.lower()
+    return anchors
+
+
 @history_cli.command("verify")
+@click.option("--anchor", multiple=True, callback=_anchor, metavar="SEQ:HASH",
+              help="A chain head noted outside the database (printed by an intact verify, "
+                   "kept in every backup manifest); the entry must still have that hash.")
 @with_appcontext
-def history_verify():
+def history_verify(anchor):
     """Walk the hash chain and hold every approval against its entry; name what does not match."""
     from .history import verify_approvals, verify_chain
+    from .models import ChainHead
 
-    checked, broken = verify_chain(db.session)
+    checked, broken = verify_chain(db.session, anchors=anchor)
     approvals, problems = verify_approvals(db.session)
     if broken is None and not problems:
+        head = db.session.get(ChainHead, 1)
         click.echo(f"{checked} entries checked: the chain is intact. "
-                   f"{approvals} approvals match their entries.")
+                   f"{approvals} approvals match their entries. "
+                   f"Head (note it outside the database): {head.seq}:{head.hash}")
         return
     if broken is None:
         click.echo(f"{checked} entries checked: the chain is intact.", err=True)

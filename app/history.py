@@ -214,8 +214,15 @@ def refuse_change(mapper, connection, target):
     raise AppendOnlyError("Change history is append-only.")
 
 
-def verify_chain(session, batch=5000):
-    """Walk the chain; return (entries checked, None) or (checked, (seq, reason))."""
+def verify_chain(session, batch=5000, anchors=None):
+    """Walk the chain; return (entries checked, None) or (checked, (seq, reason)).
+
+    ``anchors`` ({seq: hash}, heads noted outside the database, e.g. in a backup
+    manifest) catch a forger who rewrote an entry and rehashed everything after it.
+    """
+    anchors = dict(anchors or {})
+    if anchors.pop(0, GENESIS) != GENESIS:
+        return 0, (0, "the genesis hash noted outside the database differs")
     expected_prev, expected_seq, checked = GENESIS, 1, 0
     query = session.query(ChangeEntry).order_by(ChangeEntry.seq).yield_per(batch)
     for entry in query:
@@ -225,8 +232,14 @@ def verify_chain(session, batch=5000):
             return checked, (entry.seq, "previous-hash link does not match")
         if entry.hash != entry_hash(entry.prev_hash, entry_content(entry)):
             return checked, (entry.seq, "content does not match its hash")
+        if anchors.pop(entry.seq, entry.hash) != entry.hash:
+            return checked, (entry.seq, "hash differs from the one noted outside the "
+                                        "database: the chain was rewritten up to here")
         expected_prev, expected_seq = entry.hash, entry.seq + 1
         checked += 1
+    if anchors:
+        seq = min(anchors)
+        return checked, (seq, "an entry noted outside the database is gone")
     head = session.get(ChainHead, 1)
     if head is None:
         return checked, (expected_seq, "the chain head is missing")

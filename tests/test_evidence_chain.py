@@ -361,3 +361,60 @@ def test_the_record_page_marks_an_approval_inserted_behind_the_application(chain
     finally:
         with owner_connection(chain_app, "approval") as conn:
             conn.execute(delete(t).where(t.c.id == forged_id))
+
+
+def test_a_forger_who_rehashes_the_whole_tail_and_the_head_is_caught_by_an_anchor(
+        chain_app, middle_entry):
+    """Rewriting an entry and everything after it, head included, leaves a chain that is
+    consistent in itself (the limit of any unkeyed chain); the head noted outside the
+    database (printed by verify, kept in each backup manifest) still exposes it."""
+    from app.history import entry_content, entry_hash
+
+    code, output = run_verify(chain_app)
+    assert code == 0
+    anchor = re.search(r"Head \(note it outside the database\): (\d+):([0-9a-f]{64})",
+                       output)
+    anchor_seq = int(anchor.group(1))
+    t, head = table("change_entry"), table("change_chain_head")
+    with owner_connection(chain_app, "change_entry", "change_chain_head") as conn:
+        originals = [dict(r._mapping) for r in conn.execute(
+            select(t).where(t.c.seq >= middle_entry).order_by(t.c.seq))]
+        original_head = dict(conn.execute(select(head)).one()._mapping)
+        prev = originals[0]["prev_hash"]
+        for row in originals:
+            forged = dict(row, prev_hash=prev)
+            if row["seq"] == middle_entry:
+                forged["username"] = "forger"
+            forged["hash"] = prev = entry_hash(prev, entry_content(forged))
+            conn.execute(update(t).where(t.c.seq == row["seq"]).values(
+                username=forged["username"], prev_hash=forged["prev_hash"],
+                hash=forged["hash"]))
+        conn.execute(update(head).values(hash=prev))
+    try:
+        assert run_verify(chain_app)[0] == 0  # consistent in itself: the stated limit
+        result = chain_app.test_cli_runner().invoke(
+            args=["history", "verify", "--anchor", anchor.group(0).split(": ")[1]])
+        assert result.exit_code != 0
+        assert f"chain broken at entry #{anchor_seq}" in result.output
+        assert "noted outside the database" in result.output
+    finally:
+        with owner_connection(chain_app, "change_entry", "change_chain_head") as conn:
+            for row in originals:
+                conn.execute(update(t).where(t.c.seq == row["seq"]).values(
+                    username=row["username"], prev_hash=row["prev_hash"], hash=row["hash"]))
+            conn.execute(update(head).values(hash=original_head["hash"]))
+    assert run_verify(chain_app)[0] == 0
+
+
+def test_every_backup_manifest_keeps_the_chain_head_as_an_anchor(chain_app, tmp_path):
+    path = str(tmp_path / "anchor.zip")
+    result = chain_app.test_cli_runner().invoke(args=["backup", "create", path])
+    assert result.exit_code == 0, result.output
+    with open(f"{path}.manifest.json", encoding="utf-8") as handle:
+        anchor = json.load(handle)["chain_head"]
+    result = chain_app.test_cli_runner().invoke(args=["history", "verify", "--anchor", anchor])
+    assert result.exit_code == 0, result.output
+    seq, digest = anchor.split(":")
+    wrong = f"{seq}:{'0' * 64}"
+    result = chain_app.test_cli_runner().invoke(args=["history", "verify", "--anchor", wrong])
+    assert result.exit_code != 0 and f"#{seq}" in result.output
