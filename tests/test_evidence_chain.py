@@ -418,3 +418,36 @@ def test_every_backup_manifest_keeps_the_chain_head_as_an_anchor(chain_app, tmp_
     wrong = f"{seq}:{'0' * 64}"
     result = chain_app.test_cli_runner().invoke(args=["history", "verify", "--anchor", wrong])
     assert result.exit_code != 0 and f"#{seq}" in result.output
+
+
+def test_approvals_stored_before_the_upgrade_enter_the_chain(tmp_path):
+    """An installation with approvals from before they joined the evidence: the
+    migration gives each its insert entry, and verify finds the chain intact."""
+    from conftest import build_app
+
+    url = scratch_database_url(str(tmp_path), "backfill")
+    application = build_app(url)
+    try:
+        with application.app_context():
+            from flask_migrate import upgrade
+
+            from app.extensions import db
+            from app.models import Approval, ChangeEntry
+
+            upgrade(revision="638b3f1ff235")
+            with db.engine.begin() as conn:  # as the old code wrote them: no history entry
+                conn.execute(insert(Approval.__table__), [
+                    {"record_type": "Contract", "record_id": n, "transition": "approve",
+                     "label": "Approve", "from_state": "draft", "to_state": "approved",
+                     "at": dt.datetime(2026, 3, n + 1, 8, 30, 15, 123456),
+                     "comment": "旧审批" if n % 2 else None, "content_hash": "a" * 64,
+                     "approves": True, "submits": False} for n in range(3)])
+            code, output = run_verify(application)
+            assert code != 0 and "has no history entry" in output
+            upgrade()
+            assert db.session.query(ChangeEntry).filter_by(record_type="Approval").count() == 3
+        code, output = run_verify(application)
+        assert code == 0, output
+        assert "3 approvals match their entries" in output
+    finally:
+        dispose(application)
