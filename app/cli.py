@@ -49,7 +49,8 @@ def history_verify(anchor):
                    err=True)
     for approval_id, seq, reason in problems:
         where = f" (entry #{seq})" if seq is not None else ""
-        click.echo(f"approval {approval_id}{where}: {reason}.", err=True)
+        name = f"approval {approval_id}" if approval_id is not None else "approval"
+        click.echo(f"{name}{where}: {reason}.", err=True)
     sys.exit(1)
 
 
