@@ -30,7 +30,7 @@ def create_app(config_class=None):
 
 
 def register_extensions(app):
-    from . import headers, history, sessions, stamps  # noqa: F401  (session events)
+    from . import headers, history, methods, sessions, stamps  # noqa: F401  (session events)
     from .errors import register_error_handlers
     from .login_guard import LoginGuard
     from .paging import clean_paging_args
@@ -41,6 +41,7 @@ def register_extensions(app):
     # CSRF before FAB, so FAB exempts its API blueprints and protects every form.
     csrf.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))
+    methods.init_app(app)  # first: a GET never reaches a state-changing view
     app.before_request(clean_paging_args)
     register_error_handlers(app)
     headers.init_app(app)
@@ -58,8 +59,9 @@ def register_extensions(app):
 def register_commands(app):
     from seeds import seed_command
 
-    from .cli import backup_cli, history_cli
+    from .cli import backup_cli, db_role, history_cli
 
     app.cli.add_command(seed_command)
     app.cli.add_command(history_cli)
     app.cli.add_command(backup_cli)
+    app.cli.add_command(db_role)

@@ -4,9 +4,16 @@ A file is accepted only when its content (magic bytes) is on the allow-list
 and agrees with its extension, and when it fits the size limit. It is stored
 with name, type, size and SHA-256, downloaded only by users who may see the
 record that owns it, and always served as a download.
+
+A name keeps only its last path part, loses control and format characters
+(line breaks, NUL, bidirectional overrides) and, when too long, is shortened in
+its stem so the extension survives. A replaced file is kept: the record's
+history names it (with its id), and whoever may see the record can still
+download that earlier version from the History tab.
 """
 import hashlib
 import os
+import unicodedata
 
 import filetype
 from flask import abort, current_app, send_file
@@ -39,8 +46,25 @@ ALLOWED_TYPES = {
 ALLOWED_LABEL = "PDF, Word, Excel, PowerPoint, OpenDocument, PNG, JPEG, ZIP"
 
 
+NAME_MAX = 255  # Attachment.filename
+# Control, format (bidi overrides, zero-width), line and paragraph separators.
+_INVISIBLE = {"Cc", "Cf", "Zl", "Zp"}
+
+
 class AttachmentRejected(ValueError):
     pass
+
+
+def clean_filename(filename, limit=NAME_MAX):
+    """The stored name of an upload: last path part, no invisible characters, at most
+    ``limit`` characters with the extension kept whole."""
+    name = os.path.basename((filename or "").replace("\\", "/"))
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in _INVISIBLE).strip()
+    stem, ext = os.path.splitext(name)
+    if len(ext) > 16:  # not an extension, just a dot in a long name
+        stem, ext = name, ""
+    stem = stem.strip() or "attachment"
+    return stem[:max(1, limit - len(ext))] + ext
 
 
 def inspect_upload(filename, data, max_bytes):
@@ -66,9 +90,9 @@ def make_attachment(storage):
     """Build an Attachment from an uploaded werkzeug FileStorage."""
     data = storage.read()
     max_bytes = current_app.config["ATTACHMENT_MAX_BYTES"]
-    mime = inspect_upload(storage.filename, data, max_bytes)
+    name = clean_filename(storage.filename)
+    mime = inspect_upload(name, data, max_bytes)
     actor = current_actor()
-    name = os.path.basename(storage.filename.replace("\\", "/"))[:255]
     return Attachment(
         filename=name, content_type=mime, size=len(data),
         sha256=hashlib.sha256(data).hexdigest(), data=data,
@@ -86,7 +110,8 @@ class UploadCheck:
         data = storage.read()
         storage.seek(0)
         try:
-            inspect_upload(storage.filename, data, current_app.config["ATTACHMENT_MAX_BYTES"])
+            inspect_upload(clean_filename(storage.filename), data,
+                           current_app.config["ATTACHMENT_MAX_BYTES"])
         except AttachmentRejected as exc:
             raise ValidationError(str(exc)) from None
 
@@ -121,19 +146,8 @@ class AttachmentView(BaseView):
     @expose("/<int:attachment_id>")
     @has_access
     def download(self, attachment_id):
-        from .security import ScopedInterface
-
-        sm = self.appbuilder.sm
-        for model, rel in attachment_owners():
-            if not sm.has_access("can_read", model.__name__):
-                continue
-            fk = getattr(model, rel).property.local_columns
-            column = next(iter(fk))
-            query = db.session.query(model.id).filter(column == attachment_id)
-            query = ScopedInterface(model, db.session).apply_filters(query, None)
-            if query.first() is not None:
-                break
-        else:
+        if not any(self._visible_owners(attachment_id, current)
+                   for current in (True, False)):
             abort(404)
         attachment = db.session.get(Attachment, attachment_id)
         if attachment is None:
@@ -147,3 +161,42 @@ class AttachmentView(BaseView):
         response.headers["X-Attachment-SHA256"] = attachment.sha256
         return response
 
+    def _visible_owners(self, attachment_id, current):
+        """Is there a record the user may see that holds this file now (``current``),
+        or held it before it was replaced (named by id in the record's history)?"""
+        from .models import ChangeEntry
+        from .security import ScopedInterface
+
+        sm = self.appbuilder.sm
+        for model, rel in attachment_owners():
+            if not sm.has_access("can_read", model.__name__):
+                continue
+            query = db.session.query(model.id)
+            if current:
+                column = next(iter(getattr(model, rel).property.local_columns))
+                query = query.filter(column == attachment_id)
+            else:
+                mentioned = (db.session.query(ChangeEntry.record_id)
+                             .filter(ChangeEntry.record_type == model.__name__,
+                                     ChangeEntry.changes.contains(
+                                         f'{{"id":{int(attachment_id)},"name":'))
+                             .limit(1000))
+                ids = [int(pk) for (pk,) in mentioned]
+                if not ids:
+                    continue
+                query = query.filter(model.id.in_(ids))
+            query = ScopedInterface(model, db.session).apply_filters(query, None)
+            if query.first() is not None:
+                return True
+        return False
+
+
+def attachment_version_link(value):
+    """A file named in the change history (``{"id", "name", "sha256"}``), as a link."""
+    from flask import url_for
+
+    label = "{} (SHA-256 {}…)".format(value["name"], value["sha256"][:12])
+    if "id" not in value:  # recorded before files were named by id
+        return label
+    return Markup('<a href="{}"><i class="fa fa-download"></i> {}</a>').format(
+        url_for("AttachmentView.download", attachment_id=value["id"]), label)

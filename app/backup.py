@@ -152,10 +152,13 @@ def _write_zip(conn, path):
         "dialect": conn.dialect.name,
         "tables": {},
     }
+    head = conn.execute(text(f"SELECT seq, hash FROM {HEAD_TABLE} WHERE id = 1")).one_or_none()
+    if head is not None:  # an anchor for `flask history verify --anchor SEQ:HASH`
+        manifest["chain_head"] = f"{head.seq}:{head.hash}"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for table in _tables():
             digest, rows = hashlib.sha256(), 0
-            with archive.open(f"data/{table.name}.jsonl", "w") as member:
+            with archive.open(_member(table.name), "w") as member:
                 result = conn.execution_options(stream_results=True).execute(
                     select(table).order_by(*_order(table)))
                 for row in result:
@@ -172,6 +175,26 @@ def _write_zip(conn, path):
 
 
 # ------------------------------------------------------------------- verify
+
+def _member(table_name):
+    return f"data/{table_name}.jsonl"
+
+
+def _check_member(archive, table, info):
+    """A table's data against its manifest entry: SHA-256, row count, the table's columns."""
+    columns = {c.name for c in table.columns}
+    digest, rows = hashlib.sha256(), 0
+    with archive.open(_member(table.name)) as member:
+        for line in member:
+            digest.update(line)
+            record = json.loads(line)
+            if not isinstance(record, dict) or set(record) != columns:
+                raise BackupError(f"Table {table.name} in the backup has rows that do not "
+                                  f"fit the table's columns.")
+            rows += 1
+    if digest.hexdigest() != info["sha256"] or rows != info["rows"]:
+        raise BackupError(f"Table {table.name} in the backup does not match its manifest.")
+
 
 def verify_backup(path):
     """Check file checksum, manifest and every member; return the manifest."""
@@ -195,22 +218,23 @@ def verify_backup(path):
             inner = json.loads(archive.read(MANIFEST))
             if inner.get("format") != FORMAT:
                 raise BackupError(f"Unknown backup format {inner.get('format')!r}.")
-            expected = {t.name for t in _tables()}
-            if set(inner["tables"]) != expected:
-                missing = sorted(expected - set(inner["tables"]))
-                extra = sorted(set(inner["tables"]) - expected)
+            tables = {t.name: t for t in _tables()}
+            if set(inner["tables"]) != set(tables):
+                missing = sorted(set(tables) - set(inner["tables"]))
+                extra = sorted(set(inner["tables"]) - set(tables))
                 raise BackupError(f"The backup's tables do not match this version "
                                   f"(missing {missing}, unknown {extra}).")
+            members = set(archive.namelist())
+            expected_members = {MANIFEST} | {_member(name) for name in tables}
+            if members != expected_members:
+                raise BackupError(
+                    f"The backup's files do not match its manifest (missing "
+                    f"{sorted(expected_members - members)}, unknown "
+                    f"{sorted(members - expected_members)}).")
             for name, info in inner["tables"].items():
-                digest, rows = hashlib.sha256(), 0
-                with archive.open(f"data/{name}.jsonl") as member:
-                    for line in member:
-                        digest.update(line)
-                        json.loads(line)
-                        rows += 1
-                if digest.hexdigest() != info["sha256"] or rows != info["rows"]:
-                    raise BackupError(f"Table {name} in the backup does not match its manifest.")
-    except (zipfile.BadZipFile, KeyError, ValueError, EOFError, zipfile.LargeZipFile) as exc:
+                _check_member(archive, tables[name], info)
+    except (zipfile.BadZipFile, KeyError, ValueError, EOFError, zipfile.LargeZipFile,
+            TypeError) as exc:
         raise BackupError(f"The backup file is damaged: {exc}") from None
     for key in ("schema_revision", "tables"):
         if inner.get(key) != outer.get(key):
@@ -245,7 +269,8 @@ def drop_everything(engine):
         if engine.dialect.name == "postgresql":
             for table in meta.tables.values():
                 conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{table.name}" CASCADE')
-            for function in ("change_entry_append_only", "approval_immutable"):
+            for function in ("change_entry_append_only", "approval_immutable",
+                             "evidence_no_truncate", "change_chain_head_forward_only"):
                 conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function}() CASCADE")
         else:
             for table in meta.tables.values():  # SQLite does not enforce keys here
@@ -267,8 +292,6 @@ def restore_backup(engine, path, upgrade, replace=False):
         drop_everything(engine)
     upgrade(manifest["schema_revision"])
     with zipfile.ZipFile(path) as archive, engine.begin() as conn:
-        # The migration's genesis head gives way to the backup's own.
-        conn.exec_driver_sql(f"DELETE FROM {HEAD_TABLE}")
         _load_tables(conn, archive, manifest)
         if engine.dialect.name == "postgresql":
             _reset_sequences(conn)
@@ -276,13 +299,16 @@ def restore_backup(engine, path, upgrade, replace=False):
 
 
 def _load_tables(conn, archive, manifest):
-    loaded, deferred = set(), []
+    loaded, deferred, head = set(), [], None
     for table in _tables():
+        if table.name == HEAD_TABLE:
+            head = table
+            continue
         later = [fk for fk in table.foreign_keys
                  if fk.column.table.name not in loaded or fk.column.table is table]
         pk = [c.name for c in table.primary_key.columns]
         batch = []
-        with archive.open(f"data/{table.name}.jsonl") as member:
+        with archive.open(_member(table.name)) as member:
             for line in member:
                 record = json.loads(line)
                 row = {c.name: _decode(c, record.get(c.name)) for c in table.columns}
@@ -301,6 +327,13 @@ def _load_tables(conn, archive, manifest):
     for table, key, column, value in deferred:
         clause = [table.c[k] == v for k, v in key.items()]
         conn.execute(update(table).where(*clause).values({column: value}))
+    # The migration's genesis head moves forward to the backup's own, once the entries
+    # it points at are in (on PostgreSQL the head is never deleted, only moved forward).
+    with archive.open(_member(HEAD_TABLE)) as member:
+        for line in member:
+            record = json.loads(line)
+            conn.execute(update(head).where(head.c.id == record["id"])
+                         .values(seq=record["seq"], hash=record["hash"]))
 
 
 def _reset_sequences(conn):

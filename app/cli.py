@@ -1,4 +1,5 @@
-"""Command-line tools: `flask history verify`, `flask backup create|verify|restore`."""
+"""Command-line tools: `flask history verify`, `flask backup create|verify|restore`,
+`flask db-role ROLE` (the grants of the role the application runs as)."""
 import sys
 
 import click
@@ -12,18 +13,44 @@ def history_cli():
     """Change history (5.1.3)."""
 
 
-@history_cli.command("verify")
-@with_appcontext
-def history_verify():
-    """Walk the hash chain; name the first entry that does not match."""
-    from .history import verify_chain
+def _anchor(_ctx, _param, values):
+    anchors = {}
+    for value in values:
+        seq, _, digest = value.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            raise click.BadParameter(f"{value!r} is not SEQ:SHA256")
+        anchors[int(seq)] = digest.lower()
+    return anchors
 
-    checked, broken = verify_chain(db.session)
-    if broken is None:
-        click.echo(f"{checked} entries checked: the chain is intact.")
+
+@history_cli.command("verify")
+@click.option("--anchor", multiple=True, callback=_anchor, metavar="SEQ:HASH",
+              help="A chain head noted outside the database (printed by an intact verify, "
+                   "kept in every backup manifest); the entry must still have that hash.")
+@with_appcontext
+def history_verify(anchor):
+    """Walk the hash chain and hold every approval against its entry; name what does not match."""
+    from .history import verify_approvals, verify_chain
+    from .models import ChainHead
+
+    checked, broken = verify_chain(db.session, anchors=anchor)
+    approvals, problems = verify_approvals(db.session)
+    if broken is None and not problems:
+        head = db.session.get(ChainHead, 1)
+        click.echo(f"{checked} entries checked: the chain is intact. "
+                   f"{approvals} approvals match their entries. "
+                   f"Head (note it outside the database): {head.seq}:{head.hash}")
         return
-    seq, reason = broken
-    click.echo(f"{checked} entries checked: chain broken at entry #{seq}: {reason}.", err=True)
+    if broken is None:
+        click.echo(f"{checked} entries checked: the chain is intact.", err=True)
+    else:
+        seq, reason = broken
+        click.echo(f"{checked} entries checked: chain broken at entry #{seq}: {reason}.",
+                   err=True)
+    for approval_id, seq, reason in problems:
+        where = f" (entry #{seq})" if seq is not None else ""
+        name = f"approval {approval_id}" if approval_id is not None else "approval"
+        click.echo(f"{name}{where}: {reason}.", err=True)
     sys.exit(1)
 
 
@@ -81,3 +108,55 @@ def backup_restore(path, replace):
         sys.exit(1)
     rows = sum(t["rows"] for t in manifest["tables"].values())
     click.echo(f"restored {rows} rows from {path} (schema {manifest['schema_revision']})")
+
+
+def app_role_grants(role, owner=None, schema="public"):
+    """The SQL that lets ``role`` run the application and nothing more (PostgreSQL).
+
+    Read and write rows and use sequences; no TRUNCATE, no DDL, no trigger rights,
+    no ownership. The evidence tables get no UPDATE or DELETE at all (the chain head
+    is moved forward by every writer). Run it as the owner that runs the migrations.
+    """
+    quoted = '"' + role.replace('"', '""') + '"'
+    lines = [
+        f"GRANT USAGE ON SCHEMA {schema} TO {quoted};",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {quoted};",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {quoted};",
+        f"REVOKE UPDATE, DELETE ON change_entry, approval FROM {quoted};",
+        f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {quoted};",
+        f"REVOKE DELETE ON change_chain_head FROM {quoted};",
+    ]
+    if owner:
+        owner_quoted = '"' + owner.replace('"', '""') + '"'
+        lines += [
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner_quoted} IN SCHEMA {schema} "
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {quoted};",
+            f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner_quoted} IN SCHEMA {schema} "
+            f"GRANT USAGE, SELECT ON SEQUENCES TO {quoted};",
+        ]
+    return lines
+
+
+@click.command("db-role")
+@click.argument("role")
+@click.option("--apply", "apply_", is_flag=True,
+              help="Execute the statements on DATABASE_URL (connected as the owner).")
+@with_appcontext
+def db_role(role, apply_):
+    """Print (or apply) the grants for ROLE, the database role the application runs as."""
+    from sqlalchemy import text
+
+    if db.engine.dialect.name != "postgresql":
+        click.echo("Database roles apply to PostgreSQL only.", err=True)
+        sys.exit(1)
+    with db.engine.connect() as conn:
+        owner = conn.execute(text("SELECT tableowner FROM pg_tables "
+                                  "WHERE tablename = 'change_entry'")).scalar()
+    statements = app_role_grants(role, owner=owner)
+    if not apply_:
+        click.echo("\n".join(statements))
+        return
+    with db.engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+    click.echo(f"granted {role} what the application needs, and no more.")

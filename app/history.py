@@ -5,6 +5,11 @@ CLI and seed code are all covered. Each entry stores the SHA-256 of its
 canonical content and the previous entry's hash. Writers lock the single
 chain-head row first, so concurrent transactions extend the chain one after
 another and never fork it.
+
+Approvals (workflow decisions) are evidence too: each gets an insert entry in
+the same chain, in the same transaction, and ``verify_approvals`` holds every
+approval row against its entry, so a row inserted, edited or deleted behind
+the application's back is named.
 """
 import datetime as dt
 import decimal
@@ -14,11 +19,11 @@ import json
 import uuid
 
 from flask import g, has_request_context
-from sqlalchemy import LargeBinary, event, insert, select, update
+from sqlalchemy import LargeBinary, event, func, insert, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import RelationshipDirection, Session
 
-from .models import AppUser, Attachment, ChainHead, ChangeEntry, StampMixin, utcnow
+from .models import AppUser, Approval, Attachment, ChainHead, ChangeEntry, StampMixin, utcnow
 from .security import current_actor
 
 GENESIS = "0" * 64
@@ -44,7 +49,7 @@ def current_request_id():
 
 
 def is_governed(obj):
-    return isinstance(obj, (StampMixin, AppUser))
+    return isinstance(obj, (StampMixin, AppUser, Approval))
 
 
 def record_type(obj):
@@ -60,8 +65,8 @@ def to_json_value(value):
         return str(value)
     if isinstance(value, (dt.date, dt.datetime, dt.time)):
         return value.isoformat()
-    if isinstance(value, Attachment):
-        return {"name": value.filename, "sha256": value.sha256}
+    if isinstance(value, Attachment):  # by id too: a replaced file stays downloadable
+        return {"id": value.id, "name": value.filename, "sha256": value.sha256}
     if hasattr(value, "id"):
         return value.id
     return str(value)
@@ -209,8 +214,15 @@ def refuse_change(mapper, connection, target):
     raise AppendOnlyError("Change history is append-only.")
 
 
-def verify_chain(session, batch=5000):
-    """Walk the chain; return (entries checked, None) or (checked, (seq, reason))."""
+def verify_chain(session, batch=5000, anchors=None):
+    """Walk the chain; return (entries checked, None) or (checked, (seq, reason)).
+
+    ``anchors`` ({seq: hash}, heads noted outside the database, e.g. in a backup
+    manifest) catch a forger who rewrote an entry and rehashed everything after it.
+    """
+    anchors = dict(anchors or {})
+    if anchors.pop(0, GENESIS) != GENESIS:
+        return 0, (0, "the genesis hash noted outside the database differs")
     expected_prev, expected_seq, checked = GENESIS, 1, 0
     query = session.query(ChangeEntry).order_by(ChangeEntry.seq).yield_per(batch)
     for entry in query:
@@ -220,12 +232,134 @@ def verify_chain(session, batch=5000):
             return checked, (entry.seq, "previous-hash link does not match")
         if entry.hash != entry_hash(entry.prev_hash, entry_content(entry)):
             return checked, (entry.seq, "content does not match its hash")
+        if anchors.pop(entry.seq, entry.hash) != entry.hash:
+            return checked, (entry.seq, "hash differs from the one noted outside the "
+                                        "database: the chain was rewritten up to here")
         expected_prev, expected_seq = entry.hash, entry.seq + 1
         checked += 1
+    if anchors:
+        seq = min(anchors)
+        return checked, (seq, "an entry noted outside the database is gone")
     head = session.get(ChainHead, 1)
-    if head is None or head.seq != expected_seq - 1 or head.hash != expected_prev:
+    if head is None:
+        return checked, (expected_seq, "the chain head is missing")
+    if head.seq > expected_seq - 1:
         return checked, (expected_seq, "entries after the last one were removed")
+    if head.seq != expected_seq - 1 or head.hash != expected_prev:
+        return checked, (expected_seq - 1, "the chain head does not match the last entry")
     return checked, None
+
+
+APPROVAL = "Approval"
+
+
+def approval_values(row):
+    """An approval row as its history entry records it: every column that has a value."""
+    values = {}
+    for column in Approval.__table__.columns:
+        value = row[column.name] if isinstance(row, dict) else row._mapping[column]
+        if value is not None:
+            values[column.name] = to_json_value(value)
+    return values
+
+
+def _entry_values(entry_changes):
+    return {field: after for field, (_before, after) in json.loads(entry_changes).items()}
+
+
+def _stream(session, statement, batch):
+    options = {"stream_results": True, "yield_per": batch}
+    return session.connection().execute(statement, execution_options=options)
+
+
+def _approval_rows(session, batch):
+    table = Approval.__table__
+    for row in _stream(session, select(table).order_by(table.c.id), batch):
+        yield row.id, approval_values(row)
+
+
+def _approval_entries(session, batch):
+    """Entries of approvals in approval-id order: decimal ids sort by (length, text),
+    in the database and without a cast that a forged non-numeric id would break."""
+    entries = ChangeEntry.__table__
+    query = (select(entries.c.record_id, entries.c.seq, entries.c.action, entries.c.changes)
+             .where(entries.c.record_type == APPROVAL)
+             .order_by(func.length(entries.c.record_id), entries.c.record_id, entries.c.seq))
+    for record_id, seq, action, changes in _stream(session, query, batch):
+        if not record_id.isdigit() or (record_id.startswith("0") and record_id != "0"):
+            raise _NotAnApprovalId(seq)
+        yield int(record_id), seq, action, changes
+
+
+class _NotAnApprovalId(Exception):
+    pass
+
+
+def verify_approvals(session, batch=5000, limit=50):
+    """Hold every approval row against its history entry, both streamed in id order.
+
+    Returns (approvals checked, problems): a problem is (approval id, entry seq or
+    None, reason). A row without an entry was inserted behind the application; a
+    row that differs from its entry was edited; an entry without a row was deleted.
+    """
+    try:
+        return _verify_approvals(session, batch, limit)
+    except _NotAnApprovalId as exc:
+        return 0, [(None, exc.args[0], "history entry of an approval without a valid id")]
+
+
+def _verify_approvals(session, batch, limit):
+    problems, checked = [], 0
+    rows, entries = _approval_rows(session, batch), _approval_entries(session, batch)
+    row, entry = next(rows, None), next(entries, None)
+    while (row is not None or entry is not None) and len(problems) < limit:
+        if entry is not None and (row is None or entry[0] < row[0]):
+            approval_id, seq, action, _changes = entry
+            reason = ("recorded in the history but missing (deleted)" if action == "insert"
+                      else f"history entry of action {action!r} (approvals never change)")
+            problems.append((approval_id, seq, reason))
+            entry = next(entries, None)
+            continue
+        approval_id, values = row
+        checked += 1
+        row = next(rows, None)
+        if entry is None or entry[0] > approval_id:
+            problems.append((approval_id, None,
+                             "has no history entry (inserted behind the application)"))
+            continue
+        _id, seq, action, changes = entry
+        recorded = _entry_values(changes)
+        if action != "insert":
+            problems.append((approval_id, seq,
+                             f"history entry of action {action!r} (approvals never change)"))
+        elif recorded != values:
+            fields = sorted(k for k in set(recorded) | set(values)
+                            if recorded.get(k) != values.get(k))
+            problems.append((approval_id, seq,
+                             f"differs from its history entry ({', '.join(fields)}): edited"))
+        entry = next(entries, None)
+        while entry is not None and entry[0] == approval_id:
+            problems.append((approval_id, entry[1], "has a second history entry"))
+            entry = next(entries, None)
+    return checked, problems
+
+
+def unrecorded_approvals(session, approvals):
+    """Ids of the given approvals that have no matching history entry (forged or edited
+    behind the application): one query, for a record page."""
+    if not approvals:
+        return set()
+    recorded = dict(session.query(ChangeEntry.record_id, ChangeEntry.changes).filter(
+        ChangeEntry.record_type == APPROVAL, ChangeEntry.action == "insert",
+        ChangeEntry.record_id.in_([str(a.id) for a in approvals])))
+    suspect = set()
+    for approval in approvals:
+        values = approval_values({c.name: getattr(approval, c.key)
+                                  for c in sa_inspect(Approval).columns})
+        entry = recorded.get(str(approval.id))
+        if entry is None or _entry_values(entry) != values:
+            suspect.add(approval.id)
+    return suspect
 
 
 def record_versions(session, record_type_name, record_id):

@@ -56,7 +56,9 @@ def show_value(model, field, value):
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, dict) and "sha256" in value:
-        return f"{value['name']} (SHA-256 {value['sha256'][:12]}…)"
+        from .attachments import attachment_version_link
+
+        return attachment_version_link(value)
     if isinstance(value, bool):
         return str(_l("Yes")) if value else str(_l("No"))
     if model is not None and field in sa_inspect(model).columns:

@@ -216,9 +216,14 @@ class RecordView(FabRouteGuard, ModelView):
         if hasattr(type(record), "__workflow__"):
             from .approvals import approvals_of, transitions_for
 
+            from .history import unrecorded_approvals
+
+            approvals = approvals_of(record)
             workflow = {"state": getattr(record, type(record).__workflow__.state_field),
                         "moves": transitions_for(record, current_actor()),
-                        "approvals": approvals_of(record), "version": record.version}
+                        "approvals": approvals, "version": record.version,
+                        # not in the tamper-evident history: never shown as genuine
+                        "unrecorded": unrecorded_approvals(db.session, approvals)}
         return self.render_template(
             self.show_template, pk=pk, title=self.show_title, widgets=widgets,
             related_views=self._related_views, history=entries_for(record),

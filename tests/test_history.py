@@ -95,9 +95,11 @@ def test_attachments_are_recorded_by_name_and_hash_never_bytes(app, make):
             filename="需求.pdf", content_type="application/pdf", size=len(body),
             sha256=hashlib.sha256(body).hexdigest(), data=body)
         db.session.commit()
+        attachment_id = record.requirements_report.id
     change = entries(app, "ProjectRequest", project)[-1]["changes"]
     assert change["requirements_report_id"] == [
-        None, {"name": "需求.pdf", "sha256": hashlib.sha256(body).hexdigest()}]
+        None, {"id": attachment_id, "name": "需求.pdf",
+               "sha256": hashlib.sha256(body).hexdigest()}]
     assert "history test" not in json.dumps(change)
 
 

@@ -1,14 +1,14 @@
 """Review rounds: each submission starts a new round; expert reviews belong to one.
 
 Revision ID: c7a10004wflw
-Revises: c7a10001auth
+Revises: c7a10002evid
 Create Date: 2026-11-30
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "c7a10004wflw"
-down_revision = "c7a10001auth"
+down_revision = "c7a10002evid"
 branch_labels = None
 depends_on = None
 
