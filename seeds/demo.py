@@ -436,14 +436,14 @@ def load_demo():
         }, title=title)
         created += new
 
-    # An expert from outside the applicant department reviews the request in expert review.
-    expert = users["expert"]
-    for project in projects.values():
-        if project.status is ProjectStatus.expert_review and (
-                project.applicant_department_id != expert.department_id):
-            _, new = get_or_create(ExpertReview, defaults={"project": project},
-                                   project_id=project.id, expert_id=expert.id)
-            created += new
+    # Experts from outside the applicant department review the request in expert review.
+    for expert in (users["expert"], users["expert2"]):
+        for project in projects.values():
+            if project.status is ProjectStatus.expert_review and (
+                    project.applicant_department_id != expert.department_id):
+                _, new = get_or_create(ExpertReview, defaults={"project": project},
+                                       project_id=project.id, expert_id=expert.id)
+                created += new
 
     # The IT department head is away this year; the administrator stands in for the
     # IT review steps (so the admin account, which holds no workflow role, has work too).

@@ -172,20 +172,21 @@ def test_the_delete_button_of_the_list_still_deletes_by_post_with_its_token(app,
     import re
 
     from app.extensions import db
-    from app.models import Incident
+    from app.models import ProjectRequest
 
-    incident = make("incident", dept="FIN")
+    # A draft: after submission records leave by a workflow step, never by deletion.
+    project = make("project", dept="FIN")
     admin = login_as("admin")
-    html = admin.get("/incidentview/list/?_oc_IncidentView=id&_od_IncidentView=desc").get_data(
-        as_text=True)
-    assert f"execute_single_delete('/incidentview/delete/{incident}'" in html
+    html = admin.get("/projectrequestview/list/?_oc_ProjectRequestView=changed_on"
+                     "&_od_ProjectRequestView=desc").get_data(as_text=True)
+    assert f"execute_single_delete('/projectrequestview/delete/{project}'" in html
     form = re.search(r'(?s)<form id="action_form" action="[^"]*" method="POST".*?</form>', html)
     assert form, "the hidden POST form of the delete button"
     token = re.search(r'name="csrf_token" value="([^"]+)"', form.group(0)).group(1)
-    assert admin.post(f"/incidentview/delete/{incident}",
+    assert admin.post(f"/projectrequestview/delete/{project}",
                       data={"csrf_token": token}).status_code == 302
     with app.app_context():
-        assert db.session.get(Incident, incident) is None
+        assert db.session.get(ProjectRequest, project) is None
 
 
 # --------------------------------------------------------------- CSRF
