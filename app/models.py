@@ -42,6 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import declared_attr, deferred, relationship, validates
 
 from .i18n import LabelledEnum
+from .validation import AnyOf, Distinct, Ordered
 from .workflow import N_, Guard, Transition, Workflow, filled, review_exits
 
 
@@ -160,6 +161,8 @@ class Delegation(StampMixin, Model):
         CheckConstraint("end_date >= start_date", name="ck_delegation_dates"),
         CheckConstraint("principal_id <> substitute_id", name="ck_delegation_people"),
     )
+    __rules__ = (Ordered("start_date", "end_date", check="ck_delegation_dates"),
+                 Distinct("principal_id", "substitute_id", check="ck_delegation_people"))
 
     id = Column(Integer, primary_key=True)
     principal_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
@@ -213,7 +216,8 @@ class InformationSystem(StampMixin, Model):
     business_owner_id = Column(Integer, ForeignKey("ab_user.id"))
     business_owner = relationship("AppUser", foreign_keys=[business_owner_id])
     lifecycle = enum_column(Lifecycle, nullable=False, default=Lifecycle.planned)
-    protection_level = Column(Integer, nullable=False, default=2)
+    protection_level = Column(Integer, nullable=False, default=2,
+                              info={"min": 1, "max": 5, "check": "ck_system_protection_level"})
     go_live_date = Column(Date)
     vendor_id = Column(Integer, ForeignKey("vendor.id"), index=True)
     vendor = relationship("Vendor")
@@ -257,7 +261,8 @@ class DevelopmentPlan(StampMixin, WorkflowMixin, Model):
     id = Column(Integer, primary_key=True)
     title = Column(String(200), nullable=False, index=True)
     period = Column(String(32), nullable=False)
-    plan_version = Column(Integer, nullable=False, default=1)
+    plan_version = Column(Integer, nullable=False, default=1,
+                          info={"min": 1, "check": "ck_development_plan_version"})
     previous_version_id = Column(Integer, ForeignKey(
         "development_plan.id", name="fk_development_plan_previous_version"))
     previous_version = relationship("DevelopmentPlan", remote_side=[id],
@@ -385,7 +390,7 @@ class ProjectRequest(StampMixin, WorkflowMixin, Model):
     background = Column(Text, nullable=False)
     goals = Column(Text, nullable=False)
     content = Column(Text, nullable=False)
-    budget = Column(Numeric(14, 2), nullable=False)
+    budget = Column(Numeric(14, 2), nullable=False, info={"min": 0, "check": "ck_project_budget"})
     implementation_plan = Column(Text, nullable=False)
     systems = relationship("InformationSystem", secondary=project_request_system)
     requirements_report_id = Column(Integer, ForeignKey("attachment.id"))
@@ -432,7 +437,7 @@ class ExpertReview(StampMixin, WorkflowMixin, Model):
     expert_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
     expert = relationship("AppUser", foreign_keys=[expert_id])
     no_conflict = Column(Boolean, nullable=False, default=False)
-    score = Column(Integer)
+    score = Column(Integer, info={"min": 0, "max": 100, "check": "ck_review_score"})
     opinion = Column(Text)
     status = enum_column(ReviewStatus, nullable=False, default=ReviewStatus.assigned,
                          index=True)
@@ -594,6 +599,7 @@ class Contract(StampMixin, WorkflowMixin, Model):
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
                         name="ck_contract_dates"),
     )
+    __rules__ = (Ordered("start_date", "end_date", check="ck_contract_dates"),)
 
     id = Column(Integer, primary_key=True)
     number = Column(String(64), unique=True, nullable=False)
@@ -606,7 +612,8 @@ class Contract(StampMixin, WorkflowMixin, Model):
     vendor = relationship("Vendor")
     system_id = Column(Integer, ForeignKey("information_system.id"), index=True)
     system = relationship("InformationSystem", backref="contracts")
-    amount = Column(Numeric(14, 2), nullable=False)
+    amount = Column(Numeric(14, 2), nullable=False,
+                    info={"min": 0, "check": "ck_contract_amount"})
     sign_date = Column(Date)
     start_date = Column(Date)
     end_date = Column(Date)
@@ -697,6 +704,7 @@ class ChangeOrder(StampMixin, WorkflowMixin, Model):
         CheckConstraint("contract_id IS NOT NULL OR project_id IS NOT NULL",
                         name="ck_change_order_subject"),
     )
+    __rules__ = (AnyOf("contract_id", "project_id", check="ck_change_order_subject"),)
 
     id = Column(Integer, primary_key=True)
     change_number = Column(String(64), nullable=False)
@@ -791,6 +799,7 @@ class Incident(StampMixin, WorkflowMixin, Model):
         CheckConstraint("resolved_at IS NULL OR resolved_at >= occurred_at",
                         name="ck_incident_times"),
     )
+    __rules__ = (Ordered("occurred_at", "resolved_at", check="ck_incident_times"),)
 
     id = Column(Integer, primary_key=True)
     title = Column(String(200), nullable=False)
@@ -861,6 +870,7 @@ class ChangeRequest(StampMixin, WorkflowMixin, Model):
         CheckConstraint("window_end IS NULL OR window_start IS NULL "
                         "OR window_end >= window_start", name="ck_change_request_window"),
     )
+    __rules__ = (Ordered("window_start", "window_end", check="ck_change_request_window"),)
 
     id = Column(Integer, primary_key=True)
     change_number = Column(String(64), nullable=False)
@@ -955,6 +965,11 @@ class DataSharingRequest(StampMixin, WorkflowMixin, Model):
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
                         name="ck_data_sharing_period"),
     )
+    __rules__ = (
+        Distinct("requesting_department_id", "providing_department_id",
+                 check="ck_data_sharing_departments"),
+        Ordered("start_date", "end_date", check="ck_data_sharing_period"),
+    )
 
     id = Column(Integer, primary_key=True)
     title = Column(String(200), nullable=False, index=True)
@@ -1045,6 +1060,7 @@ class Audit(StampMixin, Model):
         CheckConstraint("period_end IS NULL OR period_start IS NULL OR period_end >= period_start",
                         name="ck_audit_period"),
     )
+    __rules__ = (Ordered("period_start", "period_end", check="ck_audit_period"),)
 
     id = Column(Integer, primary_key=True)
     title = Column(String(200), nullable=False)
