@@ -53,6 +53,7 @@ def register_error_handlers(app):
     for code in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(code, handle_http_error)
     app.register_error_handler(InternalServerError, handle_unexpected)
-    from .validation import handle_database_error
+    from .validation import handle_database_error, handle_out_of_range
 
     app.register_error_handler(SQLAlchemyError, handle_database_error)
+    app.register_error_handler(OverflowError, handle_out_of_range)

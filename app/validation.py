@@ -470,7 +470,7 @@ def _safe_enum_field_class():
                 if not isinstance(value, self._enum_class) and \
                         value not in self._enum_class.__members__:
                     self.data = None
-                    raise ValueError(gettext("Not a valid choice."))
+                    raise ValueError(gettext("Not a valid choice"))
             super().process_formdata(valuelist)
 
         def pre_validate(self, form):
@@ -485,6 +485,7 @@ def declare_form_rules(form_class, model):
     """Give every field of a FAB-built form class the model's declared rules (and make
     its enum fields refuse unknown choices). Changes the unbound fields in place."""
     from flask_appbuilder.fields import EnumField
+    from flask_appbuilder.validators import Unique
     from wtforms.fields.core import UnboundField
     from wtforms.validators import Length
 
@@ -496,24 +497,26 @@ def declare_form_rules(form_class, model):
         if isinstance(unbound.field_class, type) and issubclass(unbound.field_class, EnumField):
             unbound.field_class = safe_enum
         rules = form_validators(model, name)
-        if not rules:
-            continue
+        # FAB's Length says the same in WTForms' words, and its Unique ("already exists",
+        # within the user's scope only): the declared rules and record_errors replace them.
+        replaced = (Length, Unique) if rules else (Unique,)
         kwargs = dict(unbound.kwargs)
-        # FAB's own Length check says the same in WTForms' words: ours replaces it.
-        kept = [v for v in kwargs.get("validators") or () if not isinstance(v, Length)]
+        kept = [v for v in kwargs.get("validators") or () if not isinstance(v, replaced)]
         kwargs["validators"] = kept + rules
         unbound.kwargs = kwargs
 
 
 def declare_schema_rules(schema, model):
     """Give every field of a marshmallow schema (FAB's add/edit schema) the rules."""
-    from marshmallow import validate
+    from marshmallow import fields, validate
 
     for name, field in schema.fields.items():
         rules = schema_validators(model, field.attribute or name)
         if rules:
             kept = [v for v in field.validators if not isinstance(v, validate.Length)]
             field.validators = kept + rules
+            if isinstance(field, fields.Decimal):
+                field.places = None  # it would round 12.345 to 12.34 before any rule sees it
 
 
 class ValidatedSaveMixin:
@@ -640,3 +643,14 @@ class ValidatedSaveMixin:
         self.post_delete(item)
         flash(self.delete_row_message, "success")
         self.update_redirect()
+
+
+def handle_out_of_range(error):
+    """An integer too large for the driver (``/users/show/99999999999999999999999`` on
+    SQLite) in a route that passed it on unchecked: bad input, 400."""
+    from .errors import MESSAGES, _render
+    from .extensions import db
+
+    db.session.rollback()
+    log.info("Out-of-range value refused: %s", error)
+    return _render(400, MESSAGES[400])
