@@ -419,7 +419,8 @@ class ReviewStatus(LabelledEnum):
 
 
 class ExpertReview(StampMixin, WorkflowMixin, Model):
-    """One expert's review of a project request: no conflict of interest, score, opinion (3.2.3)."""
+    budget = Column(Numeric(14, 2), nullable=False,
+                    info={"min": 0, "check": "ck_project_budget"})
 
     __tablename__ = "expert_review"
     __scope__ = ("department_id",)

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from flask import current_app, redirect, request
 
-from .filters import FILTER_TEXT_MAX
+from .filters import FILTER_TEXT_MAX, INT64
 from .validation import BAD_CHARACTERS
 
 # Far beyond any list, and its offset fits every database's integers.
@@ -36,6 +36,22 @@ def _sortable(view_name, column):
     return True  # no such view: FAB ignores the argument
 
 
+def _filterable(key, value):
+    """A filter on a related record names it by integer id (FAB looks any other value up
+    in the database, and flashes the database's error text)."""
+    _index, _sep, column = key[len("_flt_"):].partition("_")
+    view_name = (request.endpoint or "").partition(".")[0]
+    for view in current_app.appbuilder.baseviews:
+        if type(view).__name__ == view_name and getattr(view, "datamodel", None) is not None:
+            datamodel = view.datamodel
+            if column in datamodel.list_properties and datamodel.is_relation(column):
+                try:
+                    return int(value) in INT64
+                except ValueError:
+                    return False
+    return True
+
+
 def clean_paging_args():
     if request.method != "GET" or not request.args:
         return None
@@ -56,6 +72,9 @@ def clean_paging_args():
             changed = True
             continue
         elif key.startswith("_flt_"):
+            if not _filterable(key, value):
+                changed = True
+                continue
             clean = BAD_CHARACTERS.sub("\ufffd", value[:FILTER_TEXT_MAX])
             changed = changed or clean != value
             value = clean
