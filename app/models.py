@@ -390,7 +390,8 @@ class ProjectRequest(StampMixin, WorkflowMixin, Model):
     background = Column(Text, nullable=False)
     goals = Column(Text, nullable=False)
     content = Column(Text, nullable=False)
-    budget = Column(Numeric(14, 2), nullable=False, info={"min": 0, "check": "ck_project_budget"})
+    budget = Column(Numeric(14, 2), nullable=False,
+                    info={"min": 0, "check": "ck_project_budget"})
     implementation_plan = Column(Text, nullable=False)
     systems = relationship("InformationSystem", secondary=project_request_system)
     requirements_report_id = Column(Integer, ForeignKey("attachment.id"))
@@ -419,8 +420,7 @@ class ReviewStatus(LabelledEnum):
 
 
 class ExpertReview(StampMixin, WorkflowMixin, Model):
-    budget = Column(Numeric(14, 2), nullable=False,
-                    info={"min": 0, "check": "ck_project_budget"})
+    """One expert's review of a project request: no conflict of interest, score, opinion (3.2.3)."""
 
     __tablename__ = "expert_review"
     __scope__ = ("department_id",)
