@@ -29,7 +29,7 @@ from .models import (
 )
 from .paging import PAGE_MAX
 from .history import current_request_id
-from .security import PERMISSIONS, ScopedInterface, ScopeError, current_actor
+from .security import PERMISSIONS, ScopedInterface, ScopeError, check_write, current_actor
 from .validation import (
     DeleteRefused,
     RecordInvalid,
@@ -201,6 +201,7 @@ class RecordApi(ModelRestApi):
         check_record(item, db.session)
 
     def pre_delete(self, item):
+        check_write(item, deleting=True)  # an outsider learns nothing about references
         check_delete(item, db.session)
 
     def _get_field_info(self, field, filter_rel_field, page=None, page_size=None):

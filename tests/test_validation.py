@@ -486,3 +486,13 @@ def test_dates_in_order_are_accepted_at_the_boundary(app, api_as, ids):
     response = client.post("/api/v1/audit/", headers=headers,
                            json={**payload, "period_start": today, "period_end": today})
     assert response.status_code == 201, response.get_json()
+
+
+def test_an_outsider_is_refused_for_scope_before_references_are_checked(app, api_as,
+                                                                         referenced):
+    client, headers = api_as("clerk_mkt")
+    response = client.delete(f"/api/v1/information_system/{referenced['system']}",
+                             headers=headers)
+    assert response.status_code == 403
+    assert "不能删除" not in response.get_json()["message"]
+    assert row(app, InformationSystem, referenced["system"]) is not None
