@@ -7,7 +7,7 @@ PORT   ?= 8080
 WORKERS ?= 2
 export FLASK_APP := app:create_app
 
-.PHONY: run serve test translations migrate seed bench clean
+.PHONY: run serve test fuzz translations migrate seed bench clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ serve: $(VENV)/.runtime translations
 
 test: $(VENV)/.dev translations
 	$(BIN)/pytest
+
+# Every junk value into every field, filter and sort key (the test run samples them).
+fuzz: $(VENV)/.dev translations
+	FUZZ_FULL=1 $(BIN)/pytest tests/test_fuzz.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -197,6 +197,9 @@ class Config:
 
     # Uploads: attachments are stored in the database, never under static/.
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 20 * 1024 * 1024)
+    # Text typed into a form (not files): Werkzeug's default of 500 kB answered a long
+    # text with a 413 about uploads. Each Text field has its own limit (app/validation.py).
+    MAX_FORM_MEMORY_SIZE = _env_int("MAX_FORM_MEMORY_SIZE", 2 * 1024 * 1024)
     ATTACHMENT_MAX_BYTES = _env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 
     # Language: Chinese first, English one click away.

@@ -3,6 +3,7 @@ import prison
 from flask import jsonify, request
 from flask_appbuilder.api import ModelRestApi, expose, permission_name, protect, safe
 from flask_babel import gettext
+from marshmallow import ValidationError
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import RelationshipDirection
 
@@ -27,7 +28,17 @@ from .models import (
     Vendor,
 )
 from .paging import PAGE_MAX
-from .security import PERMISSIONS, ScopedInterface, ScopeError, current_actor
+from .history import current_request_id
+from .security import PERMISSIONS, ScopedInterface, ScopeError, check_write, current_actor
+from .validation import (
+    DeleteRefused,
+    RecordInvalid,
+    check_delete,
+    check_record,
+    database_error,
+    declare_schema_rules,
+    is_database_error,
+)
 from .views import FilterInScope, _owner_relationship
 
 STAMPS = ["created_by.username", "created_on", "changed_by.username", "changed_on"]
@@ -98,6 +109,11 @@ class RecordApi(ModelRestApi):
         blueprint.before_request(reject_unparsable_rison)
         return blueprint
 
+    def _init_model_schemas(self):
+        super()._init_model_schemas()
+        for schema in (self.add_model_schema, self.edit_model_schema):
+            declare_schema_rules(schema, self.datamodel.obj)
+
     def _sanitize_page_args(self, page, page_size):
         """FAB passes a negative or huge page on to the database (500)."""
         page, page_size = super()._sanitize_page_args(page, page_size)
@@ -110,24 +126,83 @@ class RecordApi(ModelRestApi):
         errors = related_id_errors(self.datamodel.obj, payload)
         if errors:
             return self.response_400(message=errors)
+        return self._refusals(handler, *args)
+
+    def _refusals(self, handler, *args):
+        """Every refusal of a write as a clean answer: 403 scope, 409 still referred to or
+        changed concurrently, 422 invalid (field messages); never SQL, never 500."""
         try:
             return handler(*args)
         except ScopeError as exc:
             db.session.rollback()
             return self.response_403(message=str(exc))
+        except RecordInvalid as exc:
+            db.session.rollback()
+            return self.response_422(message=exc.errors)
+        except DeleteRefused as exc:
+            db.session.rollback()
+            return self.response(409, message=str(exc))
+        except Exception as exc:
+            if not is_database_error(exc):
+                raise
+            status, message = database_error(exc, db.session)
+            return self.response(status, message=message, request_id=current_request_id())
+
+    # FAB's own versions answer a database error with its SQL (422) or a 500; these
+    # are the same steps with the errors left to _refusals.
+    def _post(self):
+        try:
+            item = self.add_model_schema.load(request.json)
+        except ValidationError as err:
+            return self.response_422(message=err.messages)
+        self.pre_add(item)
+        self.datamodel.add(item)
+        self.post_add(item)
+        return self.response(201, result=self.add_model_schema.dump(item, many=False),
+                             id=self.datamodel.get_pk_value(item))
+
+    def _put(self, pk):
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            return self.response_404()
+        try:
+            data = self._merge_update_item(item, request.json)
+            item = self.edit_model_schema.load(data, instance=item)
+        except ValidationError as err:
+            db.session.rollback()
+            return self.response_422(message=err.messages)
+        self.pre_update(item)
+        self.datamodel.edit(item)
+        self.post_update(item)
+        return self.response(200, result=self.edit_model_schema.dump(item, many=False))
+
+    def _delete(self, pk):
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            return self.response_404()
+        self.pre_delete(item)
+        self.datamodel.delete(item)
+        self.post_delete(item)
+        return self.response(200, message="OK")
 
     def post_headless(self):
-        return self._write(super().post_headless)
+        return self._write(self._post)
 
     def put_headless(self, pk):
-        return self._write(super().put_headless, pk)
+        return self._write(self._put, pk)
 
     def delete_headless(self, pk):
-        try:
-            return super().delete_headless(pk)
-        except ScopeError as exc:
-            db.session.rollback()
-            return self.response_403(message=str(exc))
+        return self._refusals(self._delete, pk)
+
+    def pre_add(self, item):
+        check_record(item, db.session)
+
+    def pre_update(self, item):
+        check_record(item, db.session)
+
+    def pre_delete(self, item):
+        check_write(item, deleting=True)  # an outsider learns nothing about references
+        check_delete(item, db.session)
 
     def _get_field_info(self, field, filter_rel_field, page=None, page_size=None):
         # FAB translates an empty description, which yields the catalog's header text.

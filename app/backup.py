@@ -265,16 +265,23 @@ def database_is_empty(engine):
 def drop_everything(engine):
     meta = MetaData()
     meta.reflect(engine)
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
             for table in meta.tables.values():
                 conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{table.name}" CASCADE')
             for function in ("change_entry_append_only", "approval_immutable",
                              "evidence_no_truncate", "change_chain_head_forward_only"):
                 conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function}() CASCADE")
-        else:
-            for table in meta.tables.values():  # SQLite does not enforce keys here
-                conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{table.name}"')
+        return
+    # SQLite connections enforce foreign keys (app/validation.py); dropping tables in any
+    # order needs that off. The pragma is set before the first statement of the transaction.
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        for table in meta.tables.values():
+            conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{table.name}"')
+        conn.commit()
+        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        conn.commit()
 
 
 def restore_backup(engine, path, upgrade, replace=False):

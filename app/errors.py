@@ -3,6 +3,7 @@ from flask import current_app, g, jsonify, render_template, request
 from flask_login import current_user
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 MESSAGES = {
@@ -52,3 +53,7 @@ def register_error_handlers(app):
     for code in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(code, handle_http_error)
     app.register_error_handler(InternalServerError, handle_unexpected)
+    from .validation import handle_database_error, handle_out_of_range
+
+    app.register_error_handler(SQLAlchemyError, handle_database_error)
+    app.register_error_handler(OverflowError, handle_out_of_range)

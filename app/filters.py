@@ -7,14 +7,60 @@ in Python, and a filter index the column does not have (``_flt_9_status``)
 raises IndexError. ``typed_filters`` converts each value to its column's type
 first; junk becomes None, which FAB already treats as "no such value" (equal:
 nothing matches; greater/smaller: no condition). ``SafeFilters`` ignores
-unknown filter indexes. Both are used by ``ScopedInterface`` (web and API).
+unknown filter indexes. Both are used by ``ScopedInterface`` (web and API) and by
+the change log.
+
+Text never reaches the driver in a failing form: a NUL byte or lone surrogate
+becomes U+FFFD (it can match nothing stored), a value is cut at FILTER_TEXT_MAX
+characters, and the LIKE filters (starts with, contains, ...) escape % _ and \\
+so they are matched literally on every database.
 """
+import copy
 import decimal
 
 from flask_appbuilder.models.filters import Filters
+from flask_appbuilder.models.sqla.filters import (
+    FilterContains,
+    FilterEndsWith,
+    FilterNotContains,
+    FilterNotEndsWith,
+    FilterNotStartsWith,
+    FilterStartsWith,
+    get_field_setup_query,
+)
+
+from .validation import BAD_CHARACTERS
 
 INT64 = range(-2**63, 2**63)
 NUMERIC_LIMIT = decimal.Decimal(10) ** 18  # beyond every amount column, within every database
+FILTER_TEXT_MAX = 1000  # longer than any searchable text a person types
+
+
+def _text(value):
+    text = value if isinstance(value, str) else str(value)
+    return BAD_CHARACTERS.sub("\ufffd", text[:FILTER_TEXT_MAX])
+
+
+def like_escape(text):
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _escaped(fab_class, pattern, negate):
+    class Escaped(fab_class):
+        def apply(self, query, value):
+            query, field = get_field_setup_query(query, self.model, self.column_name)
+            clause = field.ilike(pattern.format(like_escape(_text(value))), escape="\\")
+            return query.filter(~clause if negate else clause)
+
+    Escaped.__name__ = f"Escaped{fab_class.__name__}"
+    return Escaped
+
+
+ESCAPED_LIKE = {fab: _escaped(fab, pattern, negate) for fab, pattern, negate in (
+    (FilterStartsWith, "{}%", False), (FilterNotStartsWith, "{}%", True),
+    (FilterEndsWith, "%{}", False), (FilterNotEndsWith, "%{}", True),
+    (FilterContains, "%{}%", False), (FilterNotContains, "%{}%", True),
+)}
 
 
 class SafeFilters(Filters):
@@ -68,7 +114,9 @@ def _typed_value(datamodel, column, value):
     if datamodel.is_numeric(column) or datamodel.is_float(column):
         return _numeric(value)
     if datamodel.is_string(column) or datamodel.is_text(column):
-        return value if isinstance(value, str) else str(value)
+        return _text(value)
+    if isinstance(value, str):  # dates and the rest: FAB parses them, safely once clean
+        return _text(value)
     return value
 
 
@@ -86,4 +134,14 @@ def typed_filters(filters):
         return filters
     typed = filters.copy()
     typed.values = [_typed(flt, value) for flt, value in zip(filters.filters, filters.values)]
+    typed.filters = [_escaping(flt) for flt in filters.filters]
     return typed
+
+
+def _escaping(flt):
+    escaped_class = ESCAPED_LIKE.get(type(flt))
+    if escaped_class is None:
+        return flt
+    escaped = copy.copy(flt)
+    escaped.__class__ = escaped_class
+    return escaped

@@ -43,6 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import declared_attr, deferred, relationship, validates
 
 from .i18n import LabelledEnum
+from .validation import AnyOf, Distinct, Ordered
 from .workflow import (
     N_,
     Delete,
@@ -188,6 +189,8 @@ class Delegation(StampMixin, Model):
         CheckConstraint("end_date >= start_date", name="ck_delegation_dates"),
         CheckConstraint("principal_id <> substitute_id", name="ck_delegation_people"),
     )
+    __rules__ = (Ordered("start_date", "end_date", check="ck_delegation_dates"),
+                 Distinct("principal_id", "substitute_id", check="ck_delegation_people"))
 
     id = Column(Integer, primary_key=True)
     principal_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
@@ -201,12 +204,9 @@ class Delegation(StampMixin, Model):
     def write_refusal(self):
         from sqlalchemy.orm import object_session
 
+        # Oneself as substitute and the order of the dates: ``__rules__``.
         principal = self.principal_id or getattr(self.principal, "id", None)
         substitute = self.substitute_id or getattr(self.substitute, "id", None)
-        if principal is not None and principal == substitute:
-            return N_("Nobody can be their own substitute.")
-        if self.start_date and self.end_date and self.end_date < self.start_date:
-            return N_("The end date must not be before the start date.")
         session = object_session(self) or _session()
         if session is not None and None not in (principal, substitute, self.start_date,
                                                 self.end_date):
@@ -265,7 +265,8 @@ class InformationSystem(StampMixin, Model):
     business_owner_id = Column(Integer, ForeignKey("ab_user.id"))
     business_owner = relationship("AppUser", foreign_keys=[business_owner_id])
     lifecycle = enum_column(Lifecycle, nullable=False, default=Lifecycle.planned)
-    protection_level = Column(Integer, nullable=False, default=2)
+    protection_level = Column(Integer, nullable=False, default=2,
+                              info={"min": 1, "max": 5, "check": "ck_system_protection_level"})
     go_live_date = Column(Date)
     vendor_id = Column(Integer, ForeignKey("vendor.id"), index=True)
     vendor = relationship("Vendor")
@@ -310,7 +311,8 @@ class DevelopmentPlan(StampMixin, WorkflowMixin, Model):
     id = Column(Integer, primary_key=True)
     title = Column(String(200), nullable=False, index=True)
     period = Column(String(32), nullable=False)
-    plan_version = Column(Integer, nullable=False, default=1)
+    plan_version = Column(Integer, nullable=False, default=1,
+                          info={"min": 1, "check": "ck_development_plan_version"})
     previous_version_id = Column(Integer, ForeignKey(
         "development_plan.id", name="fk_development_plan_previous_version"))
     previous_version = relationship("DevelopmentPlan", remote_side=[id],
@@ -443,7 +445,8 @@ class ProjectRequest(StampMixin, WorkflowMixin, Model):
     background = Column(Text, nullable=False)
     goals = Column(Text, nullable=False)
     content = Column(Text, nullable=False)
-    budget = Column(Numeric(14, 2), nullable=False)
+    budget = Column(Numeric(14, 2), nullable=False,
+                    info={"min": 0, "check": "ck_project_budget"})
     implementation_plan = Column(Text, nullable=False)
     systems = relationship("InformationSystem", secondary=project_request_system)
     requirements_report_id = Column(Integer, ForeignKey("attachment.id"))
@@ -495,7 +498,7 @@ class ExpertReview(StampMixin, WorkflowMixin, Model):
     expert_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False, index=True)
     expert = relationship("AppUser", foreign_keys=[expert_id])
     no_conflict = Column(Boolean, nullable=False, default=False)
-    score = Column(Integer)
+    score = Column(Integer, info={"min": 0, "max": 100, "check": "ck_review_score"})
     opinion = Column(Text)
     status = enum_column(ReviewStatus, nullable=False, default=ReviewStatus.assigned,
                          index=True)
@@ -711,6 +714,7 @@ class Contract(StampMixin, WorkflowMixin, Model):
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
                         name="ck_contract_dates"),
     )
+    __rules__ = (Ordered("start_date", "end_date", check="ck_contract_dates"),)
 
     id = Column(Integer, primary_key=True)
     number = Column(String(64), unique=True, nullable=False)
@@ -723,7 +727,8 @@ class Contract(StampMixin, WorkflowMixin, Model):
     vendor = relationship("Vendor")
     system_id = Column(Integer, ForeignKey("information_system.id"), index=True)
     system = relationship("InformationSystem", backref="contracts")
-    amount = Column(Numeric(14, 2), nullable=False)
+    amount = Column(Numeric(14, 2), nullable=False,
+                    info={"min": 0, "check": "ck_contract_amount"})
     sign_date = Column(Date)
     start_date = Column(Date)
     end_date = Column(Date)
@@ -824,6 +829,7 @@ class ChangeOrder(StampMixin, WorkflowMixin, Model):
         CheckConstraint("contract_id IS NOT NULL OR project_id IS NOT NULL",
                         name="ck_change_order_subject"),
     )
+    __rules__ = (AnyOf("contract_id", "project_id", check="ck_change_order_subject"),)
 
     id = Column(Integer, primary_key=True)
     change_number = Column(String(64), nullable=False)
@@ -920,6 +926,7 @@ class Incident(StampMixin, WorkflowMixin, Model):
         CheckConstraint("resolved_at IS NULL OR resolved_at >= occurred_at",
                         name="ck_incident_times"),
     )
+    __rules__ = (Ordered("occurred_at", "resolved_at", check="ck_incident_times"),)
 
     id = Column(Integer, primary_key=True)
     title = Column(String(200), nullable=False)
@@ -999,6 +1006,7 @@ class ChangeRequest(StampMixin, WorkflowMixin, Model):
         CheckConstraint("window_end IS NULL OR window_start IS NULL "
                         "OR window_end >= window_start", name="ck_change_request_window"),
     )
+    __rules__ = (Ordered("window_start", "window_end", check="ck_change_request_window"),)
 
     id = Column(Integer, primary_key=True)
     change_number = Column(String(64), nullable=False)
@@ -1098,6 +1106,11 @@ class DataSharingRequest(StampMixin, WorkflowMixin, Model):
                         name="ck_data_sharing_departments"),
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
                         name="ck_data_sharing_period"),
+    )
+    __rules__ = (
+        Distinct("requesting_department_id", "providing_department_id",
+                 check="ck_data_sharing_departments"),
+        Ordered("start_date", "end_date", check="ck_data_sharing_period"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -1201,6 +1214,7 @@ class Audit(StampMixin, Model):
         CheckConstraint("period_end IS NULL OR period_start IS NULL OR period_end >= period_start",
                         name="ck_audit_period"),
     )
+    __rules__ = (Ordered("period_start", "period_end", check="ck_audit_period"),)
 
     id = Column(Integer, primary_key=True)
     title = Column(String(200), nullable=False)

@@ -462,6 +462,13 @@ class AppUserView(FabRouteGuard, UserDBModelView):
         super().pre_update(item)
         _require_department(item)
 
+    def pre_delete(self, item):
+        # A user others' records point to (author, approver, custodian) stays; deactivate.
+        from .validation import check_delete
+
+        super().pre_delete(item)
+        check_delete(item, db.session)
+
 
 def _require_department(user):
     if user.department is None and user.department_id is None:

@@ -28,7 +28,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from wtforms import FileField
 from wtforms.fields.core import UnboundField
-from wtforms.validators import NumberRange
 
 from .attachments import UploadCheck, attachment_link, make_attachment
 from .extensions import db
@@ -64,6 +63,7 @@ from .security import (
     stored_state,
     writable_fields,
 )
+from .validation import ValidatedSaveMixin, check_delete, check_record, delete_refusal
 from .workflow import N_
 
 
@@ -135,13 +135,13 @@ def _owner_relationship(model):
     return None
 
 
-class RecordView(FabRouteGuard, ModelView):
+class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
     """Shared behaviour of every record screen.
 
     A subclass names its ``datamodel`` model and its columns; permissions
     (read/write per record type), department scoping, dropdown restriction,
-    enum badges, local times, stamps, attachments and eager loading follow
-    from the model's declarations.
+    enum badges, local times, stamps, attachments, eager loading and input rules
+    (app/validation.py) follow from the model's declarations.
     """
 
     method_permission_name = PERMISSIONS
@@ -312,10 +312,12 @@ class RecordView(FabRouteGuard, ModelView):
     def pre_add(self, item):
         self._store_uploads(item)
         self._guard(item)
+        check_record(item, db.session)
 
     def pre_update(self, item):
         self._store_uploads(item)
         self._guard(item)
+        check_record(item, db.session)
 
     # -- forms: only the fields the user may write in the record's state ------
     def _restricted_form(self, form_class, record):
@@ -387,6 +389,7 @@ class RecordView(FabRouteGuard, ModelView):
 
     def pre_delete(self, item):
         self._guard(item, deleting=True)
+        check_delete(item, db.session)
 
     def _guard(self, item, deleting=False):
         """The scoping rule, checked early so the user gets its own message."""
@@ -415,7 +418,11 @@ class RecordView(FabRouteGuard, ModelView):
     @action("muldelete", _l("Delete"), _l("Delete all selected records?"), "fa-trash",
             single=False)
     def muldelete(self, items):
+        refusals = [f"{item}: {reason}" for item in items
+                    if (reason := delete_refusal(item, db.session))]
         try:
+            if refusals:
+                raise ScopeError("；".join(refusals))
             self.datamodel.delete_all(items)
             flash(str(_l("Deleted %(count)d records.", count=len(items))), "success")
         except ScopeError as exc:
@@ -572,7 +579,6 @@ class InformationSystemView(RecordView):
     edit_columns = add_columns
     order_columns = ["code", "name", "category", "lifecycle", "protection_level"]
     base_order = ("code", "asc")
-    validators_columns = {"protection_level": [NumberRange(min=1, max=5)]}
     related_views = [IncidentView, ContractView, ChangeRequestView]
 
 
@@ -676,7 +682,6 @@ class ExpertReviewView(RecordView):
     edit_columns = ["no_conflict", "score", "opinion"]
     order_columns = ["score", "status", "changed_on"]
     base_order = ("changed_on", "asc")
-    validators_columns = {"score": [NumberRange(min=0, max=100)]}
     add_form_query_rel_fields = {"expert": [["id", FilterExperts, None]]}
 
 
@@ -732,7 +737,6 @@ class ProjectRequestView(RecordView):
     edit_columns = add_columns + ["expert_opinion"]
     order_columns = ["name", "budget", "status", "changed_on"]
     base_order = ("changed_on", "desc")
-    validators_columns = {"budget": [NumberRange(min=0)]}
     related_views = [ContractView, ExpertReviewView, ChangeOrderView]
 
 
