@@ -301,6 +301,8 @@ def assign_experts(project, expert_ids):
             ids.append(int(value))
         except (TypeError, ValueError):
             raise ScopeError(N_("Choose experts from the list.")) from None
+        if not 0 < ids[-1] < 2**31:
+            raise ScopeError(N_("Choose experts from the list."))
     if not ids:
         raise ScopeError(N_("Choose at least one expert."))
     experts = db.session.query(AppUser).filter(AppUser.id.in_(ids)).all()

@@ -368,6 +368,8 @@ class ScopedInterface(SQLAInterface):
             id = int(id)
         except (TypeError, ValueError):
             return None
+        if not -2**31 <= id < 2**31:
+            return None  # beyond any key: no record (and no driver overflow)
         return super().get(id, filters, select_columns, outer_default_load)
 
     def _get_base_query(self, query, filters=None, order_column="", order_direction=""):

@@ -549,3 +549,36 @@ def test_it_starts_a_new_version_of_a_published_plan_as_a_draft(app, web):
     with app.app_context():
         drafts = db.session.query(DevelopmentPlan).filter_by(previous_version_id=pk).all()
         assert [(d.plan_version, d.status) for d in drafts] == [(2, PlanStatus.draft)]
+
+
+@pytest.mark.parametrize("junk", [["abc"], [10**30], [-1], [], [True]])
+def test_junk_expert_ids_are_a_clear_refusal(app, api, web, junk):
+    from app.extensions import db
+    from app.models import ProjectRequest
+
+    pk, _ = _project(app, "expert_review")
+    with app.app_context():
+        before = len(db.session.get(ProjectRequest, pk).expert_reviews)
+    client, headers = api("it_staff")
+    response = client.post(f"/api/v1/project_request/{pk}/assign_experts",
+                           json={"experts": junk}, headers=headers)
+    assert response.status_code in (400, 422)
+    browser, token = web("it_staff")
+    response = browser.post(f"/projectrequestview/assign_experts/{pk}",
+                            data={"expert": [str(j) for j in junk], "csrf_token": token})
+    assert response.status_code == 302
+    with app.app_context():
+        assert len(db.session.get(ProjectRequest, pk).expert_reviews) == before
+
+
+@pytest.mark.parametrize("version", ["abc", "99999999999999999999999", "-1", "1.5"])
+def test_a_junk_version_on_a_step_changes_nothing(app, web, version):
+    from app.models import ProjectRequest
+
+    pk, _ = _project(app, "dept_review")
+    before = snapshot(app, ProjectRequest, pk)
+    client, token = web("head_fin")
+    response = client.post(web_url(app, ProjectRequest, pk, "approve"),
+                           data={"csrf_token": token, "comment": "同意", "version": version})
+    assert response.status_code in (400, 409)
+    assert snapshot(app, ProjectRequest, pk) == before
