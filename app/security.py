@@ -28,7 +28,7 @@ from flask_appbuilder.security.views import (
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import user_logged_in
-from sqlalchemy import false, inspect, or_
+from sqlalchemy import false, inspect, or_, select
 from sqlalchemy.orm import RelationshipDirection
 
 from .extensions import db
@@ -128,8 +128,12 @@ def _path_clause(model, path, department_id):
     attr = getattr(model, head)
     if not rest:
         return attr == department_id
-    target = attr.property.mapper.class_
-    return attr.has(_path_clause(target, rest, department_id))
+    # ``system_id IN (SELECT id FROM information_system WHERE ...)``: an indexed, sargable
+    # condition, never a correlated EXISTS (which scans the table inside an OR).
+    rel = attr.property
+    (local, remote), = rel.local_remote_pairs
+    target = rel.mapper.class_
+    return local.in_(select(remote).where(_path_clause(target, rest, department_id)))
 
 
 def read_clause(model, scope):
