@@ -1,5 +1,25 @@
 """Build a migrated, demo-seeded app for benchmarks (no pytest involved)."""
+import os
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
 import config
+
+
+def fresh_database(url):
+    """An empty database at ``url``: the SQLite file removed, or the PostgreSQL database
+    dropped and created again."""
+    url = make_url(url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and os.path.exists(url.database):
+            os.remove(url.database)
+        return
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}"'))
+        conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    admin.dispose()
 
 
 def make_app(url):

@@ -21,7 +21,7 @@ import time
 
 sys.path[:0] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 ENTRIES = int(os.environ.get("BENCH_ENTRIES", 2_000_000))
 RUNS = int(os.environ.get("BENCH_RUNS", 20))
@@ -31,18 +31,9 @@ TYPES = ["ProjectRequest", "Contract", "Incident", "InformationSystem", "AuditFi
 
 
 def prepare():
-    from sqlalchemy.engine import make_url
+    from conftest_free import fresh_database
 
-    url = make_url(URL)
-    if url.get_backend_name() == "sqlite":
-        if url.database and os.path.exists(url.database):
-            os.remove(url.database)
-    else:
-        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}"'))
-            conn.execute(text(f'CREATE DATABASE "{url.database}"'))
-        admin.dispose()
+    fresh_database(URL)
 
 
 def fill(app):

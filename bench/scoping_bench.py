@@ -17,28 +17,14 @@ import statistics
 import sys
 import time
 
-sys.path[:0] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
+sys.path[:0] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                os.path.dirname(os.path.abspath(__file__))]
 
-from sqlalchemy import create_engine, func, insert, or_, select, text  # noqa: E402
+from sqlalchemy import func, insert, or_, select, text  # noqa: E402
 
 INCIDENTS = int(os.environ.get("BENCH_INCIDENTS", 200_000))
 RUNS = int(os.environ.get("BENCH_RUNS", 20))
 URL = os.environ.get("BENCH_DATABASE_URL", "sqlite:////tmp/bench_scoping.db")
-
-
-def prepare():
-    from sqlalchemy.engine import make_url
-
-    url = make_url(URL)
-    if url.get_backend_name() == "sqlite":
-        if url.database and os.path.exists(url.database):
-            os.remove(url.database)
-    else:
-        engine = create_engine(URL)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
 
 
 def timed(session, query):
@@ -52,24 +38,15 @@ def timed(session, query):
 
 
 def main():
-    prepare()
-    from app import create_app
-    from config import TestConfig
+    from conftest_free import fresh_database, make_app
 
-    config = type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": URL})
-    app = create_app(config)
+    fresh_database(URL)
+    app = make_app(URL)
     with app.app_context():
-        from flask_migrate import upgrade
-
         from app.extensions import db
         from app.models import Department, Incident, InformationSystem
         from app.security import Scope, read_clause
-        from seeds import load_reference
-        from seeds.demo import load_demo
 
-        upgrade()
-        load_reference()
-        load_demo()
         systems = [s for (s,) in db.session.query(InformationSystem.id)]
         departments = [d for (d,) in db.session.query(Department.id)]
         now = dt.datetime(2026, 1, 1)
