@@ -246,8 +246,7 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
         if user is None or not self.appbuilder.sm.has_access("can_write",
                                                              self.class_permission_name):
             return None
-        if "edit" not in self.__dict__.get("base_permissions", ["edit"]) or \
-                not getattr(self, "edit_columns", None):
+        if not getattr(self, "edit_columns", None):
             return None
         allowed = writable_fields(record, user)
         if allowed is not None and not (allowed - _derived(type(record))) & \
@@ -345,7 +344,7 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
         workflow = getattr(type(record), "__workflow__", None)
         if workflow is None:
             return None
-        state = getattr(record, workflow.state_field)
+        state = stored_state(record)
         return next((t for t in workflow.transitions
                      if t.submits and t.applies(record, state)), None)
 
