@@ -510,7 +510,7 @@ def test_a_step_with_its_fields_is_one_change_in_the_history(app, login_as, make
     pk = make("incident", status=Incident.__workflow__.states.in_progress)
     with app.app_context():
         before = db.session.query(ChangeEntry).filter_by(record_type="Incident",
-                                                         record_id=pk).count()
+                                                         record_id=str(pk)).count()
     client = login_as("it_staff")
     response = client.post(f"/incidentview/transition/{pk}/resolve", data={
         "csrf_token": form_token(client), "step_form": "resolve", "root_cause": "根因",
@@ -518,7 +518,7 @@ def test_a_step_with_its_fields_is_one_change_in_the_history(app, login_as, make
     assert response.status_code == 302
     with app.app_context():
         after = db.session.query(ChangeEntry).filter_by(record_type="Incident",
-                                                        record_id=pk).count()
+                                                        record_id=str(pk)).count()
     assert after == before + 1
 
 
