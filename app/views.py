@@ -340,13 +340,20 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
 
     @staticmethod
     def _submit_step(record):
-        """The record's submit step from its current state, or None."""
+        """The record's submit step from its current state, when the current user may take
+        it (an auditor recording a finding does not submit its rectification), or None."""
+        from .approvals import actor_for
+        from .workflow import who_may_fire
+
         workflow = getattr(type(record), "__workflow__", None)
-        if workflow is None:
+        user = current_actor()
+        if workflow is None or user is None:
             return None
         state = stored_state(record)
-        return next((t for t in workflow.transitions
-                     if t.submits and t.applies(record, state)), None)
+        with db.session.no_autoflush:
+            return next((t for t in workflow.transitions
+                         if t.submits and t.applies(record, state)
+                         and who_may_fire(t, record, actor_for(user), state=state)), None)
 
     def _submit_now(self, record):
         from .approvals import perform

@@ -527,3 +527,18 @@ def test_records_without_a_workflow_show_the_edit_button_to_writers_only(
         login_as, ids, user, sees_edit):
     page = text(login_as(user).get(f"/vendorview/show/{ids.vendor()}"))
     assert ('edit-record' in page) is sees_edit
+
+
+def test_whoever_cannot_submit_is_neither_offered_save_and_submit_nor_told_to_submit(
+        app, login_as, make, ids):
+    """An auditor records a finding; its rectification is the department's to submit."""
+    audit = make("audit")
+    client = login_as("auditor")
+    page = text(client.get("/auditfindingview/add"))
+    assert "保存并提交" not in page
+    response = client.post("/auditfindingview/add", data={
+        "csrf_token": form_token(client), "audit": audit, "title": "审计发现-无提交提示",
+        "description": "d", "severity": "medium", "responsible_department": ids.dept("FIN")})
+    assert response.status_code == 302, messages(response)
+    shown = client.get(response.headers["Location"])
+    assert not any("尚未提交" in m for m in messages(shown))
