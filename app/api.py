@@ -222,7 +222,8 @@ class RecordApi(ModelRestApi):
         state = getattr(record, workflow.state_field)
         return {"state": state.name, "state_label": str(state),
                 "transitions": [{"name": t.name, "label": gettext(t.label),
-                                 "needs_comment": t.needs_comment}
+                                 "needs_comment": t.needs_comment,
+                                 "fields": [f for f in t.fields if f in self.edit_columns]}
                                 for t in transitions_for(record, current_actor())]}
 
     def get_headless(self, pk, **kwargs):
@@ -241,8 +242,11 @@ class RecordApi(ModelRestApi):
     @safe
     @permission_name("transition")
     def transition(self, pk, name):
-        """Fire workflow step ``name``; JSON body {"comment": "..."}."""
+        """Fire workflow step ``name``; JSON body {"comment": "...", "version": n, and the
+        fields the step needs (``fields`` of the step in GET), written with the step in
+        one transaction under the same rules as an edit}."""
         from .approvals import perform
+        from .validation import RecordInvalid
         from .workflow import WorkflowError
 
         record = self.datamodel.get(pk, self._base_filters)
@@ -257,10 +261,27 @@ class RecordApi(ModelRestApi):
                                             and not isinstance(version, bool))):
             return self.response_400(message=gettext(
                 "Body must be {\"comment\": \"...\", \"version\": <record version>}."))
+        values = {k: v for k, v in payload.items() if k not in ("comment", "version")}
+
+        def write(transition):
+            unknown = sorted(set(values) - (set(transition.fields) & set(self.edit_columns)))
+            if unknown:
+                raise RecordInvalid({key: [gettext("This step does not take this field.")]
+                                     for key in unknown})
+            try:
+                self.edit_model_schema.load(values, instance=record, partial=True)
+            except ValidationError as err:
+                raise RecordInvalid(err.messages) from None
+
         try:
-            perform(record, name, current_actor(), payload.get("comment", ""), version=version)
+            perform(record, name, current_actor(), payload.get("comment", ""), version=version,
+                    write=write if values else None)
         except WorkflowError as exc:
             return self.response(exc.status, message=gettext(str(exc)))
+        except ScopeError as exc:
+            return self.response_403(message=str(exc))
+        except RecordInvalid as exc:
+            return self.response_422(message=exc.errors)
         return self.response(200, id=record.id, version=record.version,
                              **self._workflow_state(record))
 
@@ -366,7 +387,7 @@ class IncidentApi(RecordApi):
                     "reporting_department_id", "occurred_at"]
     show_columns = ["title", "system_id", "severity", "status", "description",
                     "reporting_department_id", "reporter_id", "assignee_id", "occurred_at",
-                    "resolved_at", "root_cause", "resolution"]
+                    "resolved_at", "closed_at", "root_cause", "resolution"]
     add_columns = ["title", "system", "severity", "description", "reporting_department",
                    "reporter", "assignee", "occurred_at", "resolved_at", "root_cause",
                    "resolution"]

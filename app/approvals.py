@@ -20,7 +20,9 @@ from .workflow import (
     available,
     fire,
     invalidated,
+    step,
     submitter_id,
+    who_acts_next,
 )
 
 
@@ -120,27 +122,51 @@ def _store(record, decision):
     return approval
 
 
-def perform(record, name, user, comment="", version=None):
+def step_of(record, name, user, version=None):
+    """The transition ``name`` that ``user`` would fire on ``record`` now (permission,
+    version and state checked, not guards); raises WorkflowError when refused."""
+    workflow = type(record).__workflow__
+    with db.session.no_autoflush:
+        transition, _who = step(workflow, record, name, actor_for(user), duties_for(record),
+                                version=version)
+    return transition
+
+
+def perform(record, name, user, comment="", version=None, write=None):
     """Fire transition ``name`` on ``record`` as ``user`` and commit; exactly once.
 
     ``version``: the record's version the request was made on (stale: 409).
-    Raises WorkflowError subclasses (with an HTTP status) when refused.
+    ``write(transition)``: writes the fields the step needs (``Transition.fields``) onto
+    the record before the step; they go through the per-state write rules and the input
+    rules, and are committed with the step in one transaction, or not at all.
+    Raises WorkflowError subclasses (with an HTTP status) when refused, ScopeError or
+    RecordInvalid when the written fields are refused.
     """
+    from .security import ScopeError, check_write
+    from .validation import RecordInvalid, check_record
+
     workflow = type(record).__workflow__
     try:
         # The content hash reads related rows: an autoflush there would write the step
         # in two UPDATEs (and two history entries). One step, one write.
         with db.session.no_autoflush:
+            if write is not None:
+                transition = step_of(record, name, user, version)
+                write(transition)
+                check_write(record, user)
+                check_record(record, db.session)
             decision = fire(workflow, record, name, actor_for(user), comment,
                             duties=duties_for(record), version=version)
             if decision.transition.submits:
                 record.submitted_by_fk = user.id
+            if decision.transition.sets:
+                check_record(record, db.session)  # a stamp obeys the input rules too
         if decision.acting_for is not None and has_request_context():
             # The change history names the principal too (app/history.py).
             g.acting_for = (decision.acting_for.user_id, decision.acting_for.name)
         approval = _store(record, decision)
         db.session.commit()
-    except WorkflowError:
+    except (WorkflowError, ScopeError, RecordInvalid):
         db.session.rollback()
         raise
     except StaleDataError:
@@ -348,3 +374,27 @@ def eligible_experts(project):
             .order_by(AppUser.username)
             if user.department_id != project.applicant_department_id
             and user.id not in current]
+
+
+def next_steps(record):
+    """Who acts next on the record: the steps open in its state, each with the people
+    (active users) who may take it now, separation of duties honoured:
+    [(transition, [user, ...])]. Computed from the workflow's transition table."""
+    from flask_appbuilder.security.sqla.models import Role
+
+    from .models import AppUser
+
+    workflow = type(record).__workflow__
+    state = getattr(record, workflow.state_field)
+    open_steps = [t for t in workflow.transitions if t.applies(record, state)]
+    roles = set().union(*(t.roles for t in open_steps)) if open_steps else set()
+    if not roles:
+        return []
+    users = (db.session.query(AppUser)
+             .filter(AppUser.active.is_(True), AppUser.roles.any(Role.name.in_(roles)))
+             .order_by(AppUser.username).all())
+    by_id = {user.id: user for user in users}
+    with db.session.no_autoflush:
+        found = who_acts_next(workflow, record, [identity(u) for u in users],
+                              duties_for(record))
+    return [(t, [by_id[who.user_id] for who in able]) for t, able in found]

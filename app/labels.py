@@ -64,6 +64,8 @@ LABELS = {
     "assignee": _l("Assignee"),
     "occurred_at": _l("Occurred at"),
     "resolved_at": _l("Resolved at"),
+    "closed_at": _l("Closed at"),
+    "time_to_resolve": _l("Time to resolve"),
     "root_cause": _l("Root cause"),
     "resolution": _l("Resolution"),
     "period_start": _l("Period start"),

@@ -45,6 +45,8 @@ from sqlalchemy.orm import declared_attr, deferred, relationship, validates
 from .i18n import LabelledEnum
 from .validation import AnyOf, Distinct, Ordered
 from .workflow import (
+    ACTOR,
+    NOW,
     N_,
     Delete,
     Edit,
@@ -601,6 +603,7 @@ ProjectRequest.__workflow__ = Workflow(
                    frozenset({"ITStaff"}), approves=True, style="success"),
         Transition("approve", N_("Pass expert review"), (_P.expert_review,), _P.feasibility,
                    frozenset({"ITStaff"}), approves=True, style="success",
+                   fields=("expert_opinion",),
                    guards=(Guard(_expert_panel_done,
                                  N_("Every assigned expert must submit an opinion first.")),
                            filled("expert_opinion",
@@ -608,6 +611,7 @@ ProjectRequest.__workflow__ = Workflow(
         # Writing the feasibility study and sending it on is IT's work, not a review (3.2.4).
         Transition("submit_feasibility", N_("Submit feasibility report to management"),
                    (_P.feasibility,), _P.mgmt_review, frozenset({"ITStaff"}),
+                   fields=("feasibility_report",),
                    guards=(filled("feasibility_report",
                                   message=N_("Attach the feasibility study report first.")),)),
         Transition("approve", N_("Approve the project (initiate)"), (_P.mgmt_review,), _P.approved,
@@ -643,6 +647,7 @@ ExpertReview.__workflow__ = Workflow(
     transitions=(
         Transition("submit", N_("Submit my opinion"), (ReviewStatus.assigned,),
                    ReviewStatus.submitted, _EXPERT, reviewer=True,
+                   fields=("no_conflict", "score", "opinion"),
                    guards=(Guard(lambda r: r.no_conflict,
                                  N_("Declare that you have no conflict of interest first.")),
                            filled("score", "opinion",
@@ -943,10 +948,18 @@ class Incident(StampMixin, WorkflowMixin, Model):
     assignee = relationship("AppUser", foreign_keys=[assignee_id])
     occurred_at = Column(DateTime, nullable=False, default=utcnow, index=True)
     resolved_at = Column(DateTime)
+    closed_at = Column(DateTime)
     root_cause = Column(Text)
     resolution = Column(Text)
     status = enum_column(IncidentStatus, nullable=False, default=IncidentStatus.reported,
                          index=True)
+
+    @property
+    def time_to_resolve(self):
+        """From occurrence to resolution (a timedelta), or None while unresolved."""
+        if self.resolved_at is None or self.occurred_at is None:
+            return None
+        return self.resolved_at - self.occurred_at
 
     def __str__(self):
         return self.title
@@ -966,16 +979,19 @@ Incident.__workflow__ = Workflow(
              _REPORT + ("assignee", "resolved_at", "root_cause", "resolution")),
     ),
     transitions=(
-        Transition("start", N_("Start handling"), (_I.reported,), _I.in_progress, _IT),
+        # Whoever starts handling is the handler; resolving and closing are stamped.
+        Transition("start", N_("Start handling"), (_I.reported,), _I.in_progress, _IT,
+                   sets={"assignee_id": ACTOR}),
         Transition("resolve", N_("Mark as resolved"), (_I.in_progress,), _I.resolved, _IT,
-                   style="success",
+                   style="success", fields=("root_cause", "resolution"),
+                   sets={"resolved_at": NOW},
                    guards=(filled("root_cause", "resolution",
                                   message=N_("Record the root cause and the resolution "
                                              "first.")),)),
         Transition("close", N_("Confirm and close"), (_I.resolved,), _I.closed,
-                   style="success", **_REPORTER),
+                   style="success", sets={"closed_at": NOW}, **_REPORTER),
         Transition("close", N_("Confirm and close"), (_I.resolved,), _I.closed, _IT,
-                   style="success"),
+                   style="success", sets={"closed_at": NOW}),
         Transition("reopen", N_("Reopen"), (_I.resolved,), _I.in_progress, needs_comment=True,
                    style="warning", **_REPORTER),
         Transition("reopen", N_("Reopen"), (_I.resolved,), _I.in_progress, _IT,
@@ -1295,6 +1311,7 @@ AuditFinding.__workflow__ = Workflow(
         Transition("submit", N_("Submit the rectification"), (_F.open,),
                    _F.rectification_submitted, _APPLICANT,
                    department="responsible_department_id", submits=True,
+                   fields=("rectification",),
                    guards=(filled("rectification",
                                   message=N_("Describe the rectification first.")),)),
         Transition("verify", N_("Verify the rectification"), (_F.rectification_submitted,),

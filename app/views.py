@@ -7,6 +7,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     has_request_context,
     jsonify,
     redirect,
@@ -101,6 +102,17 @@ def _shown_columns(cls):
     for _title, fieldset in cls.__dict__.get("show_fieldsets", []):
         columns += fieldset["fields"]
     return columns
+
+
+def duration(value):
+    """A timedelta as days, hours and minutes (e.g. the time an incident took to resolve)."""
+    if value is None:
+        return "—"
+    minutes = max(0, int(value.total_seconds() // 60))
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    return gettext("%(days)d d %(hours)d h %(minutes)d min", days=days, hours=hours,
+                   minutes=minutes)
 
 
 def author(user):
@@ -202,34 +214,110 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
         elif "show_columns" in cls.__dict__:
             cls.show_columns = list(cls.show_columns) + cls.stamp_columns
 
-    # -- show page with the History tab ----------------------------------
+    # -- show page: the record's workspace -----------------------------------
     show_template = "record_show.html"
+    add_template = "record_add.html"
+    edit_template = "record_edit.html"
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access
-    def show(self, pk):
+    def show(self, pk, refused=None):
+        """The record with its steps (each with the fields it needs), the step tracker,
+        who acts next, the latest return or rejection reason, approvals and history.
+        ``refused``: (step name, its form, the comment typed) when a step was refused."""
         from .history_views import ACTIONS, describe, entries_for
 
         widgets = self._show(pk)  # 404 when the record is outside the user's scope
         record = self.datamodel.get(pk, self._base_filters)
         workflow = None
         if hasattr(type(record), "__workflow__"):
-            from .approvals import approvals_of, transitions_for
-
-            from .history import unrecorded_approvals
-
-            approvals = approvals_of(record)
-            workflow = {"state": getattr(record, type(record).__workflow__.state_field),
-                        "moves": transitions_for(record, current_actor()),
-                        "approvals": approvals, "version": record.version,
-                        # not in the tamper-evident history: never shown as genuine
-                        "unrecorded": unrecorded_approvals(db.session, approvals)}
+            workflow = self._workspace(record, refused)
         return self.render_template(
             self.show_template, pk=pk, title=self.show_title, widgets=widgets,
             related_views=self._related_views, history=entries_for(record),
             describe=describe, actions=ACTIONS, local_time=local_time, workflow=workflow,
             buttons=self.record_buttons(record), panel=self.record_panel(record),
+            edit_url=self._edit_url(record),
             can_see_log=self.appbuilder.sm.has_access("can_read", "ChangeLog"))
+
+    def _edit_url(self, record):
+        """The edit page, for whoever may write something of the record in its state."""
+        user = current_actor()
+        if user is None or not self.appbuilder.sm.has_access("can_write",
+                                                             self.class_permission_name):
+            return None
+        if not getattr(self, "edit_columns", None):
+            return None
+        allowed = writable_fields(record, user)
+        if allowed is not None and not (allowed - _derived(type(record))) & \
+                {name for c in self.edit_columns for name in (c, c.removesuffix("_upload"))}:
+            return None
+        if allowed is None:
+            try:
+                check_write(record, user)
+            except ScopeError:
+                return None
+        return url_for(f"{type(self).__name__}.edit", pk=record.id)
+
+    def _workspace(self, record, refused=None):
+        from .approvals import approvals_of, next_steps, transitions_for
+        from .history import unrecorded_approvals
+
+        flow = type(record).__workflow__
+        state = getattr(record, flow.state_field)
+        approvals = approvals_of(record)
+        moves = []
+        for move in transitions_for(record, current_actor()):
+            form = None
+            if move.fields:
+                if refused is not None and refused[0] == move.name:
+                    form = refused[1]
+                else:
+                    form = self._step_form(move, record)
+            moves.append({"name": move.name, "label": move.label, "style": move.style,
+                          "needs_comment": move.needs_comment, "form": form,
+                          "terminal": flow.terminal(move)})
+        path = flow.main_path()
+        reached = path.index(state) if state in path else None
+        if reached is None:
+            # Off the main path (returned, rejected ...): where it left the path counts.
+            for approval in reversed(approvals):
+                left = flow.states[approval.from_state] if approval.from_state in \
+                    flow.states.__members__ else None
+                if left in path:
+                    reached = path.index(left)
+                    break
+        tracker = [{"state": s, "done": reached is not None and i < reached,
+                    "current": s is state} for i, s in enumerate(path)]
+        if state not in path:
+            tracker.insert((reached or 0) + 1, {"state": state, "done": False,
+                                                "current": True, "aside": True})
+        reasons = {t.name for t in flow.transitions if t.needs_comment}
+        reason = next((a for a in reversed(approvals)
+                       if a.transition in reasons and a.comment), None)
+        steps = next_steps(record)
+        forward = [(t, people) for t, people in steps if not t.needs_comment]
+        return {"state": state, "moves": moves, "approvals": approvals,
+                "version": record.version, "tracker": tracker, "reason": reason,
+                "next": forward or steps, "final": state in flow.final_states(),
+                "comment": refused[2] if refused is not None else "",
+                "comment_missing": bool(refused and refused[3]),
+                # not in the tamper-evident history: never shown as genuine
+                "unrecorded": unrecorded_approvals(db.session, approvals)}
+
+    def _step_form(self, transition, record=None, formdata=None):
+        """A form of the step's fields (``Transition.fields``), with the screen's
+        widgets and input rules (the edit form's fields, uploads as files)."""
+        base = self.__dict__.get("_edit_form") or self.__dict__.get("_add_form")
+        wanted = {name for field in transition.fields
+                  for name in (field, f"{field}_upload")}
+        hidden = {name: None for name in dir(base)
+                  if isinstance(getattr(base, name, None), UnboundField)
+                  and name not in wanted}
+        form_class = type(f"{base.__name__}Step", (base,), hidden)
+        if formdata is not None:
+            return form_class(formdata=formdata)
+        return form_class(formdata=None, obj=record)
 
     def record_buttons(self, record):
         """Extra POST buttons on the show page, as (url, label, style); none by default."""
@@ -238,6 +326,81 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
     def record_panel(self, record):
         """Extra HTML (a small form) on the show page; none by default."""
         return None
+
+    # -- saving returns to the record; "save and submit" in one go ------------
+    def _save(self, form, item, adding):
+        saved = super()._save(form, item, adding)
+        if saved:
+            g.saved_record = item
+            if adding and request.form.get("and_submit") and self._submit_step(item):
+                self._submit_now(item)
+            else:
+                self._say_if_draft(item)
+        return saved
+
+    @staticmethod
+    def _submit_step(record):
+        """The record's submit step from its current state, when the current user may take
+        it (an auditor recording a finding does not submit its rectification), or None."""
+        from .approvals import actor_for
+        from .workflow import who_may_fire
+
+        workflow = getattr(type(record), "__workflow__", None)
+        user = current_actor()
+        if workflow is None or user is None:
+            return None
+        state = stored_state(record)
+        with db.session.no_autoflush:
+            return next((t for t in workflow.transitions
+                         if t.submits and t.applies(record, state)
+                         and who_may_fire(t, record, actor_for(user), state=state)), None)
+
+    def _submit_now(self, record):
+        from .approvals import perform
+        from .validation import RecordInvalid
+        from .workflow import WorkflowError
+
+        move = self._submit_step(record)
+        try:
+            approval = perform(record, move.name, current_actor(), "")
+        except (WorkflowError, ScopeError, RecordInvalid) as exc:
+            flash(gettext("Saved as a draft, not submitted: %(reason)s",
+                          reason=gettext(str(exc))), "warning")
+            return
+        flash(gettext("%(step)s: done. Now %(state)s.", step=gettext(approval.label),
+                      state=str(stored_state(record))), "success")
+
+    def _say_if_draft(self, record):
+        move = self._submit_step(record)
+        if move is not None:
+            flash(gettext("Not submitted yet: this record stays a draft (%(state)s) until "
+                          "you press “%(step)s” on its page.",
+                          state=str(stored_state(record)), step=gettext(move.label)),
+                  "warning")
+
+    def _back_to_record(self):
+        record = g.pop("saved_record", None)
+        if record is not None and getattr(record, "id", None) is not None:
+            return redirect(url_for(f"{type(self).__name__}.show", pk=record.id))
+        return None
+
+    def post_add_redirect(self):
+        return self._back_to_record() or super().post_add_redirect()
+
+    def post_edit_redirect(self):
+        return self._back_to_record() or super().post_edit_redirect()
+
+    def render_template(self, template, **kwargs):
+        if template == self.add_template:
+            move = self._submit_step(self._form_record(True))
+            kwargs.setdefault("submit_label", move.label if move is not None else None)
+        elif template == self.edit_template:
+            record = self._form_record(False)
+            kwargs.setdefault("attached", [
+                (LABELS.get(name, name), getattr(record, name))
+                for name in getattr(type(record), "__attachments__", ())
+                if getattr(record, name, None) is not None] if record is not None else [])
+        return super().render_template(template, **kwargs)
 
     # -- add: not for those who may only fill in some fields ---------------
     @expose("/add", methods=["GET", "POST"])
@@ -270,8 +433,13 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
     @expose("/transition/<pk>/<name>", methods=["POST"])
     @has_access
     def transition(self, pk, name):
-        from .approvals import perform
-        from .workflow import WorkflowError
+        """Fire a step, with the fields it needs written in the same transaction; a
+        refused step shows the page again with everything typed and what is missing."""
+        from werkzeug.datastructures import CombinedMultiDict
+
+        from .approvals import perform, step_of
+        from .validation import RecordInvalid
+        from .workflow import CommentRequired, GuardFailed, WorkflowError
 
         record = self.datamodel.get(pk, self._base_filters)
         if record is None or not hasattr(type(record), "__workflow__"):
@@ -281,16 +449,71 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
             version = int(version) if version.strip() else None
         except ValueError:
             abort(400)
+        comment = request.form.get("comment", "")
+        user = current_actor()
+        form = None
         try:
-            approval = perform(record, name, current_actor(), request.form.get("comment", ""),
-                               version=version)
-        except WorkflowError as exc:
-            flash(gettext(str(exc)), "danger")
-            return self.show(pk), exc.status
+            move = step_of(record, name, user, version)
+            if move.fields:
+                form = self._step_form(move, formdata=CombinedMultiDict(
+                    [request.form, request.files]))
+                if name not in request.form.getlist("step_form"):
+                    # Posted without the page's fields (a script): what is not sent
+                    # stays as it is.
+                    for field in list(form):
+                        if field.type != "CSRFTokenField" and field.name not in \
+                                request.form and field.name not in request.files:
+                            del form[field.name]
+                if not form.validate():
+                    flash(gettext("Check the fields marked below."), "danger")
+                    db.session.rollback()
+                    return self.show(pk, refused=(name, form, comment, False)), 422
+
+            def write(transition):
+                if form is None:
+                    return
+                for field in form:
+                    if field.name.removesuffix("_upload") in transition.fields and \
+                            not field.name.endswith("_upload"):
+                        field.populate_obj(record, field.name)
+                self._store_uploads(record)
+
+            approval = perform(record, name, user, comment, version=version,
+                               write=write if form is not None else None)
+        except (WorkflowError, ScopeError, RecordInvalid) as exc:
+            status = getattr(exc, "status", 403 if isinstance(exc, ScopeError) else 422)
+            if isinstance(exc, RecordInvalid):
+                for field_name, messages in exc.errors.items():
+                    if form is not None and field_name in form:
+                        form[field_name].errors = list(form[field_name].errors) + \
+                            list(messages)
+                    elif form is not None and f"{field_name}_upload" in form:
+                        form[f"{field_name}_upload"].errors = list(messages)
+                flash(str(exc), "danger")
+            else:
+                flash(gettext(str(exc)), "danger")
+            if isinstance(exc, GuardFailed) and form is not None:
+                self._mark_missing(form)
+            return self.show(pk, refused=(name, form, comment,
+                                          isinstance(exc, CommentRequired))), status
         flash(gettext("%(step)s: done. Now %(state)s.", step=gettext(approval.label),
                       state=str(getattr(record, type(record).__workflow__.state_field))),
               "success")
         return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
+
+    @staticmethod
+    def _mark_missing(form):
+        """Marks the step's fields left empty (what the step's guard is missing)."""
+        for field in form:
+            if field.type in ("CSRFTokenField", "HiddenField"):
+                continue
+            data = field.data
+            empty = data is None or data is False or (isinstance(data, str)
+                                                      and not data.strip())
+            if field.type == "FileField":
+                empty = not getattr(data, "filename", None)
+            if empty and not field.errors:
+                field.errors = [gettext("Needed for this step.")]
 
     # -- lists: sorted only by the columns offered for sorting --------------
     def _get_list_widget(self, filters, actions=None, order_column="", order_direction="",
@@ -490,8 +713,8 @@ class IncidentView(RecordView):
     show_fieldsets = [
         (_l("Incident"), {"fields": ["title", "system", "severity", "status", "description",
                                      "reporting_department", "reporter", "assignee"]}),
-        (_l("Handling"), {"fields": ["occurred_at", "resolved_at", "root_cause",
-                                     "resolution"]}),
+        (_l("Handling"), {"fields": ["occurred_at", "resolved_at", "time_to_resolve",
+                                     "closed_at", "root_cause", "resolution"]}),
     ]
     add_columns = ["title", "system", "severity", "description", "reporting_department",
                    "reporter", "assignee", "occurred_at", "resolved_at", "root_cause",
@@ -499,6 +722,7 @@ class IncidentView(RecordView):
     edit_columns = add_columns
     order_columns = ["title", "severity", "status", "occurred_at"]
     base_order = ("occurred_at", "desc")
+    formatters_columns = {"time_to_resolve": duration, "closed_at": local_time}
 
 
 class ChangeOrderView(RecordView):

@@ -81,6 +81,20 @@ def filled(*fields, message):
     return Guard(check, message)
 
 
+class _Stamp:
+    """A value the engine fills in when a step fires (see ``Transition.sets``)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return self.name
+
+
+ACTOR = _Stamp("ACTOR")  # the user id of whoever fires the step
+NOW = _Stamp("NOW")  # the time of the decision (UTC, naive)
+
+
 @dataclass(frozen=True)
 class Transition:
     name: str
@@ -103,6 +117,16 @@ class Transition:
     # Routing condition between transitions of the same name (e.g. amount thresholds).
     when: Optional[Callable[[object], bool]] = None
     style: str = "primary"
+    # Fields the step needs, written with the step in one request (declaration, score,
+    # opinion, report ...): forms show them beside the step's button, the API takes them
+    # in the step's body; they are written under the record's per-state write rules.
+    fields: tuple = ()
+    # Effects of the step on the record: attribute -> value, ACTOR or NOW.
+    sets: tuple = ()
+
+    def __post_init__(self):
+        if isinstance(self.sets, dict):
+            object.__setattr__(self, "sets", tuple(self.sets.items()))
 
     def applies(self, record, state):
         return state in self.source and (self.when is None or self.when(record))
@@ -179,6 +203,33 @@ class Workflow:
     def final_states(self):
         sources = {s for t in self.transitions for s in t.source}
         return {s for s in self.states if s not in sources}
+
+    def main_path(self):
+        """The states a record passes on its way when every step goes forward: from the
+        initial state along steps that neither return, reject nor end early; then the end
+        states reached that way. Used to draw the step tracker."""
+        states = list(self.states)
+        if not states:
+            return []
+        def aside(t):
+            return t.needs_comment or t.style in ("danger", "warning")
+
+        side = ({t.target for t in self.transitions if aside(t)}
+                - {t.target for t in self.transitions if not aside(t)})
+        path, current = [states[0]], states[0]
+        while True:
+            nexts = [t.target for t in self.transitions if current in t.source
+                     and t.target not in side and t.target not in path]
+            if not nexts:
+                break
+            # the declared order of states decides between forward steps
+            current = min(nexts, key=states.index)
+            path.append(current)
+        return path
+
+    def terminal(self, transition):
+        """Whether ``transition`` ends the record's way (its target has no way out)."""
+        return transition.target in self.final_states()
 
 
 @dataclass(frozen=True)
@@ -365,12 +416,9 @@ def may_delete(workflow, record, who, state=None):
                for rule in workflow.deletable)
 
 
-def fire(workflow, record, name, actor, comment="", duties=NO_DUTIES, version=None):
-    """Check permission, state, guards and comment (in that order); then move the record.
-
-    ``version``: the record version the request was made on; a stale one is refused.
-    Returns a Decision; the caller stores it as an Approval in the same transaction.
-    """
+def step(workflow, record, name, actor, duties=NO_DUTIES, version=None):
+    """The transition ``name`` the actor would fire now, and as whom: (transition, (who,
+    acting_for)). Checks permission, version and state (in that order), not guards."""
     candidates = workflow.by_name(name)
     if not candidates:
         raise UnknownTransition(N_("No such step."))
@@ -386,7 +434,39 @@ def fire(workflow, record, name, actor, comment="", duties=NO_DUTIES, version=No
     if not applicable:
         raise WrongState(N_("The record has already moved on: this step does not apply in "
                             "its current state."))
-    transition, (who, acting_for) = applicable[0]
+    return applicable[0]
+
+
+def who_acts_next(workflow, record, people, duties=NO_DUTIES):
+    """The steps open in the record's state, each with the people (Identities from
+    ``people``) who may take it, honouring separation of duties: [(transition, [who])]."""
+    state = state_of(workflow, record)
+    result, seen = [], set()
+    for transition in workflow.transitions:
+        if not transition.applies(record, state):
+            continue
+        key = (transition.name, transition.target)
+        able = [who for who in people
+                if _permitted(transition, record, who, who.user_id, duties, state)]
+        if key in seen:
+            for entry in result:
+                if (entry[0].name, entry[0].target) == key:
+                    entry[1].extend(w for w in able if w not in entry[1])
+            continue
+        seen.add(key)
+        result.append((transition, able))
+    return result
+
+
+def fire(workflow, record, name, actor, comment="", duties=NO_DUTIES, version=None):
+    """Check permission, state, guards and comment (in that order); then move the record
+    and apply the step's declared effects (``sets``).
+
+    ``version``: the record version the request was made on; a stale one is refused.
+    Returns a Decision; the caller stores it as an Approval in the same transaction.
+    """
+    transition, (who, acting_for) = step(workflow, record, name, actor, duties, version)
+    state = state_of(workflow, record)
     for guard in transition.guards:
         if not guard.check(record):
             raise GuardFailed(guard.message)
@@ -400,8 +480,16 @@ def fire(workflow, record, name, actor, comment="", duties=NO_DUTIES, version=No
             record.round = (record.round or 0) + 1
         for field_name in workflow.round_outputs:
             setattr(record, field_name, None)
-    return Decision(transition, state, transition.target, actor.me,
-                    acting_for, comment, content_hash(workflow, record))
+    decision = Decision(transition, state, transition.target, actor.me,
+                        acting_for, comment, "")
+    for attribute, value in transition.sets:
+        if value is ACTOR:
+            value = actor.me.user_id
+        elif value is NOW:
+            value = decision.at
+        setattr(record, attribute, value)
+    decision.content_hash = content_hash(workflow, record)
+    return decision
 
 
 def invalidated(workflow, record, changed, editor=None):
