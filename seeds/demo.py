@@ -301,11 +301,12 @@ def acting_as(user):
 
 
 def create(user, record):
-    """``user`` creates ``record``; refused as the screens would refuse it."""
+    """``user`` creates ``record``; refused as the screens would refuse it. Written at once
+    (flushed: its change history entry names ``user``); committed with the next step."""
     with acting_as(user):
         check_write(record, user)
         db.session.add(record)
-        db.session.commit()
+        db.session.flush()
     return record
 
 
@@ -315,7 +316,7 @@ def edit(user, record, **values):
         for name, value in values.items():
             setattr(record, name, value)
         check_write(record, user)
-        db.session.commit()
+        db.session.flush()
     return record
 
 
@@ -689,6 +690,7 @@ class Demo:
             self.audit(*row)
         for row in FINDINGS:
             self.finding(*row)
+        db.session.commit()
         return self.created
 
 
