@@ -389,8 +389,9 @@ class Demo:
             return users[username]
         raise AttributeError(username)
 
-    def new(self, model, **keys):
-        """The row with these natural keys, or None (then the caller creates it)."""
+    def find(self, model, **keys):
+        """The row with these natural keys, or None: the caller then creates it (counted
+        here as created) and walks it to its state."""
         row = db.session.query(model).filter_by(**keys).one_or_none()
         if row is None:
             self.created += 1
@@ -410,13 +411,13 @@ class Demo:
                 edit(self.admin, self.departments[dept], head_id=self.users[username].id)
 
         for name, credit, rating, person, phone in VENDORS:
-            vendor = self.new(Vendor, name=name) or create(self.it_staff, Vendor(
+            vendor = self.find(Vendor, name=name) or create(self.it_staff, Vendor(
                 name=name, credit_code=credit, rating=rating, contact_person=person,
                 contact_phone=phone, qualification="ISO 9001；ISO 27001；CMMI 3 级"))
             self.vendors.append(vendor)
 
         for code, name, category, dept, lifecycle, level, go_live, vendor in SYSTEMS:
-            self.systems[code] = self.new(InformationSystem, code=code) or create(
+            self.systems[code] = self.find(InformationSystem, code=code) or create(
                 self.it_staff, InformationSystem(
                     code=code, name=name, category=category,
                     owning_department_id=self.departments[dept].id, lifecycle=lifecycle,
@@ -429,7 +430,7 @@ class Demo:
         # IT head's review steps (so the admin account, which holds no workflow role, has
         # work too).
         today = dt.date.today()
-        if self.new(Delegation, principal_id=self.it_head.id,
+        if self.find(Delegation, principal_id=self.it_head.id,
                     substitute_id=self.admin.id) is None:
             create(self.it_head, Delegation(
                 principal_id=self.it_head.id, substitute_id=self.admin.id,
@@ -439,7 +440,7 @@ class Demo:
 
     # -- planning (3.1) --------------------------------------------------------------
     def plan(self, period, version, title, target):
-        plan = self.new(DevelopmentPlan, period=period, plan_version=version)
+        plan = self.find(DevelopmentPlan, period=period, plan_version=version)
         if plan is not None:
             self.plans[version] = plan
             return
@@ -468,7 +469,7 @@ class Demo:
 
     # -- projects (3.2) --------------------------------------------------------------
     def project(self, name, dept, budget, target, system_codes, exit):
-        project = self.new(ProjectRequest, name=name)
+        project = self.find(ProjectRequest, name=name)
         if project is not None:
             self.projects[name] = project
             return
@@ -539,7 +540,7 @@ class Demo:
     # -- procurement (4.1, 4.2) --------------------------------------------------------
     def contract(self, number, name, dept, project, vendor, system, amount, target, start,
                  end):
-        contract = self.new(Contract, number=number)
+        contract = self.find(Contract, number=number)
         if contract is not None:
             self.contracts[number] = contract
             return
@@ -567,7 +568,7 @@ class Demo:
 
     def change_order(self, number, title, contract_number, reason, content, cost, schedule,
                      target):
-        if self.new(ChangeOrder, change_number=number) is not None:
+        if self.find(ChangeOrder, change_number=number) is not None:
             return
         contract = self.contracts[contract_number]
         order = create(self.it_staff, ChangeOrder(
@@ -582,7 +583,7 @@ class Demo:
 
     # -- operations (5.1) --------------------------------------------------------------
     def change_request(self, number, title, system, kind, target, submitter, start, hours):
-        if self.new(ChangeRequest, change_number=number) is not None:
+        if self.find(ChangeRequest, change_number=number) is not None:
             return
         system = self.systems[system]
         change = create(self.users[submitter], ChangeRequest(
@@ -599,7 +600,7 @@ class Demo:
         })
 
     def incident(self, title, system, severity, dept, target, occurred, hours):
-        if self.new(Incident, title=title) is not None:
+        if self.find(Incident, title=title) is not None:
             return
         # Departments without a demo clerk call the IT service desk, which records it.
         reporter = self.users[SUBMITTERS[dept]] if dept in ("FIN", "MKT") else self.it_staff
@@ -628,7 +629,7 @@ class Demo:
     # -- data (7.4) ----------------------------------------------------------------------
     def data_sharing(self, title, requesting, providing, system, scope, purpose, start, end,
                      target):
-        if self.new(DataSharingRequest, title=title) is not None:
+        if self.find(DataSharingRequest, title=title) is not None:
             return
         clerk = self.users[SUBMITTERS[requesting]]
         sharing = create(clerk, DataSharingRequest(
@@ -644,13 +645,13 @@ class Demo:
 
     # -- audit (8) -----------------------------------------------------------------------
     def audit(self, title, kind, dept, scope, start, end):
-        self.audits[title] = self.new(Audit, title=title) or create(
+        self.audits[title] = self.find(Audit, title=title) or create(
             self.auditor, Audit(title=title, kind=kind, department=self.departments[dept],
                                 scope=scope, period_start=start, period_end=end,
                                 auditor=self.auditor))
 
     def finding(self, audit, title, severity, dept, system, due, target):
-        if self.new(AuditFinding, title=title) is not None:
+        if self.find(AuditFinding, title=title) is not None:
             return
         finding = create(self.auditor, AuditFinding(
             audit=self.audits[audit], title=title, severity=severity,
