@@ -36,7 +36,6 @@ from app.models import (
     Department,
     DepartmentKind,
     DevelopmentPlan,
-    ExpertReview,
     FindingSeverity,
     FindingStatus,
     Incident,
