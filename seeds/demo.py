@@ -449,13 +449,14 @@ class Demo:
             plan = create(self.it_staff, plan_new_version(self.plans[version - 1]))
         self.plans[version] = plan
         walk(plan, target, {
-            PlanStatus.draft: lambda: step(self.it_staff, plan, "consult"),
-            PlanStatus.consultation: lambda: self.consult(plan),
+            PlanStatus.draft: lambda: self.consult(plan),
+            PlanStatus.consultation: lambda: step(self.it_staff, plan, "submit"),
             PlanStatus.mgmt_review: lambda: step(self.manager, plan, "approve"),
         })
 
     def consult(self, plan):
-        """The departments comment on the plan; IT answers each; IT submits it."""
+        """IT opens the plan for consultation; departments comment on it; IT answers."""
+        step(self.it_staff, plan, "consult")
         for version, dept, opinion, response in PLAN_FEEDBACK:
             if version != plan.plan_version:
                 continue
@@ -463,8 +464,6 @@ class Demo:
                 plan=plan, department=self.departments[dept], opinion=opinion))
             if response:
                 edit(self.it_staff, feedback, it_response=response)
-        if all(f.it_response for f in plan.feedback):
-            step(self.it_staff, plan, "submit")
 
     # -- projects (3.2) --------------------------------------------------------------
     def project(self, name, dept, budget, target, system_codes, exit):

@@ -181,8 +181,9 @@ def test_change_history_names_the_demo_account_that_created_each_record(demo_app
                      for row in db.session.query(model)]
         expected += [(row, "auditor") for row in db.session.query(Audit)]
         expected += [(row, "it_head") for row in db.session.query(Delegation)]
-        expected += [(row, demo.HEADS[row.department.code])
-                     for row in db.session.query(PlanFeedback)]
+        feedback = db.session.query(PlanFeedback).all()
+        assert len(feedback) == len(demo.PLAN_FEEDBACK)
+        expected += [(row, demo.HEADS[row.department.code]) for row in feedback]
         wrong = {}
         for record, creator in expected:
             entry = (db.session.query(ChangeEntry)
