@@ -1,17 +1,23 @@
 """Chinese demo data: departments, accounts for every role, systems, plans, projects,
-contracts, changes, incidents, data sharing and audits. Idempotent: rows are matched on
-their natural keys.
+contracts, changes, incidents, data sharing and audits.
 
-Records are seeded in every workflow state so that each demo account (but admin, who has
-no workflow role) finds work in its inbox. States are loaded as data here; records past
-submission name their submitter, so separation of duties holds on the demo data too.
+Every record is created by the demo account whose job it is and reaches its state through
+the workflow engine, step by step, as the accounts whose steps they are (separation of
+duties, guards, comments and expert panels included), so each record's approvals and
+change history tell how it got there: what the demo shows is what the product does.
+Records stand in every state of their workflow so that each demo account finds work in
+its inbox (admin through a delegation from the IT head).
+
+Idempotent: a record found by its natural key is left as it is, walk and all.
 """
 import datetime as dt
 import hashlib
+from contextlib import contextmanager
 from decimal import Decimal
 
-from flask import current_app
+from flask import current_app, g
 
+from app.approvals import assign_experts, perform
 from app.extensions import db
 from app.models import (
     AppUser,
@@ -30,7 +36,6 @@ from app.models import (
     Department,
     DepartmentKind,
     DevelopmentPlan,
-    ExpertReview,
     FindingSeverity,
     FindingStatus,
     Incident,
@@ -46,7 +51,9 @@ from app.models import (
     SystemCategory,
     Vendor,
     VendorRating,
+    plan_new_version,
 )
+from app.security import check_write
 
 from . import get_or_create
 
@@ -77,8 +84,8 @@ DEMO_ACCOUNTS = [
 ]
 
 HEADS = {"FIN": "head_fin", "MKT": "head_mkt", "IT": "it_head"}
-# Who submits a department's records in the demo (departments without a clerk: none).
-SUBMITTERS = {"FIN": "clerk_fin", "MKT": "clerk_mkt"}
+# Who writes and submits a department's records in the demo.
+SUBMITTERS = {"FIN": "clerk_fin", "MKT": "clerk_mkt", "IT": "it_head"}
 
 VENDORS = [
     ("北京华信软件技术有限公司", "91110108MA01ABCD1X", VendorRating.a, "张经理", "010-62345678"),
@@ -117,22 +124,36 @@ SYSTEMS = [
      dt.date(2012, 5, 1), None),
 ]
 
-# name, department, budget, status, systems
+_P = ProjectStatus
+# name, department, budget, state, systems, how it leaves the main path (None, or the
+# state where it happens, the step, who takes it, and the reason given).
 PROJECTS = [
-    ("财务共享中心建设项目", "FIN", "1800000", ProjectStatus.draft, ["FIN-GL", "FIN-EXP"]),
-    ("电子发票全面接入", "FIN", "350000", ProjectStatus.dept_review, ["FIN-TAX"]),
-    ("费用报销移动端", "FIN", "220000", ProjectStatus.expert_review, ["FIN-EXP"]),
-    ("客户画像与精准营销平台", "MKT", "960000", ProjectStatus.it_review, ["CRM", "MKT-BI"]),
-    ("官网改版与多语言支持", "MKT", "280000", ProjectStatus.implementation, ["MKT-CMS"]),
-    ("仓储条码化改造", "OPS", "450000", ProjectStatus.approved, ["OPS-WMS"]),
-    ("统一身份认证升级", "IT", "600000", ProjectStatus.closed, ["IT-AD"]),
-    ("人事电子合同", "HR", "150000", ProjectStatus.rejected, ["HR-EHR"]),
+    ("财务共享中心建设项目", "FIN", "1800000", _P.draft, ["FIN-GL", "FIN-EXP"], None),
+    ("电子发票全面接入", "FIN", "350000", _P.dept_review, ["FIN-TAX"], None),
+    ("费用报销移动端", "FIN", "220000", _P.expert_review, ["FIN-EXP"], None),
+    ("差旅管理系统对接", "FIN", "180000", _P.returned, ["FIN-EXP"],
+     (_P.it_review, "return", "it_staff",
+      "需求分析报告未说明与现有费用报销系统的接口方案，请补充后重新提交。")),
+    ("客户画像与精准营销平台", "MKT", "960000", _P.it_review, ["CRM", "MKT-BI"], None),
+    ("官网改版与多语言支持", "MKT", "280000", _P.implementation, ["MKT-CMS"], None),
+    ("营销活动管理平台", "MKT", "450000", _P.approved, ["MKT-BI"], None),
+    ("财务核算系统升级", "FIN", "600000", _P.closed, ["FIN-GL"], None),
+    ("营销短信群发平台", "MKT", "150000", _P.rejected, ["CRM"],
+     (_P.dept_review, "reject", "head_mkt",
+      "与CRM现有短信功能重复，且不符合客户信息保护要求，不予立项。")),
 ]
 
-# period, version, title, status, previous version
+# expert, no conflict of interest, score, opinion (each expert's review of a project)
+EXPERT_OPINIONS = [
+    ("expert", 85, "需求明确，技术方案可行，建议分阶段实施并控制预算。"),
+    ("expert2", 80, "方案总体可行，需补充数据安全与等级保护相关措施。"),
+]
+CONSOLIDATED_OPINION = "专家组一致认为项目必要、方案可行，同意进入可行性研究。"
+
+# period, version, title, state (version 2 starts from the published version 1)
 PLANS = [
-    ("2026—2028", 1, "信息系统发展规划（2026—2028年）", PlanStatus.published, None),
-    ("2026—2028", 2, "信息系统发展规划（2026—2028年）", PlanStatus.consultation, 1),
+    ("2026—2028", 1, "信息系统发展规划（2026—2028年）", PlanStatus.published),
+    ("2026—2028", 2, "信息系统发展规划（2026—2028年）", PlanStatus.consultation),
 ]
 PLAN_TEXT = {
     "goals": "建成统一的信息系统管理体系；核心业务系统上云；数据共享覆盖主要业务部门。",
@@ -148,33 +169,35 @@ PLAN_FEEDBACK = [
     (2, "MKT", "希望营销数据分析平台增加客户画像功能，并与CRM打通。", None),
 ]
 
-# number, name, department, project, vendor, system, amount, status, start, end
+_K = ContractStatus
+# number, name, department, project, vendor, system, amount, state, start, end
+# (from 500,000 management approves too: app/models.py CONTRACT_APPROVAL_THRESHOLD)
 CONTRACTS = [
-    ("HT-2025-001", "统一身份认证升级实施合同", "IT", "统一身份认证升级", 2, "IT-AD", "580000",
-     ContractStatus.closed, dt.date(2025, 3, 1), dt.date(2025, 12, 31)),
+    ("HT-2025-001", "财务核算系统升级实施合同", "FIN", "财务核算系统升级", 3, "FIN-GL", "580000",
+     _K.closed, dt.date(2025, 3, 1), dt.date(2025, 12, 31)),
     ("HT-2026-003", "官网改版开发合同", "MKT", "官网改版与多语言支持", 1, "MKT-CMS", "265000",
-     ContractStatus.in_force, dt.date(2026, 4, 1), dt.date(2026, 12, 31)),
+     _K.in_force, dt.date(2026, 4, 1), dt.date(2026, 12, 31)),
     ("HT-2026-007", "财务核算系统年度运维合同", "FIN", None, 3, "FIN-GL", "120000",
-     ContractStatus.in_force, dt.date(2026, 1, 1), dt.date(2026, 12, 31)),
-    ("HT-2026-009", "仓储条码设备采购合同", "OPS", "仓储条码化改造", 0, "OPS-WMS", "310000",
-     ContractStatus.review, None, None),
+     _K.in_force, dt.date(2026, 1, 1), dt.date(2026, 12, 31)),
+    ("HT-2026-009", "仓储条码设备采购合同", "OPS", None, 0, "OPS-WMS", "310000",
+     _K.review, None, None),
     ("HT-2026-012", "安全服务与渗透测试合同", "IT", None, 2, "IT-MON", "98000",
-     ContractStatus.signed, dt.date(2026, 10, 1), dt.date(2027, 9, 30)),
+     _K.signed, dt.date(2026, 10, 1), dt.date(2027, 9, 30)),
     ("HT-2026-014", "数据中心服务器扩容采购合同", "IT", None, 0, "IT-MON", "720000",
-     ContractStatus.mgmt_review, None, None),
+     _K.mgmt_review, None, None),
 ]
 
-# number, title, contract, project, reason, content, cost impact, schedule impact, status
+# number, title, contract, reason, content, cost impact, schedule impact, state
 CHANGE_ORDERS = [
-    ("BG-2026-001", "官网改版增加英文版页面", "HT-2026-003", None,
+    ("BG-2026-001", "官网改版增加英文版页面", "HT-2026-003",
      "集团海外业务拓展，需要英文版官网。", "在原合同范围外增加英文版页面及多语言切换功能。",
      "38000", "工期延长20天", ChangeStatus.requested),
-    ("BG-2026-002", "财务核算系统运维增加月末保障", "HT-2026-007", None,
+    ("BG-2026-002", "财务核算系统运维增加月末保障", "HT-2026-007",
      "月末结账期间系统压力大，需驻场保障。", "每月最后三个工作日安排工程师驻场值守。",
      "12000", "无影响", ChangeStatus.implemented),
 ]
 
-# number, title, system, kind, status, submitter, window start (local time), hours
+# number, title, system, kind, state, submitter, window start (local time), hours
 CHANGE_REQUESTS = [
     ("CR-2026-031", "CRM 客户字段扩展配置", "CRM", ChangeKind.configuration,
      ChangeStatus.requested, "clerk_mkt", dt.datetime(2026, 12, 5, 22, 0), 2),
@@ -186,7 +209,7 @@ CHANGE_REQUESTS = [
      ChangeStatus.implemented, "it_staff", dt.datetime(2026, 11, 22, 22, 0), 2),
 ]
 
-# title, requesting, providing, system, data scope, purpose, start, end, status
+# title, requesting, providing, system, data scope, purpose, start, end, state
 DATA_SHARING = [
     ("市场部获取客户回款数据", "MKT", "FIN", "FIN-GL", "客户名称、回款金额、回款日期（按月汇总）",
      "分析客户价值与回款周期，支持精准营销。", dt.date(2027, 1, 1), dt.date(2027, 12, 31),
@@ -194,8 +217,8 @@ DATA_SHARING = [
     ("财务部获取客户合同信息", "FIN", "MKT", "CRM", "客户名称、合同编号、合同金额",
      "核对应收账款与合同台账。", dt.date(2027, 1, 1), dt.date(2027, 6, 30),
      SharingStatus.provider_review),
-    ("财务部获取仓储出入库数据", "FIN", "OPS", "OPS-WMS", "出入库单号、数量、金额",
-     "存货成本核算。", dt.date(2026, 12, 1), dt.date(2027, 11, 30),
+    ("财务部获取营销活动费用数据", "FIN", "MKT", "CRM", "营销活动名称、费用金额、发生日期",
+     "营销费用核算与预算执行分析。", dt.date(2026, 12, 1), dt.date(2027, 11, 30),
      SharingStatus.it_review),
     ("市场部获取官网访问统计", "MKT", "IT", "IT-MON", "官网访问量、来源渠道（不含个人信息）",
      "评估营销活动效果。", dt.date(2026, 7, 1), dt.date(2026, 12, 31),
@@ -204,7 +227,7 @@ DATA_SHARING = [
      "费用预算分析。", dt.date(2027, 1, 1), None, SharingStatus.requested),
 ]
 
-# title, system, severity, reporting department, status, occurred, hours to resolve
+# title, system, severity, reporting department, state, occurred (UTC), hours to resolve
 INCIDENTS = [
     ("月末结账时财务核算系统响应缓慢", "FIN-GL", Severity.p2, "FIN", IncidentStatus.resolved,
      dt.datetime(2026, 10, 31, 1, 20), 6),
@@ -233,7 +256,7 @@ AUDITS = [
      "CRM 客户数据的准确性、完整性与共享授权", dt.date(2026, 4, 1), dt.date(2026, 9, 30)),
 ]
 
-# audit, title, severity, responsible department, system, due, status
+# audit, title, severity, responsible department, system, due, state
 FINDINGS = [
     ("2026年度财务系统合规性审计", "费用报销系统上线变更缺少审批记录", FindingSeverity.high,
      "FIN", "FIN-EXP", dt.date(2026, 10, 31), FindingStatus.open),
@@ -245,36 +268,86 @@ FINDINGS = [
      "MKT", "CRM", dt.date(2026, 12, 15), FindingStatus.open),
 ]
 
-# A minimal, valid one-page PDF: demo requirements reports are real files.
-def _demo_pdf(title):
+
+def _demo_pdf(title, kind, user):
+    """A minimal, valid one-page PDF: demo reports are real files."""
     body = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
             b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
             b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
-            b"trailer<</Root 1 0 R>>\n%" + title.encode("utf-8") + b"\n%%EOF\n")
-    return Attachment(filename=f"{title}-需求分析报告.pdf", content_type="application/pdf",
-                      size=len(body), sha256=hashlib.sha256(body).hexdigest(), data=body)
+            b"trailer<</Root 1 0 R>>\n%" + f"{title} {kind}".encode("utf-8") + b"\n%%EOF\n")
+    return Attachment(filename=f"{title}-{kind}.pdf", content_type="application/pdf",
+                      size=len(body), sha256=hashlib.sha256(body).hexdigest(), data=body,
+                      uploaded_by_fk=user.id)
 
 
-def _submitter(users, dept, status):
-    """The department's clerk for a project past its draft (None for drafts)."""
-    if status is ProjectStatus.draft or dept not in SUBMITTERS:
-        return None
-    return users[SUBMITTERS[dept]].id
+# ------------------------------------------------------------ acting as a demo account
+
+@contextmanager
+def acting_as(user):
+    """Everything written inside is written by ``user``: the record's stamps, its change
+    history (app/history.py) and its approvals name them, as if they had used the screens.
+    Needs a request context (load_demo pushes one)."""
+    saved = g.get("user")
+    g.user = user
+    for key in ("acting_for", "request_id"):  # one step, one request
+        g.pop(key, None)
+    try:
+        yield user
+    finally:
+        for key in ("acting_for", "request_id"):
+            g.pop(key, None)
+        g.user = saved
 
 
-def load_demo():
-    """Load the demo data; return the number of rows created."""
-    created = 0
+def create(user, record):
+    """``user`` creates ``record``; refused as the screens would refuse it. Written at once
+    (flushed: its change history entry names ``user``); committed with the next step."""
+    with acting_as(user):
+        check_write(record, user)
+        db.session.add(record)
+        db.session.flush()
+    return record
+
+
+def edit(user, record, **values):
+    """``user`` writes ``values`` into ``record``; refused as the screens would refuse it."""
+    with acting_as(user):
+        for name, value in values.items():
+            setattr(record, name, value)
+        check_write(record, user)
+        db.session.flush()
+    return record
+
+
+def step(user, record, name, comment=""):
+    """``user`` takes the workflow step ``name`` on ``record`` through the engine."""
+    with acting_as(user):
+        perform(record, name, user, comment)
+    return record
+
+
+def walk(record, target, path, exit=None):
+    """Take the steps of ``path`` (state -> what is done there) until ``record`` stands in
+    ``target``; ``exit``: (state, step, user, reason) leaves the path there (return, reject)."""
+    seen = set()
+    while record.status is not target:
+        state = record.status
+        if state in seen:
+            raise RuntimeError(f"{record} does not move on from {state.name}")
+        seen.add(state)
+        if exit is not None and state is exit[0]:
+            step(exit[2], record, exit[1], exit[3])
+            continue
+        path[state]()
+    return record
+
+
+# ------------------------------------------------------------------------- loading
+
+def _accounts(departments):
     sm = current_app.appbuilder.sm
     password = current_app.config["DEMO_PASSWORD"]
-
-    departments = {}
-    for code, name, kind in DEPARTMENTS:
-        departments[code], new = get_or_create(Department, defaults={"name": name, "kind": kind},
-                                               code=code)
-        created += new
-
-    users = {}
+    users, created = {}, 0
     for username, role, dept, full_name in DEMO_ACCOUNTS:
         user = sm.find_user(username=username)
         if user is None:
@@ -289,170 +362,338 @@ def load_demo():
         if user.department_id is None:
             user.department_id = departments[dept].id
         users[username] = user
-    for dept, username in HEADS.items():
-        if departments[dept].head_id is None:
-            departments[dept].head_id = users[username].id
-    db.session.flush()
-
-    vendors = []
-    for name, credit, rating, person, phone in VENDORS:
-        vendor, new = get_or_create(Vendor, defaults={
-            "credit_code": credit, "rating": rating, "contact_person": person,
-            "contact_phone": phone, "qualification": "ISO 9001；ISO 27001；CMMI 3 级",
-        }, name=name)
-        vendors.append(vendor)
-        created += new
-
-    systems = {}
-    for code, name, category, dept, lifecycle, level, go_live, vendor in SYSTEMS:
-        systems[code], new = get_or_create(InformationSystem, defaults={
-            "name": name, "category": category, "owning_department_id": departments[dept].id,
-            "lifecycle": lifecycle, "protection_level": level, "go_live_date": go_live,
-            "vendor_id": vendors[vendor].id if vendor is not None else None,
-            "it_custodian_id": users["it_staff"].id,
-            "description": f"{name}，归口部门：{departments[dept].name}。",
-        }, code=code)
-        created += new
-
-    projects = {}
-    for name, dept, budget, status, system_codes in PROJECTS:
-        project, new = get_or_create(ProjectRequest, defaults={
-            "applicant_department_id": departments[dept].id,
-            "background": f"{departments[dept].name}现有系统难以满足业务发展需要。",
-            "goals": "提升业务效率，满足内控与合规要求。",
-            "content": "需求调研、系统设计、开发测试、部署上线与培训。",
-            "budget": Decimal(budget),
-            "implementation_plan": "第一季度完成需求与设计，第二季度开发测试，第三季度上线。",
-            "status": status, "submitted_by_fk": _submitter(users, dept, status),
-            # Set on creation: a later change of these would send the request back
-            # for re-approval (app/approvals.py).
-            "systems": [systems[c] for c in system_codes],
-            "requirements_report": (_demo_pdf(name) if status is not ProjectStatus.draft
-                                    else None),
-        }, name=name)
-        projects[name] = project
-        created += new
-
-    contracts = {}
-    for (number, name, dept, project, vendor, system, amount, status, start,
-         end) in CONTRACTS:
-        contracts[number], new = get_or_create(Contract, defaults={
-            "name": name, "department_id": departments[dept].id,
-            "project_id": projects[project].id if project else None,
-            "vendor_id": vendors[vendor].id, "system_id": systems[system].id,
-            "amount": Decimal(amount), "status": status, "start_date": start, "end_date": end,
-            "sign_date": start, "scope": "按招标文件及技术规范书执行。",
-            "schedule": "按合同附件进度计划执行。", "quality_terms": "符合国家及行业相关标准。",
-            "acceptance_terms": "初验合格后试运行三个月，终验合格。",
-            "after_sales_terms": "免费维保一年，7×24 小时响应。",
-            "submitted_by_fk": (users["it_staff"].id
-                                if status is not ContractStatus.draft else None),
-        }, number=number)
-        created += new
-
-    for (number, title, contract, project, reason, content, cost, schedule,
-         status) in CHANGE_ORDERS:
-        _, new = get_or_create(ChangeOrder, defaults={
-            "title": title, "contract": contracts[contract] if contract else None,
-            "project": projects[project] if project else None, "reason": reason,
-            "change_content": content, "cost_impact": Decimal(cost),
-            "schedule_impact": schedule,
-            "status": status, "submitted_by_fk": users["it_staff"].id,
-        }, change_number=number)
-        created += new
-
-    for (number, title, system, kind, status, submitter, start,
-         hours) in CHANGE_REQUESTS:
-        _, new = get_or_create(ChangeRequest, defaults={
-            "title": title, "system": systems[system], "kind": kind,
-            "change_plan": f"{title}：按变更方案在维护窗口内实施，实施后验证业务功能。",
-            "rollback_plan": "实施前完整备份；验证失败时恢复备份并回退至原版本。",
-            "risk": "变更期间系统短暂不可用，已安排在业务低峰期。",
-            "window_start": start, "window_end": start + dt.timedelta(hours=hours),
-            "status": status, "submitted_by_fk": users[submitter].id,
-        }, change_number=number)
-        created += new
-
-    for title, system, severity, dept, status, occurred, hours in INCIDENTS:
-        _, new = get_or_create(Incident, defaults={
-            "system_id": systems[system].id, "severity": severity,
-            "description": f"{title}，影响部分用户正常使用。",
-            "reporting_department_id": departments[dept].id,
-            "reporter_id": users["clerk_fin" if dept == "FIN" else "clerk_mkt"].id
-            if dept in ("FIN", "MKT") else users["it_staff"].id,
-            "assignee_id": users["it_staff"].id, "status": status, "occurred_at": occurred,
-            "resolved_at": occurred + dt.timedelta(hours=hours) if hours else None,
-            "root_cause": "配置不当" if hours else None,
-            "resolution": "已调整配置并验证" if hours else None,
-        }, title=title)
-        created += new
-
-    audits = {}
-    for title, kind, dept, scope, start, end in AUDITS:
-        audits[title], new = get_or_create(Audit, defaults={
-            "kind": kind, "department_id": departments[dept].id, "scope": scope,
-            "period_start": start, "period_end": end, "auditor_id": users["auditor"].id,
-        }, title=title)
-        created += new
-
-    for audit, title, severity, dept, system, due, status in FINDINGS:
-        rectified = status is not FindingStatus.open
-        _, new = get_or_create(AuditFinding, defaults={
-            "audit_id": audits[audit].id, "severity": severity,
-            "description": f"{title}，需责任部门限期整改。",
-            "responsible_department_id": departments[dept].id,
-            "system_id": systems[system].id, "due_date": due, "status": status,
-            "rectification": "已制定整改措施并落实，相关记录已补充归档。" if rectified else None,
-            "submitted_by_fk": (users[SUBMITTERS.get(dept, HEADS.get(dept))].id
-                                if rectified else None),
-        }, title=title)
-        created += new
-
-    plans = {}
-    for period, version, title, status, previous in PLANS:
-        plans[version], new = get_or_create(DevelopmentPlan, defaults={
-            "title": title, "status": status, **PLAN_TEXT,
-            "previous_version": plans[previous] if previous else None,
-            "submitted_by_fk": (users["it_staff"].id
-                                if status is PlanStatus.published else None),
-        }, period=period, plan_version=version)
-        created += new
-
-    for version, dept, content, response in PLAN_FEEDBACK:
-        _, new = get_or_create(PlanFeedback, defaults={"it_response": response},
-                               plan_id=plans[version].id,
-                               department_id=departments[dept].id, opinion=content)
-        created += new
-
-    for (title, requesting, providing, system, scope, purpose, start, end,
-         status) in DATA_SHARING:
-        _, new = get_or_create(DataSharingRequest, defaults={
-            "requesting_department_id": departments[requesting].id,
-            "providing_department_id": departments[providing].id,
-            "system_id": systems[system].id, "data_scope": scope, "purpose": purpose,
-            "start_date": start, "end_date": end, "status": status,
-            "submitted_by_fk": (users[SUBMITTERS[requesting]].id
-                                if status is not SharingStatus.requested else None),
-        }, title=title)
-        created += new
-
-    # Experts from outside the applicant department review the request in expert review.
-    for expert in (users["expert"], users["expert2"]):
-        for project in projects.values():
-            if project.status is ProjectStatus.expert_review and (
-                    project.applicant_department_id != expert.department_id):
-                _, new = get_or_create(ExpertReview, defaults={"project": project},
-                                       project_id=project.id, expert_id=expert.id)
-                created += new
-
-    # The IT department head is away this year; the administrator stands in for the
-    # IT review steps (so the admin account, which holds no workflow role, has work too).
-    today = dt.date.today()
-    _, new = get_or_create(Delegation, defaults={
-        "start_date": today - dt.timedelta(days=7), "end_date": today + dt.timedelta(days=365),
-        "reason": "外出培训期间由系统管理员代为审核",
-    }, principal_id=users["it_head"].id, substitute_id=users["admin"].id)
-    created += new
-
     db.session.commit()
-    return created
+    return users, created
+
+
+class Demo:
+    """The demo's records, each created by the account whose job it is and moved to its
+    state through the workflow engine (app/approvals.py perform) by the accounts whose
+    steps they are. A record found by its natural key is left as it is."""
+
+    def __init__(self):
+        self.created = 0
+        self.departments = {}
+        self.users = {}
+        self.vendors = []
+        self.systems = {}
+        self.projects = {}
+        self.contracts = {}
+        self.plans = {}
+        self.audits = {}
+
+    def __getattr__(self, username):  # self.it_staff, self.manager, ...
+        users = self.__dict__.get("users", {})
+        if username in users:
+            return users[username]
+        raise AttributeError(username)
+
+    def find(self, model, **keys):
+        """The row with these natural keys, or None: the caller then creates it (counted
+        here as created) and walks it to its state."""
+        row = db.session.query(model).filter_by(**keys).one_or_none()
+        if row is None:
+            self.created += 1
+        return row
+
+    # -- organisation ------------------------------------------------------------
+    def organisation(self):
+        for code, name, kind in DEPARTMENTS:
+            self.departments[code], new = get_or_create(
+                Department, defaults={"name": name, "kind": kind}, code=code)
+            self.created += new
+        db.session.commit()
+        self.users, new = _accounts(self.departments)
+        self.created += new
+        for dept, username in HEADS.items():
+            if self.departments[dept].head_id is None:
+                edit(self.admin, self.departments[dept], head_id=self.users[username].id)
+
+        for name, credit, rating, person, phone in VENDORS:
+            vendor = self.find(Vendor, name=name) or create(self.it_staff, Vendor(
+                name=name, credit_code=credit, rating=rating, contact_person=person,
+                contact_phone=phone, qualification="ISO 9001；ISO 27001；CMMI 3 级"))
+            self.vendors.append(vendor)
+
+        for code, name, category, dept, lifecycle, level, go_live, vendor in SYSTEMS:
+            self.systems[code] = self.find(InformationSystem, code=code) or create(
+                self.it_staff, InformationSystem(
+                    code=code, name=name, category=category,
+                    owning_department_id=self.departments[dept].id, lifecycle=lifecycle,
+                    protection_level=level, go_live_date=go_live,
+                    vendor_id=self.vendors[vendor].id if vendor is not None else None,
+                    it_custodian_id=self.it_staff.id,
+                    description=f"{name}，归口部门：{self.departments[dept].name}。"))
+
+        # The IT department head is away this year; the administrator stands in for the
+        # IT head's review steps (so the admin account, which holds no workflow role, has
+        # work too).
+        today = dt.date.today()
+        if self.find(Delegation, principal_id=self.it_head.id,
+                    substitute_id=self.admin.id) is None:
+            create(self.it_head, Delegation(
+                principal_id=self.it_head.id, substitute_id=self.admin.id,
+                start_date=today - dt.timedelta(days=7),
+                end_date=today + dt.timedelta(days=365),
+                reason="外出培训期间由系统管理员代为审核"))
+
+    # -- planning (3.1) --------------------------------------------------------------
+    def plan(self, period, version, title, target):
+        plan = self.find(DevelopmentPlan, period=period, plan_version=version)
+        if plan is not None:
+            self.plans[version] = plan
+            return
+        if version == 1:
+            plan = create(self.it_staff, DevelopmentPlan(title=title, period=period, **PLAN_TEXT))
+        else:
+            plan = create(self.it_staff, plan_new_version(self.plans[version - 1]))
+        self.plans[version] = plan
+        walk(plan, target, {
+            PlanStatus.draft: lambda: self.consult(plan),
+            PlanStatus.consultation: lambda: step(self.it_staff, plan, "submit"),
+            PlanStatus.mgmt_review: lambda: step(self.manager, plan, "approve"),
+        })
+
+    def consult(self, plan):
+        """IT opens the plan for consultation; departments comment on it; IT answers."""
+        step(self.it_staff, plan, "consult")
+        for version, dept, opinion, response in PLAN_FEEDBACK:
+            if version != plan.plan_version:
+                continue
+            feedback = create(self.users[HEADS[dept]], PlanFeedback(
+                plan=plan, department=self.departments[dept], opinion=opinion))
+            if response:
+                edit(self.it_staff, feedback, it_response=response)
+
+    # -- projects (3.2) --------------------------------------------------------------
+    def project(self, name, dept, budget, target, system_codes, exit):
+        project = self.find(ProjectRequest, name=name)
+        if project is not None:
+            self.projects[name] = project
+            return
+        clerk = self.users[SUBMITTERS[dept]]
+        project = create(clerk, ProjectRequest(
+            name=name, applicant_department=self.departments[dept],
+            background=f"{self.departments[dept].name}现有系统难以满足业务发展需要。",
+            goals="提升业务效率，满足内控与合规要求。",
+            content="需求调研、系统设计、开发测试、部署上线与培训。",
+            budget=Decimal(budget),
+            implementation_plan="第一季度完成需求与设计，第二季度开发测试，第三季度上线。",
+            systems=[self.systems[c] for c in system_codes],
+            # A draft still lacks its report: submitting it asks for one.
+            requirements_report=(_demo_pdf(name, "需求分析报告", clerk)
+                                 if target is not _P.draft else None)))
+        self.projects[name] = project
+        walk(project, target, {
+            _P.draft: lambda: step(clerk, project, "submit"),
+            _P.dept_review: lambda: step(self.users[HEADS[dept]], project, "approve"),
+            _P.it_review: lambda: self.preliminary_review(project),
+            _P.expert_review: lambda: self.expert_review(project),
+            _P.feasibility: lambda: self.feasibility(project),
+            _P.mgmt_review: lambda: step(self.manager, project, "approve"),
+            _P.approved: lambda: step(self.it_staff, project, "start_procurement"),
+            _P.procurement: lambda: self.procure(project),
+            _P.implementation: lambda: step(self.it_staff, project, "start_acceptance"),
+            _P.acceptance: lambda: self.accept(project),
+        }, exit and (exit[0], exit[1], self.users[exit[2]], exit[3]))
+
+    def preliminary_review(self, project):
+        """it_staff passes 初审 and assigns the panel: experts of other departments."""
+        step(self.it_staff, project, "approve")
+        experts = [self.users[username] for username, _score, _opinion in EXPERT_OPINIONS]
+        with acting_as(self.it_staff):
+            reviews = assign_experts(project, [e.id for e in experts
+                                               if e.department_id
+                                               != project.applicant_department_id])
+        self.created += len(reviews)
+
+    def expert_review(self, project):
+        """Each expert declares no conflict, scores and gives an opinion, and submits it;
+        it_staff2 (not the officer of 初审) records the panel's opinion and passes 论证评审."""
+        opinions = {username: (score, text) for username, score, text in EXPERT_OPINIONS}
+        for review in project.expert_reviews:
+            score, text = opinions[review.expert.username]
+            edit(review.expert, review, no_conflict=True, score=score, opinion=text)
+            step(review.expert, review, "submit")
+        edit(self.it_staff2, project, expert_opinion=CONSOLIDATED_OPINION)
+        step(self.it_staff2, project, "approve")
+
+    def feasibility(self, project):
+        edit(self.it_staff2, project,
+             feasibility_report=_demo_pdf(project.name, "可行性研究报告", self.it_staff2))
+        step(self.it_staff2, project, "submit_feasibility")
+
+    def procure(self, project):
+        """The project's contract is signed before implementation starts."""
+        for row in CONTRACTS:
+            if row[3] == project.name:
+                self.contract(*row)
+        step(self.it_staff, project, "start_implementation")
+
+    def accept(self, project):
+        edit(self.it_staff, project,
+             acceptance_report=_demo_pdf(project.name, "验收报告", self.it_staff))
+        step(self.it_staff, project, "close")
+
+    # -- procurement (4.1, 4.2) --------------------------------------------------------
+    def contract(self, number, name, dept, project, vendor, system, amount, target, start,
+                 end):
+        contract = self.find(Contract, number=number)
+        if contract is not None:
+            self.contracts[number] = contract
+            return
+        contract = create(self.it_staff, Contract(
+            number=number, name=name, department=self.departments[dept],
+            project=self.projects[project] if project else None,
+            vendor=self.vendors[vendor], system=self.systems[system],
+            amount=Decimal(amount), start_date=start, end_date=end, sign_date=start,
+            scope="按招标文件及技术规范书执行。", schedule="按合同附件进度计划执行。",
+            quality_terms="符合国家及行业相关标准。",
+            acceptance_terms="初验合格后试运行三个月，终验合格。",
+            after_sales_terms="免费维保一年，7×24 小时响应。"))
+        self.contracts[number] = contract
+        walk(contract, target, {
+            _K.draft: lambda: step(self.it_staff, contract, "submit"),
+            _K.review: lambda: step(self.it_head, contract, "approve"),
+            _K.mgmt_review: lambda: step(self.manager, contract, "approve"),
+            _K.signed: lambda: (
+                edit(self.it_staff, contract,
+                     signed_file=_demo_pdf(number, "合同签署版", self.it_staff)),
+                step(self.it_staff, contract, "put_in_force")),
+            _K.in_force: lambda: step(self.it_staff, contract, "accept"),
+            _K.accepted: lambda: step(self.it_staff, contract, "close"),
+        })
+
+    def change_order(self, number, title, contract_number, reason, content, cost, schedule,
+                     target):
+        if self.find(ChangeOrder, change_number=number) is not None:
+            return
+        contract = self.contracts[contract_number]
+        order = create(self.it_staff, ChangeOrder(
+            change_number=number, title=title, contract=contract, reason=reason,
+            change_content=content, cost_impact=Decimal(cost), schedule_impact=schedule))
+        walk(order, target, {
+            ChangeStatus.requested: lambda: step(self.manager, order, "approve"),
+            ChangeStatus.approved: lambda: step(self.it_staff, order, "implement"),
+            ChangeStatus.implemented: lambda: step(
+                self.users[HEADS[contract.department.code]], order, "verify"),
+        })
+
+    # -- operations (5.1) --------------------------------------------------------------
+    def change_request(self, number, title, system, kind, target, submitter, start, hours):
+        if self.find(ChangeRequest, change_number=number) is not None:
+            return
+        system = self.systems[system]
+        change = create(self.users[submitter], ChangeRequest(
+            change_number=number, title=title, system=system, kind=kind,
+            change_plan=f"{title}：按变更方案在维护窗口内实施，实施后验证业务功能。",
+            rollback_plan="实施前完整备份；验证失败时恢复备份并回退至原版本。",
+            risk="变更期间系统短暂不可用，已安排在业务低峰期。",
+            window_start=start, window_end=start + dt.timedelta(hours=hours)))
+        head = self.users[HEADS[system.owning_department.code]]
+        walk(change, target, {
+            ChangeStatus.requested: lambda: step(head, change, "approve"),
+            ChangeStatus.approved: lambda: step(self.it_staff, change, "implement"),
+            ChangeStatus.implemented: lambda: step(head, change, "verify"),
+        })
+
+    def incident(self, title, system, severity, dept, target, occurred, hours):
+        if self.find(Incident, title=title) is not None:
+            return
+        # Departments without a demo clerk call the IT service desk, which records it.
+        reporter = self.users[SUBMITTERS[dept]] if dept in ("FIN", "MKT") else self.it_staff
+        incident = create(reporter, Incident(
+            title=title, system=self.systems[system], severity=severity,
+            description=f"{title}，影响部分用户正常使用。",
+            reporting_department=self.departments[dept], reporter=reporter,
+            occurred_at=occurred))
+
+        def handle():
+            edit(self.it_staff, incident, assignee=self.it_staff)
+            step(self.it_staff, incident, "start")
+
+        def resolve():
+            edit(self.it_staff, incident, root_cause="配置不当",
+                 resolution="已调整配置并验证",
+                 resolved_at=occurred + dt.timedelta(hours=hours or 1))
+            step(self.it_staff, incident, "resolve")
+
+        walk(incident, target, {
+            IncidentStatus.reported: handle,
+            IncidentStatus.in_progress: resolve,
+            IncidentStatus.resolved: lambda: step(reporter, incident, "close"),
+        })
+
+    # -- data (7.4) ----------------------------------------------------------------------
+    def data_sharing(self, title, requesting, providing, system, scope, purpose, start, end,
+                     target):
+        if self.find(DataSharingRequest, title=title) is not None:
+            return
+        clerk = self.users[SUBMITTERS[requesting]]
+        sharing = create(clerk, DataSharingRequest(
+            title=title, requesting_department=self.departments[requesting],
+            providing_department=self.departments[providing], system=self.systems[system],
+            data_scope=scope, purpose=purpose, start_date=start, end_date=end))
+        walk(sharing, target, {
+            SharingStatus.requested: lambda: step(clerk, sharing, "submit"),
+            SharingStatus.provider_review: lambda: step(
+                self.users[HEADS[providing]], sharing, "approve"),
+            SharingStatus.it_review: lambda: step(self.it_staff, sharing, "approve"),
+        })
+
+    # -- audit (8) -----------------------------------------------------------------------
+    def audit(self, title, kind, dept, scope, start, end):
+        self.audits[title] = self.find(Audit, title=title) or create(
+            self.auditor, Audit(title=title, kind=kind, department=self.departments[dept],
+                                scope=scope, period_start=start, period_end=end,
+                                auditor=self.auditor))
+
+    def finding(self, audit, title, severity, dept, system, due, target):
+        if self.find(AuditFinding, title=title) is not None:
+            return
+        finding = create(self.auditor, AuditFinding(
+            audit=self.audits[audit], title=title, severity=severity,
+            description=f"{title}，需责任部门限期整改。",
+            responsible_department=self.departments[dept], system=self.systems[system],
+            due_date=due))
+        owner = self.users[SUBMITTERS[dept]]
+
+        def rectify():
+            edit(owner, finding, rectification="已制定整改措施并落实，相关记录已补充归档。")
+            step(owner, finding, "submit")
+
+        walk(finding, target, {
+            FindingStatus.open: rectify,
+            FindingStatus.rectification_submitted: lambda: step(self.auditor, finding,
+                                                                "verify"),
+            FindingStatus.verified: lambda: step(self.auditor, finding, "close"),
+        })
+
+    def load(self):
+        self.organisation()
+        for row in PLANS:
+            self.plan(*row)
+        for row in PROJECTS:
+            self.project(*row)
+        for row in CONTRACTS:
+            self.contract(*row)
+        for row in CHANGE_ORDERS:
+            self.change_order(*row)
+        for row in CHANGE_REQUESTS:
+            self.change_request(*row)
+        for row in INCIDENTS:
+            self.incident(*row)
+        for row in DATA_SHARING:
+            self.data_sharing(*row)
+        for row in AUDITS:
+            self.audit(*row)
+        for row in FINDINGS:
+            self.finding(*row)
+        db.session.commit()
+        return self.created
+
+
+def load_demo():
+    """Load the demo data; return the number of records created."""
+    with current_app.test_request_context("/"):
+        return Demo().load()

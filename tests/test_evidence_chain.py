@@ -232,6 +232,7 @@ def approval(chain_app):
         other = (db.session.query(AppUser.id).filter(AppUser.id != row.actor_id)
                  .order_by(AppUser.id).first()[0])
         return {"id": row.id, "approves": row.approves, "submits": row.submits,
+                "from_state": row.from_state, "to_state": row.to_state,
                 "at": row.at, "other_user": other,
                 "max_id": db.session.query(func.max(Approval.id)).scalar()}
 
@@ -242,8 +243,9 @@ def approval_edits(approval):
         "record_id": 987654,
         "transition": "forged",
         "label": "伪造的审批",
-        "from_state": "draft",
-        "to_state": "approved",
+        # States other than the stored ones (the demo's first approval leaves a draft).
+        "from_state": "draft" if approval["from_state"] != "draft" else "returned",
+        "to_state": "approved" if approval["to_state"] != "approved" else "returned",
         "actor_id": approval["other_user"],
         "acting_for_id": approval["other_user"],
         "at": approval["at"] + dt.timedelta(days=1),

@@ -26,10 +26,21 @@ def test_seeding_twice_changes_nothing(tmp_path):
         first = runner.invoke(args=["seed", "--demo"])
         assert first.exit_code == 0, first.output
         counts = _row_counts(db)
+        # The first run walked the workflows: steps taken, each in the change history.
+        assert counts["approval"] > 50 and counts["change_entry"] > counts["approval"]
         second = runner.invoke(args=["seed", "--demo"])
         assert second.exit_code == 0, second.output
         assert "demo data: 0 rows created" in second.output
-        assert _row_counts(db) == counts
+        after = _row_counts(db)
+        # No step taken again, no change recorded again, nothing else either.
+        assert (after["approval"], after["change_entry"]) == (counts["approval"],
+                                                             counts["change_entry"])
+        assert after == counts
+        verify = runner.invoke(args=["history", "verify"])
+        assert verify.exit_code == 0, verify.output
+        from app.approvals import separation_of_duties_violations
+
+        assert separation_of_duties_violations() == []
 
         roles = {role.name for role in app.appbuilder.sm.get_all_roles()}
         assert roles == ROLES
