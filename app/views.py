@@ -7,6 +7,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     has_request_context,
     jsonify,
     redirect,
@@ -22,7 +23,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import Numeric
+from sqlalchemy import DateTime, Numeric
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -31,6 +32,7 @@ from wtforms.fields.core import UnboundField
 
 from .attachments import UploadCheck, attachment_link, make_attachment
 from .extensions import db
+from .forms import FilterDepartmentUsers, FilterHasRole, prepare_form
 from .labels import LABELS
 from .models import (
     Delegation,
@@ -48,6 +50,7 @@ from .models import (
     PlanFeedback,
     PlanStatus,
     ProjectRequest,
+    ProjectStatus,
     Vendor,
     plan_new_version,
 )
@@ -135,6 +138,10 @@ def _owner_relationship(model):
     return None
 
 
+def _own_department():
+    return getattr(current_actor(), "department", None)
+
+
 class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
     """Shared behaviour of every record screen.
 
@@ -148,6 +155,8 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
     page_size = 20
     label_columns = LABELS
     stamp_columns = ["created_by", "created_on", "changed_by", "changed_on"]
+    # Field -> default of the add form (a callable is called per form), e.g. the current user.
+    add_form_defaults = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -172,6 +181,8 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
                 formatters[column.key] = enum_badge
             elif isinstance(column.type, Numeric):
                 formatters[column.key] = money
+            elif isinstance(column.type, DateTime):
+                formatters[column.key] = local_time
         attachments = getattr(model, "__attachments__", ())
         for name in attachments:
             formatters[name] = attachment_link
@@ -319,6 +330,17 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
         self._guard(item)
         check_record(item, db.session)
 
+    # -- forms: native date pickers in local time, length limits, placeholders ----
+    def _init_forms(self):
+        super()._init_forms()
+        model = self.datamodel.obj
+        defaults = dict(self.add_form_defaults)
+        owner = _owner_relationship(model)
+        if owner:  # a new record belongs to the user's own department unless they choose
+            defaults.setdefault(owner, _own_department)
+        prepare_form(self.add_form, model, defaults)
+        prepare_form(self.edit_form, model)
+
     # -- forms: only the fields the user may write in the record's state ------
     def _restricted_form(self, form_class, record):
         """``form_class`` without the fields the current user may not write on ``record``
@@ -369,7 +391,8 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
     def add_form(self):
         form = self.__dict__.get("_add_form")
         if has_request_context() and request.endpoint == f"{type(self).__name__}.add":
-            return self._restricted_form(form, self._form_record(True))
+            g.form_record = self._form_record(True)  # dropdown filters read its department
+            return self._restricted_form(form, g.form_record)
         return form
 
     @add_form.setter
@@ -380,7 +403,8 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
     def edit_form(self):
         form = self.__dict__.get("_edit_form")
         if has_request_context() and request.endpoint == f"{type(self).__name__}.edit":
-            return self._restricted_form(form, self._form_record(False))
+            g.form_record = self._form_record(False)  # dropdown filters read its department
+            return self._restricted_form(form, g.form_record)
         return form
 
     @edit_form.setter
@@ -499,6 +523,12 @@ class IncidentView(RecordView):
     edit_columns = add_columns
     order_columns = ["title", "severity", "status", "occurred_at"]
     base_order = ("occurred_at", "desc")
+    add_form_defaults = {"reporter": current_actor}
+    add_form_query_rel_fields = {
+        "reporter": [["username", FilterDepartmentUsers, "reporting_department_id"]],
+        "assignee": [["username", FilterHasRole, "ITStaff"]],
+    }
+    edit_form_query_rel_fields = add_form_query_rel_fields
 
 
 class ChangeOrderView(RecordView):
@@ -578,6 +608,11 @@ class InformationSystemView(RecordView):
                    "vendor", "description"]
     edit_columns = add_columns
     order_columns = ["code", "name", "category", "lifecycle", "protection_level"]
+    add_form_query_rel_fields = {
+        "it_custodian": [["username", FilterHasRole, "ITStaff"]],
+        "business_owner": [["username", FilterDepartmentUsers, "owning_department_id"]],
+    }
+    edit_form_query_rel_fields = add_form_query_rel_fields
     base_order = ("code", "asc")
     related_views = [IncidentView, ContractView, ChangeRequestView]
 
@@ -682,7 +717,11 @@ class ExpertReviewView(RecordView):
     edit_columns = ["no_conflict", "score", "opinion"]
     order_columns = ["score", "status", "changed_on"]
     base_order = ("changed_on", "asc")
-    add_form_query_rel_fields = {"expert": [["id", FilterExperts, None]]}
+    add_form_query_rel_fields = {
+        "expert": [["id", FilterExperts, None]],
+        "project": [["status", FilterEqual, ProjectStatus.expert_review]],
+    }
+    edit_form_query_rel_fields = add_form_query_rel_fields
 
 
 class ProjectRequestView(RecordView):
@@ -808,6 +847,8 @@ class AuditView(RecordView):
     edit_columns = add_columns
     order_columns = ["title", "kind", "period_start", "period_end"]
     base_order = ("period_start", "desc")
+    add_form_query_rel_fields = {"auditor": [["username", FilterHasRole, "Auditor"]]}
+    edit_form_query_rel_fields = add_form_query_rel_fields
     related_views = [AuditFindingView]
 
 
