@@ -183,6 +183,20 @@ class FilterDepartmentUsers(BaseFilter):
                             self.model.active.is_(True))
 
 
+class FilterOwnedInScope(BaseFilter):
+    """Dropdown filter: records whose department column (the filter's column) is one the
+    user may write for, e.g. the systems a department files change requests on."""
+
+    name = _l("In scope")
+    arg_name = "owned"
+
+    def apply(self, query, value):
+        scope = scope_for(current_actor())
+        if scope.everything:
+            return query
+        return query.filter(getattr(self.model, self.column_name) == (scope.department_id or -1))
+
+
 # ------------------------------------------------------------------- form classes
 
 def _column(model, name):

@@ -32,7 +32,7 @@ from wtforms.fields.core import UnboundField
 
 from .attachments import UploadCheck, attachment_link, make_attachment
 from .extensions import db
-from .forms import FilterDepartmentUsers, FilterHasRole, prepare_form
+from .forms import FilterDepartmentUsers, FilterHasRole, FilterOwnedInScope, prepare_form
 from .labels import LABELS
 from .models import (
     Delegation,
@@ -566,6 +566,10 @@ class ChangeRequestView(RecordView):
     edit_columns = add_columns
     order_columns = ["change_number", "title", "kind", "window_start", "status"]
     base_order = ("change_number", "desc")
+    # The system decides the requesting department: only systems of the user's own.
+    add_form_query_rel_fields = {
+        "system": [["owning_department_id", FilterOwnedInScope, None]]}
+    edit_form_query_rel_fields = add_form_query_rel_fields
 
 
 class ContractView(RecordView):

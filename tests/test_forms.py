@@ -114,7 +114,7 @@ def _valid_value(model, name, field, taken):
     """A value the field accepts: from the column's type and declared range."""
     column = sa_inspect(model).columns.get(name)
     if field["tag"] == "select":
-        options = [o["value"] for o in field["options"] if o["value"]]
+        options = [o["value"] for o in field["options"] if o["value"]][::-1]  # newest first
         fresh = [value for value in options if value not in taken]
         return (fresh or options or [""])[0]
     if column is not None and isinstance(column.type, DateTime):
@@ -192,9 +192,28 @@ def _add_with_defaults(app, clients, view):
     return username, new.pop()
 
 
+@pytest.fixture(scope="module")
+def project_awaiting_experts(app):
+    """A project in expert review with no panel yet (the demo one has its experts)."""
+    from decimal import Decimal
+
+    from app.extensions import db
+    from app.models import ProjectRequest, ProjectStatus
+
+    with app.app_context():
+        department = db.session.query(ProjectRequest).first().applicant_department_id
+        project = ProjectRequest(name=f"待评审表单项目{next(_unique)}", background="b",
+                                 goals="g", content="c", budget=Decimal(1),
+                                 implementation_plan="p", status=ProjectStatus.expert_review,
+                                 applicant_department_id=department)
+        db.session.add(project)
+        db.session.commit()
+        return project.id
+
+
 @pytest.mark.parametrize("view", VIEWS, ids=lambda view: view.__name__)
 def test_add_form_saved_with_its_defaults_creates_the_record_and_edit_saved_unchanged_changes_nothing(
-        app, clients, view):
+        app, clients, project_awaiting_experts, view):
     model = view.datamodel.obj
     base = f"/{view.__name__.lower()}"
     adder, pk = _add_with_defaults(app, clients, view)
