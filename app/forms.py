@@ -147,6 +147,23 @@ class ChoiceSelectField(QuerySelectField):
             valuelist = ["__None"]
         super().process_formdata(valuelist)
 
+    def _get_object_list(self):
+        """The declared choices, plus what the record being edited holds now: a value
+        stored before (a handler who has since left IT) can be kept, not re-chosen."""
+        if self._object_list is None:
+            objects = super()._get_object_list()
+            stored = _stored_value(self.name)
+            if stored is not None and all(obj is not stored for _pk, obj in objects):
+                objects.append((str(self.get_pk_func(stored)), stored))
+        return self._object_list
+
+
+def _stored_value(name):
+    record = g.get("form_record")
+    if record is None or not sa_inspect(record).persistent:
+        return None
+    return getattr(record, name, None)
+
 
 # ------------------------------------------------------------------- dropdown filters
 

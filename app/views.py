@@ -275,6 +275,13 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
             flash(gettext("Nothing of this record can be changed by you in its current "
                           "state (%(state)s).", state=str(stored_state(record))), "warning")
             return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
+        if record is not None and request.method == "GET":
+            try:  # another department's record: no form that could only be refused
+                check_write(record)
+            except ScopeError as exc:
+                db.session.rollback()
+                flash(str(exc), "warning")
+                return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
         return super().edit(pk)
 
     # -- workflow steps: POST only, with CSRF; the engine decides -----------
