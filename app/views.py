@@ -508,6 +508,8 @@ class DepartmentView(RecordView):
     edit_columns = add_columns
     order_columns = ["code", "name", "kind", "changed_on"]
     base_order = ("code", "asc")
+    add_form_query_rel_fields = {"head": [["username", FilterDepartmentUsers, "id"]]}
+    edit_form_query_rel_fields = add_form_query_rel_fields
 
 
 # --------------------------------------------------------------------- Systems

@@ -501,3 +501,30 @@ def test_text_over_its_length_is_refused_in_chinese_and_kept(app, clients, ids):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "长" * 201 in html and "最多" in html
+
+
+@pytest.mark.parametrize("typed", ["2026-02-30", "01.03.2026", "下周一"])
+def test_unreadable_date_is_refused_in_chinese_and_the_input_is_kept(app, clients, ids, typed):
+    from app.models import Audit
+
+    client = clients("auditor")
+    sent = FormFields(client.get("/auditview/add").get_data(as_text=True)).values()
+    title = f"日期错误审计{next(_unique)}"
+    sent.update(title=title, scope="范围", department=str(ids.dept("FIN")), period_start=typed)
+    before = _record_ids(app, Audit)
+
+    response = client.post("/auditview/add", data=sent)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "不是有效的日期" in html and title in html
+    assert _record_ids(app, Audit) == before
+
+
+def test_department_head_lists_the_department_s_own_people(app, clients, ids):
+    from app.models import AppUser
+
+    form = FormFields(clients("admin").get(f"/departmentview/edit/{ids.dept('FIN')}")
+                      .get_data(as_text=True))
+    assert _options(form, "head") == _names(app, AppUser.department_id == ids.dept("FIN"),
+                                            AppUser.active.is_(True))
