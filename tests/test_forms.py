@@ -205,15 +205,16 @@ def _add_with_defaults(app, clients, view):
 
 
 @pytest.fixture(scope="module")
-def project_awaiting_experts(app, ids):
+def project_awaiting_experts(app):
     """A project in expert review with no panel yet (the demo one has its experts)."""
     from decimal import Decimal
 
     from app.extensions import db
-    from app.models import ProjectRequest, ProjectStatus
+    from app.models import Department, ProjectRequest, ProjectStatus
 
     with app.app_context():
-        department = ids.dept("FIN")  # no expert works there (conflict of interest)
+        # of finance, where no expert works (an expert never reviews their own department)
+        department = db.session.query(Department.id).filter_by(code="FIN").scalar()
         project = ProjectRequest(name=f"待评审表单项目{next(_unique)}", background="b",
                                  goals="g", content="c", budget=Decimal(1),
                                  implementation_plan="p", status=ProjectStatus.expert_review,
