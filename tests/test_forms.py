@@ -120,7 +120,8 @@ def _valid_value(model, name, field, taken):
     if column is not None and isinstance(column.type, DateTime):
         return dt.datetime.now(ZONE).strftime("%Y-%m-%dT%H:%M")
     if column is not None and isinstance(column.type, Date):
-        return dt.date.today().isoformat()
+        # in the past: a delegation made here is over and changes no one's rights later
+        return (dt.date.today() - dt.timedelta(days=3650)).isoformat()
     if column is not None and isinstance(column.type, (Integer, Numeric)):
         return str(column.info.get("min", 1) or 1)
     text = f"F{next(_unique)}{dt.datetime.now():%H%M%S%f}"
