@@ -542,3 +542,18 @@ def test_department_head_lists_the_department_s_own_people(app, clients, ids):
                       .get_data(as_text=True))
     assert _options(form, "head") == _names(app, AppUser.department_id == ids.dept("FIN"),
                                             AppUser.active.is_(True))
+
+
+def test_another_department_s_record_opens_no_edit_form_that_could_only_be_refused(
+        app, clients, ids):
+    """Systems are readable by every department but written by the owning one."""
+    pk = ids.system("OA")  # IT's system
+    client = clients("clerk_fin")
+
+    response = client.get(f"/informationsystemview/edit/{pk}")
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/informationsystemview/show/{pk}")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "您只能修改本部门的记录" in page
+    assert clients("it_staff").get(f"/informationsystemview/edit/{pk}").status_code == 200
