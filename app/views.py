@@ -23,7 +23,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import Numeric
+from sqlalchemy import DateTime, Numeric
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -32,6 +32,7 @@ from wtforms.fields.core import UnboundField
 
 from .attachments import UploadCheck, attachment_link, make_attachment
 from .extensions import db
+from .forms import FilterDepartmentUsers, FilterHasRole, FilterOwnedInScope, prepare_form
 from .labels import LABELS
 from .models import (
     Delegation,
@@ -49,6 +50,7 @@ from .models import (
     PlanFeedback,
     PlanStatus,
     ProjectRequest,
+    ProjectStatus,
     Vendor,
     plan_new_version,
 )
@@ -147,6 +149,10 @@ def _owner_relationship(model):
     return None
 
 
+def _own_department():
+    return getattr(current_actor(), "department", None)
+
+
 class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
     """Shared behaviour of every record screen.
 
@@ -160,6 +166,8 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
     page_size = 20
     label_columns = LABELS
     stamp_columns = ["created_by", "created_on", "changed_by", "changed_on"]
+    # Field -> default of the add form (a callable is called per form), e.g. the current user.
+    add_form_defaults = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -184,6 +192,8 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
                 formatters[column.key] = enum_badge
             elif isinstance(column.type, Numeric):
                 formatters[column.key] = money
+            elif isinstance(column.type, DateTime):
+                formatters[column.key] = local_time
         attachments = getattr(model, "__attachments__", ())
         for name in attachments:
             formatters[name] = attachment_link
@@ -427,6 +437,13 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
             flash(gettext("Nothing of this record can be changed by you in its current "
                           "state (%(state)s).", state=str(stored_state(record))), "warning")
             return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
+        if record is not None and request.method == "GET":
+            try:  # another department's record: no form that could only be refused
+                check_write(record)
+            except ScopeError as exc:
+                db.session.rollback()
+                flash(str(exc), "warning")
+                return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
         return super().edit(pk)
 
     # -- workflow steps: POST only, with CSRF; the engine decides -----------
@@ -542,6 +559,17 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
         self._guard(item)
         check_record(item, db.session)
 
+    # -- forms: native date pickers in local time, length limits, placeholders ----
+    def _init_forms(self):
+        super()._init_forms()
+        model = self.datamodel.obj
+        defaults = dict(self.add_form_defaults)
+        owner = _owner_relationship(model)
+        if owner:  # a new record belongs to the user's own department unless they choose
+            defaults.setdefault(owner, _own_department)
+        prepare_form(self.add_form, model, defaults)
+        prepare_form(self.edit_form, model)
+
     # -- forms: only the fields the user may write in the record's state ------
     def _restricted_form(self, form_class, record):
         """``form_class`` without the fields the current user may not write on ``record``
@@ -592,7 +620,8 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
     def add_form(self):
         form = self.__dict__.get("_add_form")
         if has_request_context() and request.endpoint == f"{type(self).__name__}.add":
-            return self._restricted_form(form, self._form_record(True))
+            g.form_record = self._form_record(True)  # dropdown filters read its department
+            return self._restricted_form(form, g.form_record)
         return form
 
     @add_form.setter
@@ -603,7 +632,8 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
     def edit_form(self):
         form = self.__dict__.get("_edit_form")
         if has_request_context() and request.endpoint == f"{type(self).__name__}.edit":
-            return self._restricted_form(form, self._form_record(False))
+            g.form_record = self._form_record(False)  # dropdown filters read its department
+            return self._restricted_form(form, g.form_record)
         return form
 
     @edit_form.setter
@@ -700,6 +730,8 @@ class DepartmentView(RecordView):
     edit_columns = add_columns
     order_columns = ["code", "name", "kind", "changed_on"]
     base_order = ("code", "asc")
+    add_form_query_rel_fields = {"head": [["username", FilterDepartmentUsers, "id"]]}
+    edit_form_query_rel_fields = add_form_query_rel_fields
 
 
 # --------------------------------------------------------------------- Systems
@@ -723,6 +755,12 @@ class IncidentView(RecordView):
     order_columns = ["title", "severity", "status", "occurred_at"]
     base_order = ("occurred_at", "desc")
     formatters_columns = {"time_to_resolve": duration, "closed_at": local_time}
+    add_form_defaults = {"reporter": current_actor}
+    add_form_query_rel_fields = {
+        "reporter": [["username", FilterDepartmentUsers, "reporting_department_id"]],
+        "assignee": [["username", FilterHasRole, "ITStaff"]],
+    }
+    edit_form_query_rel_fields = add_form_query_rel_fields
 
 
 class ChangeOrderView(RecordView):
@@ -760,6 +798,10 @@ class ChangeRequestView(RecordView):
     edit_columns = add_columns
     order_columns = ["change_number", "title", "kind", "window_start", "status"]
     base_order = ("change_number", "desc")
+    # The system decides the requesting department: only systems of the user's own.
+    add_form_query_rel_fields = {
+        "system": [["owning_department_id", FilterOwnedInScope, None]]}
+    edit_form_query_rel_fields = add_form_query_rel_fields
 
 
 class ContractView(RecordView):
@@ -802,6 +844,11 @@ class InformationSystemView(RecordView):
                    "vendor", "description"]
     edit_columns = add_columns
     order_columns = ["code", "name", "category", "lifecycle", "protection_level"]
+    add_form_query_rel_fields = {
+        "it_custodian": [["username", FilterHasRole, "ITStaff"]],
+        "business_owner": [["username", FilterDepartmentUsers, "owning_department_id"]],
+    }
+    edit_form_query_rel_fields = add_form_query_rel_fields
     base_order = ("code", "asc")
     related_views = [IncidentView, ContractView, ChangeRequestView]
 
@@ -906,7 +953,11 @@ class ExpertReviewView(RecordView):
     edit_columns = ["no_conflict", "score", "opinion"]
     order_columns = ["score", "status", "changed_on"]
     base_order = ("changed_on", "asc")
-    add_form_query_rel_fields = {"expert": [["id", FilterExperts, None]]}
+    add_form_query_rel_fields = {
+        "expert": [["id", FilterExperts, None]],
+        "project": [["status", FilterEqual, ProjectStatus.expert_review]],
+    }
+    edit_form_query_rel_fields = add_form_query_rel_fields
 
 
 class ProjectRequestView(RecordView):
@@ -1032,6 +1083,8 @@ class AuditView(RecordView):
     edit_columns = add_columns
     order_columns = ["title", "kind", "period_start", "period_end"]
     base_order = ("period_start", "desc")
+    add_form_query_rel_fields = {"auditor": [["username", FilterHasRole, "Auditor"]]}
+    edit_form_query_rel_fields = add_form_query_rel_fields
     related_views = [AuditFindingView]
 
 
