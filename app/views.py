@@ -208,7 +208,7 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
     @expose("/show/<pk>", methods=["GET"])
     @has_access
     def show(self, pk):
-        from .history_views import ACTIONS, describe, entries_for
+        from .history_views import ACTIONS, describe, entries_for, evidence_time, prepare, who
 
         widgets = self._show(pk)  # 404 when the record is outside the user's scope
         record = self.datamodel.get(pk, self._base_filters)
@@ -224,10 +224,13 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
                         "approvals": approvals, "version": record.version,
                         # not in the tamper-evident history: never shown as genuine
                         "unrecorded": unrecorded_approvals(db.session, approvals)}
+        history = entries_for(record)
+        names = prepare(history)  # every name the History tab shows, in a few queries
         return self.render_template(
             self.show_template, pk=pk, title=self.show_title, widgets=widgets,
-            related_views=self._related_views, history=entries_for(record),
-            describe=describe, actions=ACTIONS, local_time=local_time, workflow=workflow,
+            related_views=self._related_views, history=history,
+            describe=lambda entry: describe(entry, names), who=lambda entry: who(entry, names),
+            when=evidence_time, actions=ACTIONS, local_time=local_time, workflow=workflow,
             buttons=self.record_buttons(record), panel=self.record_panel(record),
             can_see_log=self.appbuilder.sm.has_access("can_read", "ChangeLog"))
 
@@ -857,6 +860,15 @@ MENU = [
         (AuditFindingView, _l("Audit findings"), "fa-flag"),
     ]),
 ]
+
+
+def view_for_model(model):
+    """The screen of a record type (for links to a record), or None."""
+    for _category, _label, _icon, items in MENU:
+        for view, *_rest in items:
+            if view.datamodel.obj is model:
+                return view
+    return None
 
 
 class InboxView(BaseView):
