@@ -978,6 +978,8 @@ class InboxView(BaseView):
     @expose("/")
     @has_access
     def index(self):
+        from .deadlines import WAITING
+
         rows = []
         views = {view.datamodel.obj: view for _c, _l2, _i, items in MENU for view, *_ in items}
         for record, moves in self._items():
@@ -987,6 +989,7 @@ class InboxView(BaseView):
                 "type": RECORD_LABELS.get(type(record).__name__, type(record).__name__),
                 "record": record, "state": state, "moves": moves,
                 "since": local_time(record.changed_on),
+                "badge": WAITING.badge() if WAITING.applies(record) else "",
                 "url": url_for(f"{view.__name__}.show", pk=record.id) if view else None,
             })
         return self.render_template("inbox.html", rows=rows, title=_l("My inbox"))
