@@ -27,7 +27,7 @@ def today():
 def test_lists_filter_by_department(login_as, make, ids, view, kind, column):
     fin, mkt = make(kind, dept="FIN"), make(kind, dept="MKT")
     admin = login_as("admin")
-    assert filter_index(admin, view, column, "等于") == EQUAL  # offered in the search form
+    assert filter_index(admin, view, column, "关联") == EQUAL  # offered in the search form
     _count, shown = list_page(admin, view, f"_flt_{EQUAL}_{column}={ids.dept('FIN')}&psize_{view}=100")
     assert fin in shown and mkt not in shown
     _count, shown = list_page(admin, view, f"_flt_{EQUAL}_{column}={ids.dept('MKT')}&psize_{view}=100")
