@@ -87,6 +87,10 @@ def local_time(value):
     return value.replace(tzinfo=dt.timezone.utc).astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
+def local_time_or_dash(value):
+    return "—" if value is None else local_time(value)
+
+
 def plain(value):
     """Empty values read as a dash, lists as a comma-separated line (never "None")."""
     if value is None or value == "":
@@ -206,6 +210,8 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
                 formatters[column.key] = enum_badge
             elif isinstance(column.type, Numeric):
                 formatters[column.key] = money
+            elif isinstance(column.type, DateTime):
+                formatters[column.key] = local_time_or_dash  # stored UTC, company time
         attachments = getattr(model, "__attachments__", ())
         for name in attachments:
             formatters[name] = attachment_link
