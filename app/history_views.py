@@ -119,6 +119,10 @@ def _target(model, field):
     for rel in mapper.relationships:
         if rel.direction.name == "MANYTOMANY" and rel.key == field:
             return rel.mapper.class_
+    for key in column.foreign_keys:  # a key without a relationship (submitted_by_fk)
+        for other in Model.registry.mappers:
+            if other.local_table is key.column.table:
+                return other.class_
     return None
 
 

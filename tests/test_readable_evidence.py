@@ -157,3 +157,20 @@ def test_api_show_labels_name_stamps_and_files_in_chinese(api_as, make):
     assert re.search("[A-Za-z]{3,}", labels["feasibility_report.filename"]) is None
     assert "创建人" in labels["created_by.username"] or "创建" in labels["created_by.username"]
     assert all(not re.fullmatch(r"[A-Z][a-z]+( [A-Z][a-z]+)+", str(v)) for v in labels.values())
+
+
+def test_history_shows_the_submitter_as_a_person_and_hides_counters(app, make, login_as, ids):
+    from app.extensions import db
+    from app.models import ProjectRequest
+
+    project = make("project", dept="FIN")
+    with app.app_context():
+        record = db.session.get(ProjectRequest, project)
+        record.submitted_by_fk = ids.user("head_fin")
+        record.round = 3
+        db.session.commit()
+    history = login_as("clerk_fin").get(f"/projectrequestview/show/{project}").get_data(
+        as_text=True).split('id="History"')[1]
+    assert "提交人" in history and "submitted_by_fk" not in history
+    assert '<span class="person" title="head_fin">李强</span>' in history
+    assert ">round<" not in history and ">version<" not in history
