@@ -120,9 +120,11 @@ def _target(model, field):
         if rel.direction.name == "MANYTOMANY" and rel.key == field:
             return rel.mapper.class_
     for key in column.foreign_keys:  # a key without a relationship (submitted_by_fk)
-        for other in Model.registry.mappers:
-            if other.local_table is key.column.table:
-                return other.class_
+        # The most derived class of the table (AppUser, not FAB's User).
+        classes = [other.class_ for other in Model.registry.mappers
+                   if other.local_table is key.column.table]
+        if classes:
+            return max(classes, key=lambda cls: len(cls.__mro__))
     return None
 
 
@@ -423,7 +425,12 @@ class ChangeLogView(FabRouteGuard, ModelView):
         values["acting_for"] = (person(names.get(AppUser, entry.acting_for_id),
                                        entry.acting_for) if entry.acting_for else "—")
         values["record_type"] = record_label(entry.record_type)
-        link = names.link(entry.record_type, entry.record_id)
+        if entry.record_type == APPROVAL:  # a decision: link to the record decided on
+            subject_type, subject_id = _approval_subject(_changes(entry))
+            link = Markup("{} · {}").format(record_label(subject_type),
+                                            names.link(subject_type, subject_id))
+        else:
+            link = names.link(entry.record_type, entry.record_id)
         version = url_for("ChangeLogView.version", record_type=entry.record_type,
                           record_id=entry.record_id, seq=entry.seq)
         values["record_id"] = Markup('{} · <a class="version-link" href="{}">{}</a>').format(

@@ -112,12 +112,13 @@ def test_re_approval_trail_is_translated_with_field_labels(app, make, login_as, 
     from app.models import Approval, ChangeEntry
 
     project = make("project", dept="FIN")
+    head = ids.user("head_fin")
     with app.app_context():
         approval = Approval(record_type="ProjectRequest", record_id=project,
                             transition="reapproval",
                             label="Approved content changed: approve again",
                             from_state="it_review", to_state="submitted",
-                            actor_id=ids.user("head_fin"), comment="Changed: budget, goals",
+                            actor_id=head, comment="Changed: budget, goals",
                             content_hash="0" * 64)
         db.session.add(approval)
         db.session.commit()
@@ -164,13 +165,53 @@ def test_history_shows_the_submitter_as_a_person_and_hides_counters(app, make, l
     from app.models import ProjectRequest
 
     project = make("project", dept="FIN")
+    head = ids.user("head_fin")
     with app.app_context():
         record = db.session.get(ProjectRequest, project)
-        record.submitted_by_fk = ids.user("head_fin")
+        record.submitted_by_fk = head
         record.round = 3
         db.session.commit()
     history = login_as("clerk_fin").get(f"/projectrequestview/show/{project}").get_data(
         as_text=True).split('id="History"')[1]
     assert "提交人" in history and "submitted_by_fk" not in history
-    assert '<span class="person" title="head_fin">李强</span>' in history
+    assert '<span class="person" title="head_fin">李强</span>' in history, history[history.find("提交人") - 100:history.find("提交人") + 300]
     assert ">round<" not in history and ">version<" not in history
+
+
+def test_approval_entry_in_the_change_log_links_to_the_record_decided_on(
+        app, make, login_as, ids):
+    from app.extensions import db
+    from app.models import Approval, ChangeEntry
+
+    project = make("project", dept="FIN", name="审批链接测试项目")
+    head = ids.user("head_fin")
+    with app.app_context():
+        approval = Approval(record_type="ProjectRequest", record_id=project,
+                            transition="submit", label="Submit", from_state="draft",
+                            to_state="dept_review", actor_id=head,
+                            content_hash="1" * 64)
+        db.session.add(approval)
+        db.session.commit()
+        seq = db.session.query(ChangeEntry.seq).filter_by(
+            record_type="Approval", record_id=str(approval.id)).scalar()
+    html = login_as("auditor").get(f"/changelog/list/?_flt_0_seq={seq}").get_data(as_text=True)
+    assert f'<a href="/projectrequestview/show/{project}">审批链接测试项目</a>' in html
+
+
+def test_change_log_page_costs_the_same_few_queries_whatever_its_size(app, make, login_as):
+    """Names are fetched per related table for the whole page, never per row."""
+    from test_lists import capture_statements
+
+    for n in range(60):
+        make("project", dept="FIN" if n % 2 else "MKT")
+    auditor = login_as("auditor")
+    auditor.get("/changelog/list/")  # warm up
+    for size in (5, 50):
+        with capture_statements(app) as statements:
+            html = auditor.get("/changelog/list/?_flt_0_record_type=ProjectRequest"
+                               f"&psize_ChangeLogView={size}").get_data(as_text=True)
+        assert html.count('class="version-link"') == size
+        shapes = [re.sub(r"\(\?(, \?)*\)", "(...)", statement)
+                  for statement, _parameters in statements]
+        assert len(shapes) == len(set(shapes)), "a query ran once per row"
+        assert len(shapes) <= 12, shapes
