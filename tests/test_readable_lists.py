@@ -2,6 +2,7 @@
 names cut with the full text on hover, the inbox's waiting badge."""
 import datetime as dt
 import re
+import uuid
 
 import pytest
 from sqlalchemy import update
@@ -17,20 +18,27 @@ def today():
     return (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=8)).date()
 
 
-@pytest.mark.parametrize("view, kind, column", [
-    ("ProjectRequestView", "project", "applicant_department"),
-    ("ContractView", "contract", "department"),
-    ("IncidentView", "incident", "reporting_department"),
-    ("AuditFindingView", "finding", "responsible_department"),
-    ("AuditView", "audit", "department"),
+def unique(prefix):
+    """A name no other test uses: lists are filtered to it (starts with, filter 0)."""
+    return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+@pytest.mark.parametrize("view, kind, column, name", [
+    ("ProjectRequestView", "project", "applicant_department", "name"),
+    ("ContractView", "contract", "department", "name"),
+    ("IncidentView", "incident", "reporting_department", "title"),
+    ("AuditFindingView", "finding", "responsible_department", "title"),
+    ("AuditView", "audit", "department", "title"),
 ])
-def test_lists_filter_by_department(login_as, make, ids, view, kind, column):
-    fin, mkt = make(kind, dept="FIN"), make(kind, dept="MKT")
+def test_lists_filter_by_department(login_as, make, ids, view, kind, column, name):
+    mine = unique("部门筛选")
+    fin, mkt = make(kind, dept="FIN", **{name: mine}), make(kind, dept="MKT", **{name: mine})
     admin = login_as("admin")
     assert filter_index(admin, view, column, "关联") == EQUAL  # offered in the search form
-    _count, shown = list_page(admin, view, f"_flt_{EQUAL}_{column}={ids.dept('FIN')}&psize_{view}=100")
+    only = f"_flt_0_{name}={mine}&psize_{view}=100"
+    _count, shown = list_page(admin, view, f"_flt_{EQUAL}_{column}={ids.dept('FIN')}&{only}")
     assert fin in shown and mkt not in shown
-    _count, shown = list_page(admin, view, f"_flt_{EQUAL}_{column}={ids.dept('MKT')}&psize_{view}=100")
+    _count, shown = list_page(admin, view, f"_flt_{EQUAL}_{column}={ids.dept('MKT')}&{only}")
     assert mkt in shown and fin not in shown
 
 
@@ -97,38 +105,40 @@ def test_findings_past_due_and_open_carry_a_badge_and_a_filter(app, login_as, ma
     from app.extensions import db
     from app.models import AuditFinding, FindingStatus
 
-    late = make("finding", due_date=today() - dt.timedelta(days=1))
-    due_today = make("finding", due_date=today())
-    closed = make("finding", due_date=today() - dt.timedelta(days=30))
+    mine = unique("逾期")
+    late = make("finding", title=mine + "a", due_date=today() - dt.timedelta(days=1))
+    due_today = make("finding", title=mine + "b", due_date=today())
+    closed = make("finding", title=mine + "c", due_date=today() - dt.timedelta(days=30))
     with app.app_context():
         db.session.execute(update(AuditFinding).where(AuditFinding.id == closed)
                            .values(status=FindingStatus.closed))
         db.session.commit()
     admin = login_as("admin")
-    html = admin.get("/auditfindingview/list/?psize_AuditFindingView=100").get_data(as_text=True)
+    html = admin.get(f"/auditfindingview/list/?_flt_0_title={mine}").get_data(as_text=True)
     badged = rows_with(html, "已逾期")
     assert late in badged and due_today not in badged and closed not in badged
     _count, shown = list_page(admin, "AuditFindingView",
-                              f"_flt_{filter_index(admin, 'AuditFindingView', 'due_date', '已逾期')}_due_date=y&psize_AuditFindingView=100")
+                              f"_flt_{filter_index(admin, 'AuditFindingView', 'due_date', '已逾期')}_due_date=y&_flt_0_title={mine}")
     assert late in shown and due_today not in shown and closed not in shown
 
 
 def test_contracts_ending_within_the_configured_days_carry_a_badge_and_a_filter(
         app, login_as, make):
-    soon = make("contract", end_date=today() + dt.timedelta(days=10))
-    later = make("contract", end_date=today() + dt.timedelta(days=60))
-    ended = make("contract", end_date=today() - dt.timedelta(days=1))
+    mine = unique("到期")
+    soon = make("contract", name=mine + "a", end_date=today() + dt.timedelta(days=10))
+    later = make("contract", name=mine + "b", end_date=today() + dt.timedelta(days=60))
+    ended = make("contract", name=mine + "c", end_date=today() - dt.timedelta(days=1))
     admin = login_as("admin")
-    html = admin.get("/contractview/list/?psize_ContractView=100").get_data(as_text=True)
+    html = admin.get(f"/contractview/list/?_flt_0_name={mine}").get_data(as_text=True)
     badged = rows_with(html, "30 天内到期")
     assert soon in badged and later not in badged and ended not in badged
     _count, shown = list_page(admin, "ContractView",
-                              f"_flt_{filter_index(admin, 'ContractView', 'end_date', '即将到期')}_end_date=y&psize_ContractView=100")
+                              f"_flt_{filter_index(admin, 'ContractView', 'end_date', '即将到期')}_end_date=y&_flt_0_name={mine}")
     assert soon in shown and later not in shown and ended not in shown
     app.config["CONTRACT_DUE_DAYS"] = 90
     try:
         _count, shown = list_page(admin, "ContractView",
-                                  f"_flt_{filter_index(admin, 'ContractView', 'end_date', '即将到期')}_end_date=y&psize_ContractView=100")
+                                  f"_flt_{filter_index(admin, 'ContractView', 'end_date', '即将到期')}_end_date=y&_flt_0_name={mine}")
     finally:
         app.config["CONTRACT_DUE_DAYS"] = 30
     assert later in shown
@@ -138,32 +148,33 @@ def test_approvals_waiting_too_long_carry_a_badge_in_list_and_inbox(app, login_a
     from app.extensions import db
     from app.models import ProjectRequest, ProjectStatus
 
-    stale = make("project", dept="FIN", status=ProjectStatus.dept_review)
-    fresh = make("project", dept="FIN", status=ProjectStatus.dept_review)
-    draft = make("project", dept="FIN")
+    mine = unique("等待")
+    stale = make("project", dept="FIN", name=mine + "a", status=ProjectStatus.dept_review)
+    fresh = make("project", dept="FIN", name=mine + "b", status=ProjectStatus.dept_review)
+    draft = make("project", dept="FIN", name=mine + "c")
     with app.app_context():
         db.session.execute(update(ProjectRequest)
                            .where(ProjectRequest.id.in_([stale, draft]))
                            .values(changed_on=dt.datetime.utcnow() - dt.timedelta(days=10)))
         db.session.commit()
     head = login_as("head_fin")
-    html = head.get("/projectrequestview/list/?psize_ProjectRequestView=100").get_data(
-        as_text=True)
+    html = head.get(f"/projectrequestview/list/?_flt_0_name={mine}").get_data(as_text=True)
     badged = rows_with(html, "已等待超过 7 天")
     assert stale in badged and fresh not in badged and draft not in badged
     _count, shown = list_page(head, "ProjectRequestView",
                               f"_flt_{filter_index(head, 'ProjectRequestView', 'status', '等待过久')}_status=y"
-                              "&psize_ProjectRequestView=100")
+                              f"&_flt_0_name={mine}")
     assert stale in shown and fresh not in shown and draft not in shown
     inbox = head.get("/inbox/").get_data(as_text=True)
-    assert rows_with(inbox, "已等待超过 7 天") == {stale}
+    waiting = rows_with(inbox, "已等待超过 7 天")
+    assert stale in waiting and fresh not in waiting and draft not in waiting
 
 
 def test_long_names_are_cut_with_the_full_text_on_hover(login_as, make):
-    name = "很长的项目名称" * 100
+    name = unique("很长的项目名称") * 20
     project = make("project", name=name)
     html = login_as("admin").get(
-        "/projectrequestview/list/?psize_ProjectRequestView=100").get_data(as_text=True)
+        f"/projectrequestview/list/?_flt_0_name={name[:20]}").get_data(as_text=True)
     assert f'<span class="cut" title="{name}">{name}</span>' in html
     assert project in rows_with(html, name)
 
