@@ -215,6 +215,11 @@ class Config:
     # Contracts at or over this amount (CNY) also need management approval (4.1.3).
     CONTRACT_APPROVAL_THRESHOLD = _env_int("CONTRACT_APPROVAL_THRESHOLD", 500000)
 
+    # Lists mark contracts ending within this many days, and records waiting in a review
+    # state (unchanged) for longer than this many days.
+    CONTRACT_DUE_DAYS = _env_int("CONTRACT_DUE_DAYS", 30)
+    APPROVAL_WAIT_DAYS = _env_int("APPROVAL_WAIT_DAYS", 7)
+
     @classmethod
     def init(cls):
         """Resolve values that need the filesystem; called by create_app."""

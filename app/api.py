@@ -9,7 +9,7 @@ from sqlalchemy.orm import RelationshipDirection
 
 from .extensions import db
 from .filters import INT64
-from .labels import LABELS
+from .labels import LABELS, labels_for
 from .models import (
     Delegation,
     ExpertReview,
@@ -103,6 +103,11 @@ class RecordApi(ModelRestApi):
             cls.add_query_rel_fields = restrict
             cls.edit_query_rel_fields = restrict
         cls.show_columns = ["id"] + list(cls.show_columns) + STAMPS
+        # Keys and dotted columns read like the screens ("applicant_department_id": 申请部门).
+        cls.label_columns = labels_for(
+            column for attr in ("list_columns", "show_columns", "add_columns", "edit_columns",
+                                "search_columns")
+            for column in getattr(cls, attr, None) or ())
 
     def create_blueprint(self, appbuilder, *args, **kwargs):
         blueprint = super().create_blueprint(appbuilder, *args, **kwargs)

@@ -1,8 +1,14 @@
 """Screens over the change history: a record's History tab, the global change log
 and every version of a record as it stood (5.1.3, 8.1)."""
+import collections
+import datetime as dt
+import functools
 import json
+from zoneinfo import ZoneInfo
 
-from flask import abort
+import sqlalchemy as sa
+
+from flask import abort, current_app, url_for
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.models.sqla.filters import (
     FilterEqual,
@@ -12,15 +18,16 @@ from flask_appbuilder.models.sqla.filters import (
 )
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import has_access
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import inspect as sa_inspect
 
 from .extensions import db
 from .filters import SafeFilters, typed_filters
-from .history import record_versions
+from .history import APPROVAL, record_versions
 from .labels import LABELS
-from .models import ChainHead, ChangeEntry, Model
+from .models import AppUser, Approval, ChainHead, ChangeEntry, Model
 from .security import FabRouteGuard
 from .views import RECORD_LABELS
 
@@ -28,32 +35,190 @@ ACTIONS = {"insert": _l("Created"), "update": _l("Changed"), "delete": _l("Delet
 
 
 def model_by_name(name):
+    return _MODELS.get(name) or _find_model(name)
+
+
+_MODELS = {}
+
+
+def _find_model(name):
     for mapper in Model.registry.mappers:
-        if mapper.class_.__name__ == name:
-            return mapper.class_
-    return None
+        _MODELS[mapper.class_.__name__] = mapper.class_
+    return _MODELS.get(name)
+
+
+# Columns that only the machinery reads: counters and keys shown elsewhere.
+INTERNAL_FIELDS = frozenset({"id", "version", "round", "project_round", "transition"})
+# The fields of an approval (a decision in the evidence), as people name them.
+APPROVAL_LABELS = {
+    "record_type": _l("Record type"), "record_id": _l("Record"), "label": _l("Step"),
+    "from_state": _l("From state"), "to_state": _l("To state"), "actor_id": _l("By"),
+    "acting_for_id": _l("On behalf of"), "at": _l("Time"), "comment": _l("Comment"),
+    "content_hash": _l("Content hash"), "approves": _l("Approves"),
+    "submits": _l("Submits"),
+}
+# The re-approval step stores "Changed: field, field" (evidence, never rewritten).
+REAPPROVAL_PREFIX = "Changed: "
+
+
+def record_label(record_type):
+    """The record type as people name it ("项目立项申请"), else the stored name."""
+    label = RECORD_LABELS.get(record_type)
+    if label is None and record_type == APPROVAL:
+        label = _l("Approval")
+    if label is None and record_type == "AppUser":
+        label = _l("User")
+    return str(label) if label is not None else record_type
 
 
 def field_label(model, field):
-    if field in LABELS:
-        return LABELS[field]
-    if field.endswith("_id") and field[:-3] in LABELS:
-        return LABELS[field[:-3]]
+    if model is Approval and field in APPROVAL_LABELS:
+        return APPROVAL_LABELS[field]
+    for name in (field, field.removesuffix("_id"), field.removesuffix("_fk")):
+        if name in LABELS:
+            return LABELS[name]
     return field
 
 
-def _related_name(model, field, value):
-    """The name of the record a foreign key points to (still existing), else #id."""
-    column = sa_inspect(model).columns[field]
-    for rel in sa_inspect(model).relationships:
-        if column in rel.local_columns:
-            target = db.session.get(rel.mapper.class_, value)
-            return str(target) if target is not None else f"#{value}"
-    return str(value)
+def evidence_time(value):
+    """Stored UTC, shown in the company's time zone to the second."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if not isinstance(value, dt.datetime):
+        return value.isoformat()
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def show_value(model, field, value):
-    """A stored history value as a reader expects it: enum labels, names, dashes."""
+def person(user, login=None):
+    """A person by name, the login on hover; the login alone when the account is gone."""
+    if user is None:
+        if not login:
+            return str(_l("System"))
+        return Markup('<span class="person" title="{}">{}</span>').format(login, login)
+    return Markup('<span class="person" title="{}">{}</span>').format(user.username, str(user))
+
+
+@functools.lru_cache(maxsize=None)
+def _target(model, field):
+    """The model a foreign-key column points to, or None."""
+    mapper = sa_inspect(model)
+    if field not in mapper.columns:
+        return None
+    column = mapper.columns[field]
+    for rel in mapper.relationships:
+        if column in rel.local_columns and rel.direction.name == "MANYTOONE":
+            return rel.mapper.class_
+    for rel in mapper.relationships:
+        if rel.direction.name == "MANYTOMANY" and rel.key == field:
+            return rel.mapper.class_
+    for key in column.foreign_keys:  # a key without a relationship (submitted_by_fk)
+        # The most derived class of the table (AppUser, not FAB's User).
+        classes = [other.class_ for other in Model.registry.mappers
+                   if other.local_table is key.column.table]
+        if classes:
+            return max(classes, key=lambda cls: len(cls.__mro__))
+    return None
+
+
+def _column(model, field):
+    mapper = sa_inspect(model)
+    return mapper.columns[field] if field in mapper.columns else None
+
+
+class Names:
+    """The records a page of entries names, fetched in one query per related table
+    (a page of the change log, or a record's History tab, never one query per row)."""
+
+    def __init__(self):
+        self.wanted = collections.defaultdict(set)
+        self.found = {}
+        self.visible = {}
+
+    def want(self, cls, value):
+        if cls is not None and isinstance(value, int) and not isinstance(value, bool):
+            self.wanted[cls].add(value)
+
+    def fetch(self):
+        for cls, ids in self.wanted.items():
+            ids = sorted(ids - {key for (c, key) in self.found if c is cls})
+            for start in range(0, len(ids), 500):
+                for row in db.session.query(cls).filter(cls.id.in_(ids[start:start + 500])):
+                    self.found[(cls, row.id)] = row
+        self.wanted.clear()
+
+    def get(self, cls, value):
+        return self.found.get((cls, value))
+
+    def link(self, record_type, record_id, text=None):
+        """A link to the record's page when it exists and the viewer may see it."""
+        url = self.visible.get((record_type, str(record_id)))
+        if text is None:
+            model = model_by_name(record_type)
+            record = self.found.get((model, int(record_id))) if str(record_id).isdigit() \
+                else None
+            text = str(record) if record is not None else f"#{record_id}"
+        if url is None:
+            return text
+        return Markup('<a href="{}">{}</a>').format(url, text)
+
+    def find_visible(self, pairs):
+        """Which (record type, id) pairs the viewer may open: one query per type."""
+        from .views import view_for_model
+
+        by_type = collections.defaultdict(set)
+        for record_type, record_id in pairs:
+            if str(record_id).isdigit():
+                by_type[record_type].add(int(record_id))
+        for record_type, ids in by_type.items():
+            model = model_by_name(record_type)
+            view = view_for_model(model) if model is not None else None
+            if view is None or not current_app.appbuilder.sm.has_access(
+                    "can_read", model.__name__):
+                continue
+            query = view.datamodel.apply_filters(db.session.query(model), None)
+            for row in query.filter(model.id.in_(sorted(ids))):
+                self.visible[(record_type, str(row.id))] = url_for(
+                    f"{view.__name__}.show", pk=row.id)
+                self.found[(model, row.id)] = row
+
+
+def _changes(entry):
+    try:
+        changes = json.loads(entry.changes)
+    except (TypeError, ValueError):
+        return {}
+    return changes if isinstance(changes, dict) else {}
+
+
+def _approval_subject(changes):
+    """(record type, record id) an approval entry decides on."""
+    record_type = (changes.get("record_type") or [None, None])
+    record_id = (changes.get("record_id") or [None, None])
+    return (record_type[1] or record_type[0]), (record_id[1] or record_id[0])
+
+
+def _collect(names, model, field, value, changes):
+    if model is Approval and field in ("actor_id", "acting_for_id"):
+        names.want(AppUser, value)
+        return
+    target = _target(model, field) if model is not None else None
+    if isinstance(value, list):
+        for item in value:
+            names.want(target, item)
+    else:
+        names.want(target, value)
+
+
+def show_value(model, field, value, names=None, changes=None):
+    """A stored history value as a reader expects it: names, labels, local times, dashes."""
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, dict) and "sha256" in value:
@@ -62,27 +227,117 @@ def show_value(model, field, value):
         return attachment_version_link(value)
     if isinstance(value, bool):
         return str(_l("Yes")) if value else str(_l("No"))
-    if model is not None and field in sa_inspect(model).columns:
-        enum_class = getattr(sa_inspect(model).columns[field].type, "enum_class", None)
+    names = names if names is not None else _lookup(model, field, value)
+    if model is Approval:
+        shown = _approval_value(field, value, names, changes or {})
+        if shown is not None:
+            return shown
+    column = _column(model, field) if model is not None else None
+    target = _target(model, field) if model is not None else None
+    if isinstance(value, list):
+        return "、".join(_named(names, target, item) for item in value)
+    if column is not None:
+        enum_class = getattr(column.type, "enum_class", None)
         if enum_class is not None and value in enum_class.__members__:
             return str(enum_class[value])
-        if sa_inspect(model).columns[field].foreign_keys and isinstance(value, int):
-            return _related_name(model, field, value)
-    if isinstance(value, list):
-        return ", ".join(f"#{v}" for v in value)
+        if target is not None and isinstance(value, int):
+            return _named(names, target, value)
+        if isinstance(column.type, sa.DateTime):
+            return evidence_time(value)
     return str(value)
 
 
-def describe(entry):
+def _named(names, target, value):
+    record = names.get(target, value) if target is not None else None
+    if record is None:
+        return f"#{value}"
+    if target is AppUser:
+        return person(record)
+    return str(record)
+
+
+def _approval_value(field, value, names, changes):
+    subject_type, subject_id = _approval_subject(changes)
+    if field == "record_type":
+        return record_label(value)
+    if field == "record_id":
+        subject = model_by_name(subject_type)
+        record = names.get(subject, value) if subject is not None else None
+        return names.link(subject_type, value, str(record) if record is not None else None)
+    if field in ("actor_id", "acting_for_id"):
+        return _named(names, AppUser, value)
+    if field == "label":
+        return gettext(value)
+    if field in ("from_state", "to_state"):
+        subject = model_by_name(subject_type)
+        workflow = getattr(subject, "__workflow__", None)
+        column = _column(subject, workflow.state_field) if workflow else None
+        enum_class = getattr(getattr(column, "type", None), "enum_class", None)
+        if enum_class is not None and value in enum_class.__members__:
+            return str(enum_class[value])
+        return value
+    if field == "at":
+        return evidence_time(value)
+    if field == "comment" and isinstance(value, str) and value.startswith(REAPPROVAL_PREFIX):
+        subject = model_by_name(subject_type)
+        fields = [f.strip() for f in value[len(REAPPROVAL_PREFIX):].split(",") if f.strip()]
+        return gettext("Changed: %(fields)s", fields="、".join(
+            str(field_label(subject, f)) for f in fields))
+    return None
+
+
+def _lookup(model, field, value):
+    """Names for one value (the version page): a one-off batch."""
+    names = Names()
+    _collect(names, model, field, value, {})
+    names.fetch()
+    return names
+
+
+def prepare(entries):
+    """Names for every value of ``entries``: users, related records, links; batched."""
+    names = Names()
+    subjects = []
+    for entry in entries:
+        names.want(AppUser, entry.user_id)
+        names.want(AppUser, entry.acting_for_id)
+        model = model_by_name(entry.record_type)
+        changes = _changes(entry)
+        subjects.append((entry.record_type, entry.record_id))
+        if model is Approval:
+            subjects.append(_approval_subject(changes))
+        for field, pair in changes.items():
+            if isinstance(pair, list) and len(pair) == 2:
+                for value in pair:
+                    _collect(names, model, field, value, changes)
+    names.find_visible(subjects)
+    names.fetch()
+    return names
+
+
+def describe(entry, names=None):
     """[(label, before, after)] for one entry, for screens."""
+    names = names if names is not None else prepare([entry])
     model = model_by_name(entry.record_type)
+    changes = _changes(entry)
     rows = []
-    for field, (before, after) in sorted(json.loads(entry.changes).items()):
-        if field == "id":
+    for field, pair in sorted(changes.items()):
+        if field in INTERNAL_FIELDS or not (isinstance(pair, list) and len(pair) == 2):
             continue
-        rows.append((field_label(model, field), show_value(model, field, before),
-                     show_value(model, field, after)))
+        before, after = pair
+        rows.append((field_label(model, field), show_value(model, field, before, names, changes),
+                     show_value(model, field, after, names, changes)))
     return rows
+
+
+def who(entry, names):
+    """The person of an entry (and whom they acted for), by name with login on hover."""
+    shown = person(names.get(AppUser, entry.user_id), entry.username)
+    if entry.acting_for:
+        shown = Markup("{} ({})").format(shown, gettext(
+            "on behalf of %(name)s", name=person(names.get(AppUser, entry.acting_for_id),
+                                                 entry.acting_for)))
+    return shown
 
 
 def entries_for(record):
@@ -92,17 +347,15 @@ def entries_for(record):
             .order_by(ChangeEntry.seq.desc()).limit(200).all())
 
 
-def changes_formatter(value):
-    """The change log's "changes" column: before → after per field."""
-    try:
-        items = sorted(json.loads(value).items())
-    except (TypeError, ValueError):
-        return value
-    parts = Markup("<br>").join(
-        Markup("<b>{}</b>: {} → {}").format(field, json.dumps(before, ensure_ascii=False),
-                                           json.dumps(after, ensure_ascii=False))
-        for field, (before, after) in items if field != "id")
-    return parts
+def changes_table(entry, names):
+    """The change log's "changes": a small table of field, before, after."""
+    rows = describe(entry, names)
+    if not rows:
+        return "—"
+    body = Markup("").join(
+        Markup("<tr><th>{}</th><td>{}</td><td>→ {}</td></tr>").format(label, before, after)
+        for label, before, after in rows)
+    return Markup('<table class="table table-condensed changes">{}</table>').format(body)
 
 
 class ExactMatchConverter(SQLAFilterConverter):
@@ -156,24 +409,60 @@ class ChangeLogView(FabRouteGuard, ModelView):
     order_columns = ["seq", "occurred_at", "username", "record_type"]
     base_order = ("seq", "desc")
     label_columns = {
-        "seq": _l("No."), "occurred_at": _l("Time (UTC)"), "username": _l("User"),
+        "seq": _l("No."), "occurred_at": _l("Time"), "username": _l("User"),
         "acting_for": _l("On behalf of"), "record_type": _l("Record type"),
-        "record_id": _l("Record id"), "action": _l("Action"), "request_id": _l("Request id"),
+        "record_id": _l("Record"), "action": _l("Action"), "request_id": _l("Request id"),
         "changes": _l("Changes"), "prev_hash": _l("Previous hash"), "hash": _l("Hash"),
     }
     formatters_columns = {
-        "changes": changes_formatter,
-        "username": lambda v: v or str(_l("System")),
         "action": lambda v: str(ACTIONS.get(v, v)),
     }
+
+    def _readable(self, entry, values, names):
+        """One entry's values as people read them (names resolved for the whole page)."""
+        values["occurred_at"] = evidence_time(entry.occurred_at)
+        values["username"] = person(names.get(AppUser, entry.user_id), entry.username)
+        values["acting_for"] = (person(names.get(AppUser, entry.acting_for_id),
+                                       entry.acting_for) if entry.acting_for else "—")
+        values["record_type"] = record_label(entry.record_type)
+        if entry.record_type == APPROVAL:  # a decision: link to the record decided on
+            subject_type, subject_id = _approval_subject(_changes(entry))
+            link = Markup("{} · {}").format(record_label(subject_type),
+                                            names.link(subject_type, subject_id))
+        else:
+            link = names.link(entry.record_type, entry.record_id)
+        version = url_for("ChangeLogView.version", record_type=entry.record_type,
+                          record_id=entry.record_id, seq=entry.seq)
+        values["record_id"] = Markup('{} · <a class="version-link" href="{}">{}</a>').format(
+            link, version, gettext("This version"))
+        if "changes" in values:
+            values["changes"] = changes_table(entry, names)
+        return values
 
     def _get_list_widget(self, filters, actions=None, order_column="", order_direction="",
                          **kwargs):
         # Sorted only by the columns offered for sorting (FAB sorts by any attribute).
         if order_column not in self.order_columns:
             order_column, order_direction = "", ""
-        return super()._get_list_widget(filters, actions, order_column, order_direction,
-                                        **kwargs)
+        widgets = super()._get_list_widget(filters, actions, order_column, order_direction,
+                                           **kwargs)
+        args = widgets["list"].template_args
+        entries = self.datamodel.session.query(ChangeEntry).filter(
+            ChangeEntry.id.in_(args["pks"])).all() if args["pks"] else []
+        by_id = {entry.id: entry for entry in entries}
+        names = prepare(entries)
+        args["value_columns"] = [self._readable(by_id[pk], dict(values), names)
+                                 for pk, values in zip(args["pks"], args["value_columns"])
+                                 if pk in by_id]
+        return widgets
+
+    def _get_show_widget(self, pk, item, widgets=None, actions=None, show_fieldsets=None):
+        widgets = super()._get_show_widget(pk, item, widgets, actions, show_fieldsets)
+        args = widgets["show"].template_args
+        values = self._readable(item, dict(zip(self.show_columns, args["value_columns"])),
+                                prepare([item]))
+        args["value_columns"] = [values[column] for column in self.show_columns]
+        return widgets
 
     @expose("/version/<record_type>/<record_id>/<int:seq>")
     @has_access
@@ -185,11 +474,21 @@ class ChangeLogView(FabRouteGuard, ModelView):
         if model is None or chosen is None:
             abort(404)
         entry, state = chosen
-        fields = [(field_label(model, f), show_value(model, f, v))
-                  for f, v in sorted(state.items()) if f != "id"]
+        names = prepare([v for v, _state in versions])
+        for field, value in state.items():
+            _collect(names, model, field, value, state)
+        names.find_visible([(record_type, record_id)] + (
+            [_approval_subject({k: [None, v] for k, v in state.items()})]
+            if model is Approval else []))
+        names.fetch()
+        as_changes = {k: [None, v] for k, v in state.items()}
+        fields = [(field_label(model, f), show_value(model, f, v, names, as_changes))
+                  for f, v in sorted(state.items()) if f not in INTERNAL_FIELDS]
         return self.render_template(
             "history_version.html", entry=entry, fields=fields, versions=versions,
             record_type=record_type, record_id=record_id, actions=ACTIONS,
+            when=evidence_time, who=lambda e: who(e, names),
+            record_link=names.link(record_type, record_id, gettext("Open the record")),
             title=_l("%(type)s #%(id)s as of change %(seq)s",
-                     type=RECORD_LABELS.get(record_type) or record_type, id=record_id, seq=seq))
+                     type=record_label(record_type), id=record_id, seq=seq))
 

@@ -102,3 +102,37 @@ LABELS = {
     "changed_by": _l("Changed by"),
     "changed_on": _l("Changed on"),
 }
+
+# The part after the dot of a related column the API shows ("created_by.username").
+SUB_LABELS = {
+    "filename": _l("file name"),
+    "sha256": _l("SHA-256"),
+    "username": _l("login"),
+    "name": _l("name"),
+}
+
+
+def column_label(column):
+    """The label of any column a screen or the API names: "applicant_department_id" reads
+    as 申请部门, "feasibility_report.filename" as 可行性研究报告（文件名）."""
+    if column in LABELS:
+        return LABELS[column]
+    if "." in column:
+        head, _dot, tail = column.partition(".")
+        if tail in SUB_LABELS:
+            return _l("%(field)s (%(part)s)", field=column_label(head), part=SUB_LABELS[tail])
+        return column_label(head)
+    for suffix in ("_id", "_fk"):
+        if column.endswith(suffix) and column[:-len(suffix)] in LABELS:
+            return LABELS[column[:-len(suffix)]]
+    return None
+
+
+def labels_for(columns):
+    """LABELS plus a label for every derived column in ``columns``."""
+    labels = dict(LABELS)
+    for column in columns:
+        label = column_label(column)
+        if label is not None:
+            labels.setdefault(column, label)
+    return labels

@@ -95,13 +95,24 @@ def principals_of(user, today=None):
             .all())
 
 
+def _principals_today(user):
+    """principals_of(user), once per request (a list page asks for every query it runs)."""
+    if not has_request_context():
+        return principals_of(user)
+    cache = g.setdefault("principals_today", {})
+    key = (user.id, dt.date.today())
+    if key not in cache:
+        cache[key] = principals_of(user)
+    return cache[key]
+
+
 def scope_for(user):
     """The part of the governed records a user may see: their own, and for reading also
     that of everyone they stand in for today (to act for them, 代办)."""
     scope = _own_scope(user)
     if user is None or scope.everything:
         return scope
-    principals = principals_of(user)
+    principals = _principals_today(user)
     if not principals:
         return scope
     return replace(scope, delegated=tuple(_own_scope(p) for p in principals))

@@ -17,13 +17,14 @@ from flask import (
 from flask import url_for
 from flask_appbuilder import BaseView, IndexView, ModelView, expose
 from flask_appbuilder.actions import action
+from flask_appbuilder.widgets import ListWidget
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from sqlalchemy import DateTime, Numeric
+from sqlalchemy import Date, DateTime, Numeric
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -87,6 +88,10 @@ def local_time(value):
         return ""
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     return value.replace(tzinfo=dt.timezone.utc).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def local_time_or_dash(value):
+    return "—" if value is None else local_time(value)
 
 
 def plain(value):
@@ -153,6 +158,35 @@ def _own_department():
     return getattr(current_actor(), "department", None)
 
 
+class ReadableListWidget(ListWidget):
+    """FAB's list with a class per column (key or secondary) for narrow screens."""
+
+    template = "readable_list.html"
+
+
+def cut(value):
+    """A text cut to the cell's width in lists, the full text on hover."""
+    text = plain(value)
+    if isinstance(text, str) and not isinstance(text, Markup):
+        return Markup('<span class="cut" title="{}">{}</span>').format(text, text)
+    return text
+
+
+def _key_columns(cls, model):
+    """Name, state and date: the columns a list keeps on a phone screen."""
+    columns = list(cls.__dict__.get("list_columns", []))
+    if not columns:
+        return []
+    workflow = getattr(model, "__workflow__", None)
+    state = workflow.state_field if workflow else "status"
+    keys = [columns[0]]
+    keys += [c for c in columns if c == state][:1]
+    mapper = sa_inspect(model)
+    keys += [c for c in columns if c in mapper.columns
+             and isinstance(mapper.columns[c].type, (Date, DateTime))][:1]
+    return keys
+
+
 class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
     """Shared behaviour of every record screen.
 
@@ -168,6 +202,8 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
     stamp_columns = ["created_by", "created_on", "changed_by", "changed_on"]
     # Field -> default of the add form (a callable is called per form), e.g. the current user.
     add_form_defaults = {}
+    list_widget = ReadableListWidget
+    key_columns = []
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -176,6 +212,8 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
         model = cls.datamodel.obj
         cls.class_permission_name = model.__name__
         cls.label_columns = dict(LABELS)  # FAB fills in missing labels: keep LABELS pristine
+        if "key_columns" not in cls.__dict__:
+            cls.key_columns = _key_columns(cls, model)
         noun = cls.__dict__.get("record_label")
         RECORD_LABELS[model.__name__] = noun
         if noun is not None:
@@ -193,7 +231,7 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
             elif isinstance(column.type, Numeric):
                 formatters[column.key] = money
             elif isinstance(column.type, DateTime):
-                formatters[column.key] = local_time
+                formatters[column.key] = local_time_or_dash  # stored UTC, company time
         attachments = getattr(model, "__attachments__", ())
         for name in attachments:
             formatters[name] = attachment_link
@@ -235,17 +273,20 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
         """The record with its steps (each with the fields it needs), the step tracker,
         who acts next, the latest return or rejection reason, approvals and history.
         ``refused``: (step name, its form, the comment typed) when a step was refused."""
-        from .history_views import ACTIONS, describe, entries_for
+        from .history_views import ACTIONS, describe, entries_for, evidence_time, prepare, who
 
         widgets = self._show(pk)  # 404 when the record is outside the user's scope
         record = self.datamodel.get(pk, self._base_filters)
         workflow = None
         if hasattr(type(record), "__workflow__"):
             workflow = self._workspace(record, refused)
+        history = entries_for(record)
+        names = prepare(history)  # every name the History tab shows, in a few queries
         return self.render_template(
             self.show_template, pk=pk, title=self.show_title, widgets=widgets,
-            related_views=self._related_views, history=entries_for(record),
-            describe=describe, actions=ACTIONS, local_time=local_time, workflow=workflow,
+            related_views=self._related_views, history=history,
+            describe=lambda entry: describe(entry, names), who=lambda entry: who(entry, names),
+            when=evidence_time, actions=ACTIONS, local_time=local_time, workflow=workflow,
             buttons=self.record_buttons(record), panel=self.record_panel(record),
             edit_url=self._edit_url(record),
             can_see_log=self.appbuilder.sm.has_access("can_read", "ChangeLog"))
@@ -539,8 +580,50 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
         # user's password hash: a side channel); fall back to the default order.
         if order_column not in self.order_columns:
             order_column, order_direction = "", ""
-        return super()._get_list_widget(filters, actions, order_column, order_direction,
-                                        **kwargs)
+        widgets = super()._get_list_widget(filters, actions, order_column, order_direction,
+                                           **kwargs)
+        self._readable_rows(widgets["list"].template_args)
+        return widgets
+
+    def _init_properties(self):
+        super()._init_properties()
+        # Deadline filters ("Overdue", "Ending soon", "Waiting too long") beside the
+        # column's own filters, in the search form and by URL (_flt_<n>_<column>).
+        from .deadlines import deadline_filter, deadlines_for
+
+        for rule in deadlines_for(self.datamodel.obj):
+            column = rule.column(self.datamodel.obj)
+            flt = deadline_filter(rule)(column, self.datamodel)
+            self._filters._search_filters.setdefault(column, []).append(flt)
+            self._filters._all_filters.setdefault(column, []).append(flt)
+
+    def _readable_rows(self, args):
+        """Deadline badges and cut texts for one page of a list (one query for the page)."""
+        from .deadlines import deadlines_for
+
+        args["key_columns"] = self.key_columns
+        formatters = dict(args["formatters_columns"])
+        rows = [dict(values) for values in args["value_columns"]]
+        model = self.datamodel.obj
+        rules = [rule for rule in deadlines_for(model)
+                 if rule.column(model) in self.list_columns]
+        records = {pk: values.pop(ROW_RECORD, None) for pk, values in zip(args["pks"], rows)}
+        for column in self.list_columns:
+            formatter = formatters.get(column)
+            column_rules = [rule for rule in rules if rule.column(model) == column]
+            if formatter is plain:
+                formatter = cut
+            elif not column_rules:
+                continue
+            for pk, values in zip(args["pks"], rows):
+                shown = formatter(values[column]) if formatter else values[column]
+                record = records.get(pk)
+                badges = [rule.badge() for rule in column_rules
+                          if record is not None and rule.applies(record)]
+                values[column] = Markup("").join([Markup.escape(shown), *badges])
+            formatters.pop(column, None)
+        args["formatters_columns"] = formatters
+        args["value_columns"] = rows
 
     # -- attachments ------------------------------------------------------
     def _store_uploads(self, item):
@@ -699,10 +782,19 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
         return super().action(name, pk)
 
 
+ROW_RECORD = "__record__"
+
+
 class _EagerInterface(ScopedInterface):
     """Loads the many-to-one columns a list shows in the same query (no N+1)."""
 
     eager = ()
+
+    def get_values(self, lst, list_columns):
+        # Each row keeps its record, for the badges of its deadlines (no second query).
+        for item, values in zip(lst, super().get_values(lst, list_columns)):
+            values[ROW_RECORD] = item
+            yield values
 
     def apply_all(self, query, *args, **kwargs):
         query = super().apply_all(query, *args, **kwargs)
@@ -741,7 +833,8 @@ class IncidentView(RecordView):
     datamodel = scoped(Incident, "system", "reporting_department")
     list_columns = ["title", "system", "severity", "status", "reporting_department",
                     "occurred_at"]
-    search_columns = ["title", "severity", "status", "occurred_at", "description"]
+    search_columns = ["title", "severity", "status", "reporting_department", "occurred_at",
+                      "resolved_at", "description"]
     show_fieldsets = [
         (_l("Incident"), {"fields": ["title", "system", "severity", "status", "description",
                                      "reporting_department", "reporter", "assignee"]}),
@@ -768,7 +861,8 @@ class ChangeOrderView(RecordView):
     datamodel = scoped(ChangeOrder, "contract", "project", "department")
     list_columns = ["change_number", "title", "contract", "project", "department",
                     "cost_impact", "status"]
-    search_columns = ["change_number", "title", "status", "cost_impact", "reason"]
+    search_columns = ["change_number", "title", "status", "department", "cost_impact",
+                      "created_on", "reason"]
     show_fieldsets = [
         (_l("Change order"), {"fields": ["change_number", "title", "status", "contract",
                                          "project", "department"]}),
@@ -786,7 +880,8 @@ class ChangeRequestView(RecordView):
     record_label = _l("Change request")
     datamodel = scoped(ChangeRequest, "system", "department")
     list_columns = ["change_number", "title", "system", "kind", "window_start", "status"]
-    search_columns = ["change_number", "title", "kind", "status", "window_start"]
+    search_columns = ["change_number", "title", "kind", "status", "department", "window_start",
+                      "window_end"]
     show_fieldsets = [
         (_l("Change request"), {"fields": ["change_number", "title", "system", "department",
                                            "kind", "status"]}),
@@ -808,7 +903,8 @@ class ContractView(RecordView):
     record_label = _l("Contract")
     datamodel = scoped(Contract, "vendor", "department")
     list_columns = ["number", "name", "vendor", "department", "amount", "status", "end_date"]
-    search_columns = ["number", "name", "amount", "status", "sign_date", "end_date"]
+    search_columns = ["number", "name", "amount", "status", "department", "sign_date",
+                      "start_date", "end_date"]
     show_fieldsets = [
         (_l("Contract"), {"fields": ["number", "name", "status", "department", "project",
                                      "vendor", "system", "amount", "signed_file"]}),
@@ -831,7 +927,7 @@ class InformationSystemView(RecordView):
     list_columns = ["code", "name", "category", "owning_department", "it_custodian",
                     "lifecycle", "protection_level"]
     search_columns = ["code", "name", "category", "lifecycle", "protection_level",
-                      "go_live_date"]
+                      "owning_department", "go_live_date"]
     show_fieldsets = [
         (_l("System"), {"fields": ["code", "name", "category", "lifecycle",
                                    "protection_level", "go_live_date", "vendor",
@@ -859,7 +955,7 @@ class PlanFeedbackView(RecordView):
     record_label = _l("Plan feedback")
     datamodel = scoped(PlanFeedback, "plan", "department")
     list_columns = ["plan", "department", "opinion", "it_response", "changed_on"]
-    search_columns = ["opinion", "it_response"]
+    search_columns = ["department", "opinion", "it_response", "created_on"]
     show_columns = ["plan", "department", "opinion", "it_response"]
     add_columns = ["plan", "department", "opinion"]
     edit_columns = ["opinion", "it_response"]
@@ -873,7 +969,7 @@ class DevelopmentPlanView(RecordView):
     datamodel = scoped(DevelopmentPlan)
     method_permission_name = {**PERMISSIONS, "new_version": "write"}
     list_columns = ["title", "period", "plan_version", "status", "changed_on"]
-    search_columns = ["title", "period", "plan_version", "status", "goals"]
+    search_columns = ["title", "period", "plan_version", "status", "goals", "created_on"]
     show_fieldsets = [
         (_l("Plan"), {"fields": ["title", "period", "plan_version", "previous_version",
                                  "status"]}),
@@ -946,7 +1042,7 @@ class ExpertReviewView(RecordView):
     record_label = _l("Expert review")
     datamodel = scoped(ExpertReview, "project", "expert")
     list_columns = ["project", "expert", "no_conflict", "score", "status", "changed_on"]
-    search_columns = ["status", "score"]
+    search_columns = ["status", "score", "department", "created_on"]
     show_columns = ["project", "expert", "department", "no_conflict", "score", "opinion",
                     "status"]
     add_columns = ["project", "expert"]  # IT assigns; the expert fills in the rest
@@ -998,7 +1094,8 @@ class ProjectRequestView(RecordView):
         return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
     datamodel = scoped(ProjectRequest, "applicant_department")
     list_columns = ["name", "applicant_department", "budget", "status", "changed_on"]
-    search_columns = ["name", "status", "budget", "background", "goals"]
+    search_columns = ["name", "status", "applicant_department", "budget", "created_on",
+                      "changed_on", "background", "goals"]
     show_fieldsets = [
         (_l("Request"), {"fields": ["name", "applicant_department", "status", "budget",
                                     "systems"]}),
@@ -1040,7 +1137,8 @@ class DataSharingRequestView(RecordView):
                        "system")
     list_columns = ["title", "requesting_department", "providing_department", "system",
                     "end_date", "status"]
-    search_columns = ["title", "status", "start_date", "end_date", "purpose"]
+    search_columns = ["title", "status", "requesting_department", "providing_department",
+                      "start_date", "end_date", "purpose"]
     show_fieldsets = [
         (_l("Request"), {"fields": ["title", "requesting_department", "providing_department",
                                     "system", "status"]}),
@@ -1061,7 +1159,7 @@ class AuditFindingView(RecordView):
     datamodel = scoped(AuditFinding, "audit", "responsible_department")
     list_columns = ["title", "audit", "severity", "responsible_department", "due_date",
                     "status"]
-    search_columns = ["title", "severity", "status", "due_date"]
+    search_columns = ["title", "severity", "status", "responsible_department", "due_date"]
     show_columns = ["audit", "title", "description", "severity", "responsible_department",
                     "system", "due_date", "rectification", "status"]
     add_columns = ["audit", "title", "description", "severity", "responsible_department",
@@ -1075,7 +1173,7 @@ class AuditView(RecordView):
     record_label = _l("Audit")
     datamodel = scoped(Audit, "department", "auditor")
     list_columns = ["title", "kind", "department", "period_start", "period_end", "auditor"]
-    search_columns = ["title", "kind", "period_start", "period_end"]
+    search_columns = ["title", "kind", "department", "period_start", "period_end"]
     show_columns = ["title", "kind", "department", "scope", "period_start", "period_end",
                     "auditor", "conclusion"]
     add_columns = ["title", "kind", "department", "scope", "period_start", "period_end",
@@ -1136,6 +1234,15 @@ MENU = [
 ]
 
 
+def view_for_model(model):
+    """The screen of a record type (for links to a record), or None."""
+    for _category, _label, _icon, items in MENU:
+        for view, *_rest in items:
+            if view.datamodel.obj is model:
+                return view
+    return None
+
+
 class InboxView(BaseView):
     """待我处理: every record the current user can act on now, oldest first."""
 
@@ -1152,6 +1259,8 @@ class InboxView(BaseView):
     @expose("/")
     @has_access
     def index(self):
+        from .deadlines import WAITING
+
         rows = []
         views = {view.datamodel.obj: view for _c, _l2, _i, items in MENU for view, *_ in items}
         for record, moves in self._items():
@@ -1161,6 +1270,7 @@ class InboxView(BaseView):
                 "type": RECORD_LABELS.get(type(record).__name__, type(record).__name__),
                 "record": record, "state": state, "moves": moves,
                 "since": local_time(record.changed_on),
+                "badge": WAITING.badge() if WAITING.applies(record) else "",
                 "url": url_for(f"{view.__name__}.show", pk=record.id) if view else None,
             })
         return self.render_template("inbox.html", rows=rows, title=_l("My inbox"))

@@ -1561,7 +1561,7 @@ def _inbox_rows(html):
     table = html.split('class="table table-hover table-condensed inbox"')
     if len(table) < 2:
         return []
-    return re.findall(r'<tr>\s*<td>.*?</tr>', table[1].split("</table>")[0], re.S)
+    return re.findall(r'<tr>\s*<td[^>]*>.*?</tr>', table[1].split("</table>")[0], re.S)
 
 
 @pytest.fixture(scope="module")
