@@ -27,8 +27,8 @@ from .models import (
     ProjectRequest,
     Vendor,
 )
-from .paging import PAGE_MAX
 from .history import current_request_id
+from .paging import PAGE_MAX
 from .security import PERMISSIONS, ScopedInterface, ScopeError, check_write, current_actor
 from .validation import (
     DeleteRefused,
@@ -40,6 +40,7 @@ from .validation import (
     is_database_error,
 )
 from .views import FilterInScope, _owner_relationship
+from .workflow import N_
 
 STAMPS = ["created_by.username", "created_on", "changed_by.username", "changed_on"]
 
@@ -79,6 +80,34 @@ def reject_unparsable_rison():
     except Exception:
         return jsonify(message=gettext("Not a valid rison argument.")), 400
     return None
+
+
+# marshmallow's own messages (type errors, unknown fields), answered in the user's language.
+MARSHMALLOW_MESSAGES = (
+    N_("Missing data for required field."), N_("Field may not be null."),
+    N_("Invalid input type."), N_("Invalid value."), N_("Not a valid string."),
+    N_("Not a valid integer."), N_("Not a valid number."), N_("Not a valid boolean."),
+    N_("Not a valid date."), N_("Not a valid datetime."), N_("Not a valid list."),
+    N_("Unknown field."), N_("Not a valid email address."), N_("Number too large."),
+    N_("Special numeric values (nan or infinity) are not permitted."),
+    N_("Not a valid mapping type."),
+)
+_KNOWN = frozenset(MARSHMALLOW_MESSAGES)
+
+
+def translated(message):
+    """A message (text, list or field -> messages) with marshmallow's English texts
+    translated; our own messages are translated already."""
+    if isinstance(message, dict):
+        return {key: translated(value) for key, value in message.items()}
+    if isinstance(message, (list, tuple)):
+        return [translated(value) for value in message]
+    if isinstance(message, str) and message in _KNOWN:
+        return gettext(message)
+    if isinstance(message, str) and message.startswith("Must be one of: "):
+        choices = message[len("Must be one of: "):].rstrip(".")
+        return gettext("Must be one of: %(choices)s.", choices=choices)
+    return message
 
 
 class RecordApi(ModelRestApi):
@@ -215,6 +244,12 @@ class RecordApi(ModelRestApi):
         if not self.description_columns.get(field.name):
             info["description"] = ""
         return info
+
+    def response_400(self, message=None):
+        return super().response_400(message=translated(message))
+
+    def response_422(self, message=None):
+        return super().response_422(message=translated(message))
 
     def response_403(self, message=None):
         return self.response(403, message=message or "Forbidden")

@@ -496,3 +496,19 @@ def test_an_outsider_is_refused_for_scope_before_references_are_checked(app, api
     assert response.status_code == 403
     assert "不能删除" not in response.get_json()["message"]
     assert row(app, InformationSystem, referenced["system"]) is not None
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"protection_level": "abc"}, "protection_level"),
+    ({"go_live_date": "not a date"}, "go_live_date"),
+    ({"category": "no-such-category"}, "category"),
+    ({"no_such_field": 1}, "no_such_field"),
+])
+def test_api_type_errors_are_answered_in_chinese(api_as, body, field):
+    client, headers = api_as("it_staff")
+    response = client.post("/api/v1/information_system/", headers=headers,
+                           json={"code": "ZH-MSG", "name": "中文消息", **body})
+    assert response.status_code in (400, 422)
+    message = response.get_json()["message"]
+    text = str(message.get(field) if isinstance(message, dict) else message)
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in text), text
