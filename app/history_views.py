@@ -367,6 +367,28 @@ class ExactMatchConverter(SQLAFilterConverter):
         (kind, filters) for kind, filters in SQLAFilterConverter.conversion_table)
 
 
+def _record_types_by_name(filters):
+    """The record type filter takes the name people read (项目立项申请) as well as the
+    stored one (ProjectRequest)."""
+    if not filters or not filters.filters:
+        return filters
+    names = {record_label(name).strip().lower(): name
+             for name in list(RECORD_LABELS) + [APPROVAL]}
+
+    def stored(value):
+        if isinstance(value, list):
+            return [stored(one) for one in value]
+        return names.get(value.strip().lower(), value) if isinstance(value, str) else value
+
+    values = [stored(value) if flt.column_name == "record_type" else value
+              for flt, value in zip(filters.filters, filters.values)]
+    if values == filters.values:
+        return filters
+    renamed = filters.copy()
+    renamed.values = values
+    return renamed
+
+
 class ChangeLogInterface(SQLAInterface):
     """The unfiltered count is the chain head's sequence number (entries are numbered
     1..n without gaps), so the first page of millions of entries needs no COUNT(*)."""
@@ -375,7 +397,7 @@ class ChangeLogInterface(SQLAInterface):
 
     def apply_filters(self, query, filters):
         # Junk in a filter (a huge number, a NUL byte) finds nothing instead of failing.
-        return super().apply_filters(query, typed_filters(filters))
+        return super().apply_filters(query, typed_filters(_record_types_by_name(filters)))
 
     def get_filters(self, search_columns=None, search_filters=None):
         return SafeFilters(self.filter_converter_class, self,

@@ -360,3 +360,16 @@ def test_a_delegated_step_names_both_people_in_the_change_history(app, make, ids
         with app.app_context():
             db.session.delete(db.session.get(Delegation, delegation_id))
             db.session.commit()
+
+
+@pytest.mark.parametrize("typed", ["立项申请", "ProjectRequest"])
+def test_change_log_filters_by_the_record_type_people_read(app, make, login_as, typed):
+    import re
+
+    make("project", dept="FIN")
+    auditor = login_as("auditor")
+    html = auditor.get(f"/changelog/list/?_flt_0_record_type={typed}"
+                       "&psize_ChangeLogView=50").get_data(as_text=True)
+    count = re.search(r"<strong>[^<]*</strong>\s*(\d+)\s*</div>", html)
+    assert count and int(count.group(1)) > 0
+    assert "/changelog/entry/" in html or "立项申请" in html
