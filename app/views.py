@@ -551,7 +551,7 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
             else:
                 flash(gettext(str(exc)), "danger")
             if isinstance(exc, GuardFailed) and form is not None:
-                self._mark_missing(form)
+                self._mark_missing(form, exc.fields)
             return self.show(pk, refused=(name, form, comment,
                                           isinstance(exc, CommentRequired))), status
         flash(gettext("%(step)s: done. Now %(state)s.", step=gettext(approval.label),
@@ -560,10 +560,13 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
         return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
 
     @staticmethod
-    def _mark_missing(form):
-        """Marks the step's fields left empty (what the step's guard is missing)."""
+    def _mark_missing(form, wanted=()):
+        """Marks the step's fields left empty (what the step's guard is missing): those
+        the guard names when it names them (an optional file stays unmarked)."""
         for field in form:
             if field.type in ("CSRFTokenField", "HiddenField"):
+                continue
+            if wanted and field.name.removesuffix("_upload") not in wanted:
                 continue
             data = field.data
             empty = data is None or data is False or (isinstance(data, str)
@@ -1161,7 +1164,7 @@ class AuditFindingView(RecordView):
                     "status"]
     search_columns = ["title", "severity", "status", "responsible_department", "due_date"]
     show_columns = ["audit", "title", "description", "severity", "responsible_department",
-                    "system", "due_date", "rectification", "status"]
+                    "system", "due_date", "rectification", "rectification_evidence", "status"]
     add_columns = ["audit", "title", "description", "severity", "responsible_department",
                    "system", "due_date", "rectification"]
     edit_columns = add_columns
