@@ -103,15 +103,16 @@ def test_a_step_without_the_rectification_text_keeps_what_was_typed_and_says_so(
     pk = make("finding")
     head = login_as("head_fin")
     files_before = count(app, Attachment)
-    response = submit(head, pk, rectification="   ", comment="材料见附件")
+    response = submit(head, pk, rectification="   ", data=None, comment="材料见附件")
     assert response.status_code == 422
     page = text(response)
     assert "请先填写整改情况。" in page
     assert "材料见附件" in page  # the comment typed stays
-    step = page.split('name="rectification"')[1].split('name="rectification_evidence')[0]
-    assert "此步骤需要填写此项。" in step
-    upload = page.split('name="rectification_evidence_upload"')[1].split("</div>")[0]
-    assert "此步骤需要" not in upload  # the file is not what is missing
+    groups = page.split('class="form-group')
+    text_box = next(g for g in groups if 'name="rectification"' in g)
+    upload = next(g for g in groups if 'name="rectification_evidence_upload"' in g)
+    assert "此步骤需要填写此项。" in text_box
+    assert "此步骤需要" not in upload  # the optional file is not what is missing
     stored = row(app, AuditFinding, pk)
     assert stored["status"].name == "open" and stored["rectification_evidence_id"] is None
     assert count(app, Attachment) == files_before
