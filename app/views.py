@@ -367,8 +367,14 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
                   and name not in wanted}
         form_class = type(f"{base.__name__}Step", (base,), hidden)
         if formdata is not None:
-            return form_class(formdata=formdata)
-        return form_class(formdata=None, obj=record)
+            form = form_class(formdata=formdata)
+        else:
+            form = form_class(formdata=None, obj=record)
+        # In the order the step declares them (a text before the file that proves it).
+        order = {name: index for index, name in enumerate(transition.fields)}
+        form._fields = dict(sorted(form._fields.items(), key=lambda item: order.get(
+            item[0].removesuffix("_upload"), -1)))
+        return form
 
     def record_buttons(self, record):
         """Extra POST buttons on the show page, as (url, label, style); none by default."""

@@ -64,6 +64,8 @@ def test_the_finding_page_offers_the_evidence_file_beside_the_submit_button(logi
     assert 'name="rectification"' in page
     assert 'name="rectification_evidence_upload"' in page and 'type="file"' in page
     assert 'enctype="multipart/form-data"' in step.rsplit("<form", 1)[1]
+    # The text first, then the file that proves it.
+    assert page.index('name="rectification"') < page.index('name="rectification_evidence_upload"')
 
 
 def test_the_department_submits_the_rectification_with_its_evidence_file(
