@@ -454,6 +454,7 @@ class AuditFindingApi(RecordApi):
                     "due_date", "status"]
     show_columns = ["audit_id", "title", "description", "severity",
                     "responsible_department_id", "system_id", "due_date", "rectification",
+                    "rectification_evidence.filename", "rectification_evidence.sha256",
                     "status"]
     add_columns = ["audit", "title", "description", "severity", "responsible_department",
                    "system", "due_date", "rectification"]

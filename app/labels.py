@@ -76,6 +76,7 @@ LABELS = {
     "responsible_department": _l("Responsible department"),
     "due_date": _l("Rectification due date"),
     "rectification": _l("Rectification"),
+    "rectification_evidence": _l("Rectification evidence"),
     "period": _l("Plan period"),
     "plan_version": _l("Plan version"),
     "previous_version": _l("Previous version"),

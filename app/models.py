@@ -1270,7 +1270,9 @@ class AuditFinding(StampMixin, WorkflowMixin, Model):
 
     __tablename__ = "audit_finding"
     __scope__ = ("responsible_department_id",)
-    __department_columns__ = ("rectification",)
+    __department_columns__ = ("rectification", "rectification_evidence",
+                              "rectification_evidence_id")
+    __attachments__ = ("rectification_evidence",)
 
     id = Column(Integer, primary_key=True)
     audit_id = Column(Integer, ForeignKey("audit.id"), nullable=False, index=True)
@@ -1285,6 +1287,10 @@ class AuditFinding(StampMixin, WorkflowMixin, Model):
     system = relationship("InformationSystem")
     due_date = Column(Date)
     rectification = Column(Text)
+    rectification_evidence_id = Column(Integer, ForeignKey(
+        "attachment.id", name="fk_audit_finding_rectification_evidence"))
+    rectification_evidence = relationship("Attachment",
+                                          foreign_keys=[rectification_evidence_id])
     status = enum_column(FindingStatus, nullable=False, default=FindingStatus.open, index=True)
 
     def __str__(self):
@@ -1296,14 +1302,16 @@ _FINDING = ("audit", "title", "description", "severity", "responsible_department
             "due_date")
 AuditFinding.__workflow__ = Workflow(
     states=FindingStatus,
-    covered=("title", "description", "severity", "responsible_department", "rectification"),
-    content=("rectification",),
+    covered=("title", "description", "severity", "responsible_department", "rectification",
+             "rectification_evidence"),
+    content=("rectification", "rectification_evidence"),
     frozen=frozenset({_F.rectification_submitted}),
     reapproval=_F.rectification_submitted,
     # Auditors record the finding; the responsible department writes the rectification.
     editable=(
         Edit((_F.open,), _AUDITOR, _FINDING),
-        Edit((_F.open, _F.rectification_submitted), _APPLICANT, ("rectification",),
+        Edit((_F.open, _F.rectification_submitted), _APPLICANT,
+             ("rectification", "rectification_evidence"),
              department="responsible_department_id"),
     ),
     deletable=(Delete((_F.open,), _AUDITOR),),
@@ -1311,7 +1319,7 @@ AuditFinding.__workflow__ = Workflow(
         Transition("submit", N_("Submit the rectification"), (_F.open,),
                    _F.rectification_submitted, _APPLICANT,
                    department="responsible_department_id", submits=True,
-                   fields=("rectification",),
+                   fields=("rectification", "rectification_evidence"),
                    guards=(filled("rectification",
                                   message=N_("Describe the rectification first.")),)),
         Transition("verify", N_("Verify the rectification"), (_F.rectification_submitted,),

@@ -367,8 +367,14 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
                   and name not in wanted}
         form_class = type(f"{base.__name__}Step", (base,), hidden)
         if formdata is not None:
-            return form_class(formdata=formdata)
-        return form_class(formdata=None, obj=record)
+            form = form_class(formdata=formdata)
+        else:
+            form = form_class(formdata=None, obj=record)
+        # In the order the step declares them (a text before the file that proves it).
+        order = {name: index for index, name in enumerate(transition.fields)}
+        form._fields = dict(sorted(form._fields.items(), key=lambda item: order.get(
+            item[0].removesuffix("_upload"), -1)))
+        return form
 
     def record_buttons(self, record):
         """Extra POST buttons on the show page, as (url, label, style); none by default."""
@@ -551,7 +557,7 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
             else:
                 flash(gettext(str(exc)), "danger")
             if isinstance(exc, GuardFailed) and form is not None:
-                self._mark_missing(form)
+                self._mark_missing(form, exc.fields)
             return self.show(pk, refused=(name, form, comment,
                                           isinstance(exc, CommentRequired))), status
         flash(gettext("%(step)s: done. Now %(state)s.", step=gettext(approval.label),
@@ -560,10 +566,13 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
         return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
 
     @staticmethod
-    def _mark_missing(form):
-        """Marks the step's fields left empty (what the step's guard is missing)."""
+    def _mark_missing(form, wanted=()):
+        """Marks the step's fields left empty (what the step's guard is missing): those
+        the guard names when it names them (an optional file stays unmarked)."""
         for field in form:
             if field.type in ("CSRFTokenField", "HiddenField"):
+                continue
+            if wanted and field.name.removesuffix("_upload") not in wanted:
                 continue
             data = field.data
             empty = data is None or data is False or (isinstance(data, str)
@@ -1161,7 +1170,7 @@ class AuditFindingView(RecordView):
                     "status"]
     search_columns = ["title", "severity", "status", "responsible_department", "due_date"]
     show_columns = ["audit", "title", "description", "severity", "responsible_department",
-                    "system", "due_date", "rectification", "status"]
+                    "system", "due_date", "rectification", "rectification_evidence", "status"]
     add_columns = ["audit", "title", "description", "severity", "responsible_department",
                    "system", "due_date", "rectification"]
     edit_columns = add_columns

@@ -44,7 +44,13 @@ class WrongState(WorkflowError):
 
 
 class GuardFailed(WorkflowError):
+    """``fields``: the record's fields the guard found missing, when it names them."""
+
     status = 422
+
+    def __init__(self, message, fields=()):
+        super().__init__(message)
+        self.fields = tuple(fields)
 
 
 class CommentRequired(WorkflowError):
@@ -66,6 +72,7 @@ class Guard:
 
     check: Callable[[object], bool]
     message: str
+    fields: tuple = ()  # the fields it asks for, when it is about fields
 
 
 def filled(*fields, message):
@@ -78,7 +85,7 @@ def filled(*fields, message):
                 return False
         return True
 
-    return Guard(check, message)
+    return Guard(check, message, fields)
 
 
 class _Stamp:
@@ -469,7 +476,7 @@ def fire(workflow, record, name, actor, comment="", duties=NO_DUTIES, version=No
     state = state_of(workflow, record)
     for guard in transition.guards:
         if not guard.check(record):
-            raise GuardFailed(guard.message)
+            raise GuardFailed(guard.message, guard.fields)
     comment = (comment or "").strip()
     if transition.needs_comment and not comment:
         raise CommentRequired(N_("A comment is required for this step."))
