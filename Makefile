@@ -40,5 +40,12 @@ test: $(VENV)/.dev translations
 fuzz: $(VENV)/.dev translations
 	FUZZ_FULL=1 $(BIN)/pytest tests/test_fuzz.py
 
+# The benchmarks of docs/performance.md (SQLite; PostgreSQL too with BENCH_DATABASE_URL).
+bench: $(VENV)/.dev translations
+	$(BIN)/python bench/seed_bench.py
+	$(BIN)/python bench/scoping_bench.py
+	$(BIN)/python bench/verify_bench.py
+	$(BIN)/python bench/history_bench.py
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache
