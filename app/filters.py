@@ -16,6 +16,7 @@ characters, and the LIKE filters (starts with, contains, ...) escape % _ and \\
 so they are matched literally on every database.
 """
 import copy
+import datetime
 import decimal
 
 from flask_appbuilder.models.filters import Filters
@@ -97,6 +98,31 @@ def _numeric(value):
     return number if number.is_finite() and abs(number) < NUMERIC_LIMIT else None
 
 
+def _datetime(value):
+    """Screens take date-times in the company's time zone (as they show them); the API in
+    UTC, as stored. Anything else finds nothing."""
+    from flask import has_request_context, request
+
+    from .forms import filter_time
+
+    text = _text(value)
+    if has_request_context() and not request.path.startswith("/api/"):
+        return filter_time(text)
+    try:
+        parsed = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=None) if parsed.tzinfo is None else \
+        parsed.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+
+
+def _date(value):
+    try:
+        return datetime.date.fromisoformat(_text(value).strip()[:10])
+    except ValueError:
+        return None
+
+
 def _typed_value(datamodel, column, value):
     if value is None:
         return value
@@ -115,6 +141,10 @@ def _typed_value(datamodel, column, value):
         return _numeric(value)
     if datamodel.is_string(column) or datamodel.is_text(column):
         return _text(value)
+    if datamodel.is_datetime(column) and isinstance(value, str):
+        return _datetime(value)
+    if datamodel.is_date(column) and isinstance(value, str):
+        return _date(value)
     if isinstance(value, str):  # dates and the rest: FAB parses them, safely once clean
         return _text(value)
     return value

@@ -11,7 +11,9 @@
   records they list is declared in each view (``add_form_query_rel_fields`` with the
   filters below), a default such as "the current user" in ``add_form_defaults``.
 
-``prepare_form`` applies all this to a FAB-built form class (called by RecordView).
+``prepare_form`` applies all this to a FAB-built form class (called by RecordView);
+``native_date_inputs`` gives the list search form the same pickers, and ``filter_time``
+reads what is typed there in company time.
 """
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -219,6 +221,35 @@ class FilterOwnedInScope(BaseFilter):
 def _column(model, name):
     columns = sa_inspect(model).columns
     return columns[name] if name in columns else None
+
+
+def native_date_inputs(form_class, model):
+    """Only the date and date-time fields of ``form_class`` swapped for the browser's own
+    pickers (the list search form: its other fields are FAB's filter widgets)."""
+    for name in list(vars(form_class)):
+        unbound = getattr(form_class, name)
+        column = _column(model, name) if isinstance(unbound, UnboundField) else None
+        if column is None:
+            continue
+        if isinstance(column.type, DateTime):
+            unbound.field_class = LocalDateTimeField
+        elif isinstance(column.type, Date):
+            unbound.field_class = LocalDateField
+        else:
+            continue
+        unbound.kwargs = {k: v for k, v in unbound.kwargs.items() if k != "widget"}
+
+
+def filter_time(value):
+    """A date-time typed into a list filter in the company's time zone, as stored (naive
+    UTC); None when it is not one."""
+    text = str(value).strip()
+    for form in TYPED_FORMATS + ("%Y-%m-%d",):
+        try:
+            return to_utc(dt.datetime.strptime(text, form))
+        except ValueError:
+            continue
+    return None
 
 
 def prepare_form(form_class, model, defaults=None):

@@ -93,8 +93,9 @@ class StampMixin:
     there the user is empty and the record shows the system as author.
     """
 
-    created_on = Column(DateTime, nullable=False, default=utcnow)
-    changed_on = Column(DateTime, nullable=False, default=utcnow)
+    # Indexed: lists sort and filter by them (date ranges, the inbox, waiting approvals).
+    created_on = Column(DateTime, nullable=False, default=utcnow, index=True)
+    changed_on = Column(DateTime, nullable=False, default=utcnow, index=True)
 
     @declared_attr
     def created_by_fk(cls):

@@ -33,7 +33,13 @@ from wtforms.fields.core import UnboundField
 
 from .attachments import UploadCheck, attachment_link, make_attachment
 from .extensions import db
-from .forms import FilterDepartmentUsers, FilterHasRole, FilterOwnedInScope, prepare_form
+from .forms import (
+    FilterDepartmentUsers,
+    FilterHasRole,
+    FilterOwnedInScope,
+    native_date_inputs,
+    prepare_form,
+)
 from .labels import LABELS
 from .models import (
     Delegation,
@@ -660,6 +666,7 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
         if owner:  # a new record belongs to the user's own department unless they choose
             defaults.setdefault(owner, _own_department)
         prepare_form(self.add_form, model, defaults)
+        native_date_inputs(self.search_form, model)
         prepare_form(self.edit_form, model)
 
     # -- forms: only the fields the user may write in the record's state ------
