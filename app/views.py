@@ -715,29 +715,22 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
         pk = (request.view_args or {}).get("pk")
         return self.datamodel.get(pk, self._base_filters) if pk is not None else None
 
-    @property
-    def add_form(self):
-        form = self.__dict__.get("_add_form")
-        if has_request_context() and request.endpoint == f"{type(self).__name__}.add":
-            g.form_record = self._form_record(True)  # dropdown filters read its department
-            return self._restricted_form(form, g.form_record)
-        return form
+    def _request_form(self, kind):
+        """The add or edit form for this request: only the fields the user may write on
+        the record (looked up once per request; dropdown filters read it from ``g``)."""
+        form = self.__dict__.get(f"_{kind}_form")
+        if not has_request_context() or request.endpoint != f"{type(self).__name__}.{kind}":
+            return form
+        key = (request.endpoint, (request.view_args or {}).get("pk"))
+        if g.get("form_record_key") != key:
+            g.form_record = self._form_record(kind == "add")
+            g.form_record_key = key
+        return self._restricted_form(form, g.form_record)
 
-    @add_form.setter
-    def add_form(self, value):
-        self.__dict__["_add_form"] = value
-
-    @property
-    def edit_form(self):
-        form = self.__dict__.get("_edit_form")
-        if has_request_context() and request.endpoint == f"{type(self).__name__}.edit":
-            g.form_record = self._form_record(False)  # dropdown filters read its department
-            return self._restricted_form(form, g.form_record)
-        return form
-
-    @edit_form.setter
-    def edit_form(self, value):
-        self.__dict__["_edit_form"] = value
+    add_form = property(lambda self: self._request_form("add"),
+                        lambda self, value: self.__dict__.__setitem__("_add_form", value))
+    edit_form = property(lambda self: self._request_form("edit"),
+                         lambda self, value: self.__dict__.__setitem__("_edit_form", value))
 
     def pre_delete(self, item):
         self._guard(item, deleting=True)

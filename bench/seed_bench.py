@@ -17,7 +17,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
+sys.path[:0] = [ROOT, os.path.join(ROOT, "tests"), os.path.join(ROOT, "bench")]
 
 RUNS = int(os.environ.get("BENCH_RUNS", 3))
 URL = os.environ.get("BENCH_DATABASE_URL", "sqlite:////tmp/bench_seed.db")
@@ -26,14 +26,10 @@ URL = os.environ.get("BENCH_DATABASE_URL", "sqlite:////tmp/bench_seed.db")
 def once():
     from sqlalchemy import func, select
 
-    from conftest import build_app, reset_database
+    from conftest import build_app
+    from conftest_free import fresh_database
 
-    if URL.startswith("sqlite:///"):
-        path = URL[len("sqlite:///"):]
-        if os.path.exists(path):
-            os.remove(path)
-    else:
-        reset_database(URL)
+    fresh_database(URL)
     app = build_app(URL)
     with app.app_context():
         from flask_migrate import upgrade

@@ -18,21 +18,17 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
+sys.path[:0] = [ROOT, os.path.join(ROOT, "tests"), os.path.join(ROOT, "bench")]
 
 APPROVALS = int(os.environ.get("BENCH_APPROVALS", 200_000))
 URL = os.environ.get("BENCH_DATABASE_URL", "sqlite:////tmp/bench_verify.db")
 
 
 def fill():
-    from conftest import build_app, reset_database
+    from conftest import build_app
+    from conftest_free import fresh_database
 
-    if URL.startswith("sqlite:///"):
-        path = URL[len("sqlite:///"):]
-        if os.path.exists(path):
-            os.remove(path)
-    else:
-        reset_database(URL)
+    fresh_database(URL)
     app = build_app(URL)
     with app.app_context():
         from flask_migrate import upgrade
