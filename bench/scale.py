@@ -1,0 +1,1216 @@
+"""The PRODUCT.md §8 volumes, loaded fast, for the benchmarks (`make bench-data`).
+
+    .venv/bin/python bench/scale.py --url sqlite:////tmp/scale.db [--scale 1.0] [--reuse]
+    .venv/bin/python bench/scale.py --url postgresql://postgres@127.0.0.1:5432/bench_scale
+
+What it does, in order:
+
+1. A fresh database (bench/conftest_free.py ``fresh_database``: the SQLite file removed,
+   the PostgreSQL database dropped and created), migrated to head (``flask db upgrade``),
+   reference data and the demo seed (seeds/: the demo accounts admin, clerk_fin, head_fin,
+   it_staff, it_staff2, manager, auditor, expert ... with the demo password), all through
+   the application as usual.
+2. Then, times ``--scale``: 500 departments, 5,000 users (a DeptHead and Clerks per
+   department, ~50 ITStaff in the IT department, Management, Auditors, Experts; roles in
+   FAB's ab_user_role), 1,000 vendors, 2,000 systems, 20,000 project requests (expert
+   reviews for those in expert review, feasibility and management review), 50,000
+   contracts, 5,000 change orders, 20,000 change requests, 200,000 incidents, 5,000
+   data-sharing requests, 2,000 audits with 10,000 findings, development plans with
+   feedback, delegations (some in force today), the approvals of every step each record
+   took to its state, and the change history of all of it: about 0.9 million approvals and
+   2 million change entries. Seeded random numbers: the same scale loads the same data on
+   the same day (times are relative to today, so delegations are in force and open records
+   are recent).
+3. ``ANALYZE`` (SQLite) / ``VACUUM ANALYZE`` (PostgreSQL), as a live database would have.
+
+Skew, as a company has it: incidents follow a Zipf law over the systems (the busiest one
+has about 24,000, FIN-GL is second), the finance department (FIN, clerk_fin's and
+head_fin's) holds about 8% of every department-owned table, records are spread over
+three years with the open ones (every non-final state of every workflow) in the last two
+months, and the IT staff (it_staff among them) can act on a few thousand records.
+
+How: rows are built in Python with ids assigned by the loader and written with SQLAlchemy
+Core executemany in large batches on SQLite (journal_mode=OFF, synchronous=OFF during the
+load only) and COPY (psycopg2 ``copy_expert``) on PostgreSQL, with the sequences set past
+the loaded ids afterwards.
+
+What it bypasses (the data is what the application would have written, not written by it):
+
+* ORM events: the stamps (created/changed by and on are set by the loader), the
+  per-row change capture of app/history.py (entries are synthesised: one insert entry per
+  record with its first state, then per workflow step the approval's insert entry and the
+  record's update entry (state, version, round, submitter, the step's stamps), in one
+  request id, in time order), the re-approval listener;
+* the workflow engine's checks: each record's steps are the declared transitions from the
+  initial state to its state (app/workflow.py), each taken by a user of a role and
+  department the transition allows, with separation of duties kept (the submitter never
+  approves, nobody approves two steps of a record, experts never review their own
+  department's project), but guards are not evaluated: the documents they ask for are a
+  few shared attachment rows, and closed projects have no expert reviews (only projects
+  now in expert review, feasibility or management review have them);
+* content hashes: each approval stores the content hash (app/workflow.py
+  ``content_hash``) of the record as loaded, not as it stood at that step;
+* validation rules (app/validation.py) and write rules (app/security.py).
+
+What it keeps: the schema of the migrations, foreign keys, the CHECK and unique
+constraints (the database enforces them during the load), the approvals' columns as
+app/approvals.py ``_store`` writes them, and the hash chain: every entry is hashed with
+app/history.py ``entry_hash`` and the chain head is updated, so ``flask history verify``
+passes (chain and approvals). The demo seed's records, approvals and entries come first
+(written by the application) and keep their place at the start of the chain.
+
+Not loaded: the operation log of §8 (1,000,000 entries) has no record type yet (a later
+issue); maintenance, security and data records other than data sharing have no models yet.
+"""
+import argparse
+import datetime as dt
+import hashlib
+import io
+import json
+import logging
+import os
+import random
+import sys
+import time
+from decimal import Decimal
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path[:0] = [ROOT, os.path.join(ROOT, "bench")]
+
+SEED = 20260801
+FULL = {  # PRODUCT.md §8 (and proportionate volumes of what §8 does not name)
+    "departments": 500, "users": 5000, "it_staff": 50, "managers": 10, "auditors": 10,
+    "experts": 50, "vendors": 1000, "systems": 2000, "plans": 30, "projects": 20000,
+    "contracts": 50000, "change_orders": 5000, "change_requests": 20000,
+    "incidents": 200000, "sharing": 5000, "audits": 2000, "findings_per_audit": 5,
+    "delegations": 400, "delegations_today": 50,
+}
+FIN_SHARE = 0.08  # of every department-owned table
+YEARS = 3
+RECENT_DAYS = 60  # open (non-final) records were created in the last RECENT_DAYS
+
+# State mix per workflow (weights); the open states are rare on the large tables, as in a
+# company that closes its work. Every state of every workflow occurs.
+STATE_MIX = {
+    "DevelopmentPlan": {"published": 60, "rejected": 10, "returned": 8, "draft": 8,
+                        "consultation": 8, "mgmt_review": 6},
+    "ProjectRequest": {"closed": 52, "rejected": 12, "returned": 3, "draft": 4,
+                       "dept_review": 3, "it_review": 1.5, "expert_review": 3.5,
+                       "feasibility": 2, "mgmt_review": 2, "approved": 1, "procurement": 1.5,
+                       "implementation": 3, "acceptance": 1.5},
+    "Contract": {"closed": 60, "accepted": 2, "in_force": 2, "signed": 1, "mgmt_review": 1,
+                 "review": 1.5, "draft": 1.5, "returned": 1, "rejected": 30},
+    "ChangeOrder": {"verified": 80, "implemented": 3, "approved": 3, "requested": 4,
+                    "returned": 2, "rejected": 8},
+    "ChangeRequest": {"verified": 84, "implemented": 2, "approved": 2, "requested": 3,
+                      "returned": 1, "rejected": 8},
+    "Incident": {"closed": 99.1, "resolved": 0.3, "in_progress": 0.3, "reported": 0.3},
+    "DataSharingRequest": {"expired": 45, "revoked": 10, "granted": 25, "rejected": 8,
+                           "returned": 2, "requested": 3, "provider_review": 4,
+                           "it_review": 3},
+    "AuditFinding": {"closed": 80, "verified": 4, "rectification_submitted": 6, "open": 10},
+}
+# Mean hours between two steps of a record (incidents are fast, paperwork is slow).
+STEP_HOURS = {"Incident": 10, "ExpertReview": 2}
+DEFAULT_STEP_HOURS = 60
+
+WORDS = ("系统", "数据", "接口", "升级", "改造", "优化", "迁移", "集成", "平台", "报表",
+         "权限", "备份", "监控", "安全", "流程", "审批", "结算", "采购", "客户", "合同",
+         "库存", "财务", "人事", "营销", "门户", "移动端", "网络", "存储", "数据库", "中间件")
+SENTENCES = ("根据业务发展需要，", "为满足监管与合规要求，", "结合年度信息化规划，",
+             "针对现有系统存在的问题，", "经部门内部讨论，", "按照制度相关条款，")
+TAILS = ("需尽快完成相关工作。", "预计可显著提升工作效率。", "请相关部门予以配合。",
+         "风险可控，已制定回退方案。", "影响范围限于本部门。", "已与供应商初步沟通。")
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰飞鹏辉建国志"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def log(message):
+    print(message, flush=True)
+
+
+class Ref:
+    """A related row as the workflow's content hash reads it (its id)."""
+
+    __slots__ = ("id",)
+
+    def __init__(self, id_):
+        self.id = id_
+
+
+class FileRef:
+    __slots__ = ("id", "sha256")
+
+    def __init__(self, id_, sha256):
+        self.id, self.sha256 = id_, sha256
+
+
+class View:
+    """A loaded row seen as a record by app/workflow.py (``content_hash``, ``when``)."""
+
+    def __init__(self, row, relations):
+        self.__dict__.update(row)
+        self.__dict__.update(relations)
+
+
+class Loader:
+    def __init__(self, app, scale, seed=SEED):
+        from app.extensions import db
+
+        self.app, self.scale = app, scale
+        self.rng = random.Random(seed)
+        self.db = db
+        self.engine = db.engine
+        self.pg = self.engine.dialect.name == "postgresql"
+        today = dt.date.today()
+        self.today = today
+        self.now = dt.datetime.combine(today, dt.time(8, 0))
+        self.start = self.now - dt.timedelta(days=365 * YEARS)
+        self.events = []  # (time, counter, kind, data)
+        self.counter = 0
+        self.counts = {}
+        self.timings = []
+
+    # ------------------------------------------------------------------ helpers
+    def n(self, key, minimum=1):
+        return max(minimum, round(FULL[key] * self.scale))
+
+    def text(self, parts=3):
+        rng = self.rng
+        return (rng.choice(SENTENCES) + "".join(rng.choice(WORDS) for _ in range(parts))
+                + rng.choice(("相关工作", "建设内容", "实施方案", "运行维护")) + "，"
+                + rng.choice(TAILS))
+
+    def title(self, suffix):
+        rng = self.rng
+        return rng.choice(WORDS) + rng.choice(WORDS) + rng.choice(WORDS) + suffix
+
+    def request_id(self):
+        return f"{self.rng.getrandbits(128):032x}"
+
+    def next_ids(self, table):
+        from sqlalchemy import text
+
+        with self.engine.connect() as conn:
+            return (conn.execute(text(f"SELECT max(id) FROM {table}")).scalar() or 0) + 1
+
+    def write(self, table, rows):
+        """Bulk insert ``rows`` (dicts with every column of the table's ``columns``)."""
+        if not rows:
+            return
+        from app.models import Model
+
+        t = Model.metadata.tables[table]
+        start = time.perf_counter()
+        if self.pg:
+            self._copy(t, rows)
+        else:
+            cols = [c.name for c in t.columns]
+            with self.engine.begin() as conn:
+                for i in range(0, len(rows), 20000):
+                    conn.execute(t.insert(), [{c: r.get(c) for c in cols}
+                                              for r in rows[i:i + 20000]])
+        self.counts[table] = self.counts.get(table, 0) + len(rows)
+        self.timings.append((table, len(rows), time.perf_counter() - start))
+
+    @staticmethod
+    def _pg_value(value):
+        if value is None:
+            return "\\N"
+        if value is True:
+            return "t"
+        if value is False:
+            return "f"
+        if isinstance(value, str):
+            return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+                    .replace("\r", "\\r"))
+        if isinstance(value, bytes):
+            return "\\\\x" + value.hex()
+        return str(value)
+
+    def _copy(self, table, rows):
+        cols = [c.name for c in table.columns]
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            for i in range(0, len(rows), 100000):
+                buf = io.StringIO()
+                for r in rows[i:i + 100000]:
+                    buf.write("\t".join(self._pg_value(r.get(c)) for c in cols))
+                    buf.write("\n")
+                buf.seek(0)
+                cursor.copy_expert(f'COPY {table.name} ({", ".join(cols)}) FROM STDIN', buf)
+            raw.commit()
+        finally:
+            raw.close()
+
+    def event(self, when, kind, data):
+        self.counter += 1
+        self.events.append((when, self.counter, kind, data))
+
+    def times(self, created, steps, kind):
+        """Times of ``steps`` steps after ``created``, all before now."""
+        mean = STEP_HOURS.get(kind, DEFAULT_STEP_HOURS)
+        gaps = [self.rng.expovariate(1 / mean) + 0.05 for _ in range(steps)]
+        room = (self.now - created).total_seconds() / 3600 - 0.1
+        if sum(gaps) > room:
+            factor = room / sum(gaps)
+            gaps = [g * factor for g in gaps]
+        result, t = [], created
+        for g in gaps:
+            t = t + dt.timedelta(seconds=max(1, int(g * 3600)))
+            result.append(t)
+        return result
+
+    def created_times(self, count, open_flags):
+        """Creation times: open records in the last RECENT_DAYS, the others over YEARS;
+        returned sorted with their flags (ids follow time)."""
+        span = (self.now - self.start).total_seconds() - RECENT_DAYS * 86400 / 4
+        recent = RECENT_DAYS * 86400
+        out = []
+        for is_open in open_flags:
+            if is_open:
+                back = self.rng.uniform(3600, recent)
+            else:
+                back = self.rng.uniform(RECENT_DAYS * 86400 / 4, span + 1)
+            out.append((self.now - dt.timedelta(seconds=int(back)), is_open))
+        out.sort(key=lambda x: x[0])
+        return out
+
+    # ------------------------------------------------------------- history entries
+    def insert_entry(self, when, user_id, record_type, record_id, values, extra=None):
+        from app.history import EXCLUDED_FIELDS, canonical, to_json_value
+
+        changes = {k: [None, to_json_value(v)] for k, v in values.items()
+                   if v is not None and k not in EXCLUDED_FIELDS}
+        if extra:
+            changes.update(extra)
+        self.event(when, "entry", (user_id, self.request_id(), record_type, str(record_id),
+                                   "insert", canonical(changes)))
+
+    # ------------------------------------------------------------- organisation
+    def organisation(self):
+        from sqlalchemy import text
+
+        from app.models import AppUser, Department
+
+        db, rng = self.db, self.rng
+        roles = {n: i for n, i in db.session.execute(text("SELECT name, id FROM ab_role"))}
+        self.role_ids = roles
+        existing = db.session.query(Department).all()
+        self.dept_code = {d.id: d.code for d in existing}
+        self.it_dept = next(d.id for d in existing if d.code == "IT")
+        self.fin_dept = next(d.id for d in existing if d.code == "FIN")
+        users = db.session.query(AppUser).all()
+        self.username = {u.id: u.username for u in users}
+        self.demo = {u.username: u for u in users}
+        self.clerks, self.heads = {}, {}
+        self.it_staff, self.managers, self.auditors, self.experts = [], [], [], []
+        self.it_heads = []
+        self.user_dept = {}
+        for u in users:
+            names = {r.name for r in u.roles}
+            self.user_dept[u.id] = u.department_id
+            if "Clerk" in names:
+                self.clerks.setdefault(u.department_id, []).append(u.id)
+            if "DeptHead" in names:
+                self.heads[u.department_id] = u.id
+                if u.department_id == self.it_dept:
+                    self.it_heads.append(u.id)
+            if "ITStaff" in names:
+                self.it_staff.append(u.id)
+            if "Management" in names:
+                self.managers.append(u.id)
+            if "Auditor" in names:
+                self.auditors.append(u.id)
+            if "Expert" in names:
+                self.experts.append(u.id)
+        # departments
+        n_new = max(0, self.n("departments") - len(existing))
+        dept_id = self.next_ids("department")
+        rows = []
+        for i in range(n_new):
+            created = self.start + dt.timedelta(days=rng.uniform(0, 30))
+            row = {"id": dept_id + i, "code": f"D{dept_id + i:04d}",
+                   "name": f"{rng.choice(WORDS)}{rng.choice(WORDS)}事业部{dept_id + i:04d}",
+                   "kind": "business", "head_id": None, "description": self.text(2),
+                   "created_on": created, "changed_on": created}
+            rows.append(row)
+            self.dept_code[row["id"]] = row["code"]
+        self.departments = sorted(self.dept_code)
+        self.write("department", rows)
+        # users
+        from werkzeug.security import generate_password_hash
+
+        password = generate_password_hash(
+            self.app.config["DEMO_PASSWORD"],
+            method=self.app.config.get("FAB_PASSWORD_HASH_METHOD", "scrypt"))
+        uid = self.next_ids("ab_user")
+        urow, rolerows = [], []
+        role_row_id = self.next_ids("ab_user_role")
+        total = max(0, self.n("users") - len(users))
+        plan = ([("ITStaff", self.it_dept)] * max(2, self.n("it_staff") - len(self.it_staff))
+                + [("Management", self.it_dept)] * self.n("managers")
+                + [("Auditor", None)] * self.n("auditors")
+                + [("Expert", None)] * max(2, self.n("experts")))
+        plan += [("DeptHead", d) for d in self.departments if d not in self.heads]
+        plan += [("Clerk", d) for d in self.departments if not self.clerks.get(d)]
+        new_depts = list(self.departments)
+        while len(plan) < total:
+            plan.append(("Clerk", new_depts[len(plan) % len(new_depts)]))
+        for k, (role, dept) in enumerate(plan):
+            if dept is None:
+                dept = rng.choice(self.departments)
+            user_id = uid + k
+            created = self.start + dt.timedelta(days=rng.uniform(30, 60))
+            surname, given = rng.choice(SURNAMES), rng.choice(GIVEN) + rng.choice(GIVEN)
+            username = f"u{user_id:05d}"
+            row = {"id": user_id, "first_name": given, "last_name": surname,
+                   "username": username, "password": password, "active": True,
+                   "email": f"{username}@example.com", "login_count": 0,
+                   "fail_login_count": 0, "created_on": created, "changed_on": created,
+                   "department_id": dept, "security_stamp": f"{rng.getrandbits(128):032x}"}
+            urow.append(row)
+            rolerows.append({"id": role_row_id + k, "user_id": user_id,
+                             "role_id": roles[role]})
+            self.username[user_id] = username
+            self.user_dept[user_id] = dept
+            {"ITStaff": self.it_staff, "Management": self.managers,
+             "Auditor": self.auditors, "Expert": self.experts}.get(
+                role, self.clerks.setdefault(dept, []) if role == "Clerk" else []
+            ).append(user_id)
+            if role == "DeptHead":
+                self.heads[dept] = user_id
+            self.insert_entry(created, None, "AppUser", user_id, row,
+                              {"roles": [[], [roles[role]]]})
+        for row in rows:  # departments created before their people
+            self.insert_entry(row["created_on"], None, "Department", row["id"], row)
+        self.write("ab_user", urow)
+        self.write("ab_user_role", rolerows)
+        # heads of the new departments
+        from sqlalchemy import bindparam, update
+
+        table = Department.__table__
+        headless = {d.id for d in existing if d.head_id is None} | {r["id"] for r in rows}
+        heads = [{"d": d, "h": self.heads[d]} for d in sorted(headless) if d in self.heads]
+        if heads:
+            with self.engine.begin() as conn:
+                conn.execute(update(table).where(table.c.id == bindparam("d"))
+                             .values(head_id=bindparam("h")), heads)
+        for d in self.departments:
+            self.clerks.setdefault(d, [])
+        fin_clerks = self.clerks[self.fin_dept]
+        self.clerk_fin = self.demo["clerk_fin"].id
+        self.fin_clerks = fin_clerks
+
+    def pick_dept(self):
+        if self.rng.random() < FIN_SHARE:
+            return self.fin_dept
+        return self.rng.choice(self.departments)
+
+    def clerk_of(self, dept):
+        clerks = self.clerks.get(dept) or []
+        if dept == self.fin_dept and self.rng.random() < 0.3:
+            return self.clerk_fin
+        if clerks:
+            return self.rng.choice(clerks)
+        return self.heads.get(dept) or self.rng.choice(self.it_staff)
+
+    # ---------------------------------------------------------------- reference
+    def attachments(self):
+        aid = self.next_ids("attachment")
+        rows, self.files = [], {}
+        for k, name in enumerate(("requirements", "feasibility", "acceptance", "signed",
+                                  "rectification")):
+            data = PDF + name.encode()
+            rows.append({"id": aid + k, "filename": f"{name}.pdf",
+                         "content_type": "application/pdf", "size": len(data),
+                         "sha256": hashlib.sha256(data).hexdigest(), "data": data,
+                         "uploaded_on": self.start, "uploaded_by_fk": None})
+            self.files[name] = FileRef(aid + k, rows[-1]["sha256"])
+        self.write("attachment", rows)
+
+    def vendors(self):
+        rng = self.rng
+        vid = self.next_ids("vendor")
+        rows = []
+        for k in range(self.n("vendors")):
+            created = self.start + dt.timedelta(days=rng.uniform(0, 200))
+            row = {"id": vid + k, "name": f"{rng.choice(WORDS)}{rng.choice(WORDS)}科技有限公司{vid + k:05d}",
+                   "credit_code": f"91{vid + k:016d}", "qualification": self.text(1),
+                   "rating": rng.choice("abcd"), "contact_person": rng.choice(SURNAMES) + "经理",
+                   "contact_phone": f"010-{rng.randrange(10**7, 10**8)}",
+                   "contact_email": f"sales{vid + k}@vendor.example.com",
+                   "created_on": created, "changed_on": created,
+                   "created_by_fk": rng.choice(self.it_staff)}
+            row["changed_by_fk"] = row["created_by_fk"]
+            rows.append(row)
+            self.insert_entry(created, row["created_by_fk"], "Vendor", row["id"], row)
+        self.write("vendor", rows)
+        self.vendor_ids = [r["id"] for r in rows]
+
+    def systems(self):
+        from sqlalchemy import text
+
+        rng = self.rng
+        sid = self.next_ids("information_system")
+        rows = []
+        for k in range(max(0, self.n("systems") - (sid - 1))):
+            created = self.start + dt.timedelta(days=rng.uniform(0, 300))
+            dept = self.fin_dept if rng.random() < 0.02 else rng.choice(self.departments)
+            row = {"id": sid + k, "code": f"SYS-{sid + k:05d}",
+                   "name": self.title("系统"), "category": rng.choice(
+                       ("oa", "business", "crm", "finance", "other")),
+                   "owning_department_id": dept, "it_custodian_id": rng.choice(self.it_staff),
+                   "business_owner_id": self.clerk_of(dept),
+                   "lifecycle": rng.choices(("planned", "building", "running", "retired"),
+                                            (5, 10, 75, 10))[0],
+                   "protection_level": rng.randint(1, 4), "go_live_date": None,
+                   "vendor_id": rng.choice(self.vendor_ids), "description": self.text(2),
+                   "created_on": created, "changed_on": created,
+                   "created_by_fk": rng.choice(self.it_staff)}
+            if row["lifecycle"] in ("running", "retired"):
+                row["go_live_date"] = (created + dt.timedelta(days=rng.uniform(10, 200))).date()
+            row["changed_by_fk"] = row["created_by_fk"]
+            rows.append(row)
+            self.insert_entry(created, row["created_by_fk"], "InformationSystem", row["id"], row)
+        self.write("information_system", rows)
+        with self.engine.connect() as conn:
+            found = conn.execute(text(
+                "SELECT id, owning_department_id, code FROM information_system ORDER BY id")).all()
+        self.system_dept = {i: d for i, d, _c in found}
+        ids = [i for i, _d, _c in found]
+        rng.shuffle(ids)
+        fin_gl = next((i for i, _d, c in found if c == "FIN-GL"), None)
+        if fin_gl is not None:  # the finance ledger is the second busiest system
+            ids.remove(fin_gl)
+            ids.insert(1, fin_gl)
+        self.system_rank = ids
+        weights = [1 / (r + 1) for r in range(len(ids))]
+        acc, total = [], 0.0
+        for w in weights:
+            total += w
+            acc.append(total)
+        self.system_cum = acc
+        self.system_ids = sorted(self.system_dept)
+
+    # ----------------------------------------------------------------- workflows
+    def paths(self, model):
+        """For each state: the transitions from the initial state to it (forward steps,
+        then at most one return/reject/revoke), as lists of alternatives per step."""
+        workflow = model.__workflow__
+        states = list(workflow.states)
+        initial = states[0]
+
+        def aside(t):
+            return t.needs_comment or t.style in ("danger", "warning")
+
+        def forward(record):
+            prev = {initial: None}
+            queue = [initial]
+            while queue:
+                s = queue.pop(0)
+                for t in workflow.transitions:
+                    if s in t.source and not aside(t) and t.target not in prev \
+                            and (t.when is None or t.when(record)):
+                        prev[t.target] = (s, t)
+                        queue.append(t.target)
+            return prev
+
+        def route(prev, target):
+            steps = []
+            while prev.get(target):
+                s, t = prev[target]
+                steps.append(t)
+                target = s
+            return steps[::-1]
+
+        def make(record):
+            prev = forward(record)
+            result = {}
+            for state in states:
+                if state in prev:
+                    result[state.name] = [route(prev, state)]
+                else:
+                    options = []
+                    for t in workflow.transitions:
+                        if t.target is state and aside(t):
+                            for s in t.source:
+                                if s in prev:
+                                    options.append(route(prev, s) + [t])
+                    result[state.name] = options
+            return result
+
+        return make
+
+    def walk(self, model, row, relations, target, created, submitter, kind=None):
+        """Take the record through its steps to ``target``: approvals and entries."""
+        from app.workflow import ACTOR, NOW, content_hash
+
+        rng = self.rng
+        workflow = model.__workflow__
+        name = model.__name__
+        record = View(row, relations)
+        key = (name, target, tuple(bool(t.when(record)) for t in workflow.transitions
+                                   if t.when is not None))
+        options = self.path_cache.get(key)
+        if options is None:
+            options = []
+            for steps in self.path_maker[name](record)[target]:
+                # the alternatives of each step (the same move by other people), ``when`` kept
+                options.append([[x for x in workflow.transitions
+                                 if x.name == t.name and x.target is t.target
+                                 and x.source == t.source
+                                 and (x.when is None or x.when(record))] or [t]
+                                for t in steps])
+            if not options:
+                raise ValueError(f"{name}: no way to {target} for {key}")
+            self.path_cache[key] = options
+        chosen = [rng.choice(alternatives) for alternatives in rng.choice(options)]
+        times = self.times(created, len(chosen), kind or name)
+        version, round_ = 1, 0
+        submitted = None
+        approved_by = {}  # person -> step
+        digest = content_hash(workflow, record)
+        state = list(workflow.states)[0].name
+        last_actor, last_time = submitter, created
+        for t, when in zip(chosen, times):
+            actor = self.actor(t, row, submitter if submitted is None else submitted,
+                               approved_by, state)
+            if t.approves:
+                approved_by[actor] = state
+            changes = {"status": [state, t.target.name], "version": [version, version + 1]}
+            version += 1
+            if t.submits:
+                changes["round"] = [round_, round_ + 1]
+                round_ += 1
+                if submitted != actor:
+                    changes["submitted_by_fk"] = [submitted, actor]
+                submitted = actor
+            for attribute, value in t.sets:
+                value = actor if value is ACTOR else when if value is NOW else value
+                row[attribute] = value
+                changes[attribute] = [None, value.isoformat() if isinstance(
+                    value, dt.datetime) else value]
+            comment = rng.choice(("请补充相关材料后重新提交。", "方案依据不足，不予通过。",
+                                  "需进一步论证风险与回退方案。")) if t.needs_comment else None
+            request = self.request_id()
+            self.event(when, "approval", (
+                name, row["id"], t.name, t.label, state, t.target.name, actor, None, when,
+                comment, digest, t.approves, t.submits, request))
+            self.event(when, "entry", (actor, request, name, str(row["id"]), "update",
+                                       json.dumps(changes, sort_keys=True, ensure_ascii=False,
+                                                  separators=(",", ":"))))
+            state = t.target.name
+            last_actor, last_time = actor, when
+        row.update(status=state, version=version, round=round_, submitted_by_fk=submitted,
+                   changed_on=last_time, changed_by_fk=last_actor)
+        return times
+
+    def actor(self, t, row, submitter, approved_by, state):
+        rng = self.rng
+        roles = t.roles
+        for _ in range(30):
+            if t.reviewer:
+                person = row["expert_id"]
+            elif t.department_kind == "it":
+                person = rng.choice(self.it_heads)
+            elif t.department:
+                dept = row[t.department]
+                if roles & {"Clerk"}:
+                    person = self.clerk_of(dept)
+                elif "DeptHead" in roles:
+                    person = self.heads[dept]
+                else:
+                    person = rng.choice(self.it_staff)
+            elif "ITStaff" in roles:
+                person = rng.choice(self.it_staff)
+            elif "Management" in roles:
+                person = rng.choice(self.managers)
+            elif "Auditor" in roles:
+                person = rng.choice(self.auditors)
+            elif roles & {"Clerk", "DeptHead"}:
+                person = self.clerk_of(row.get("department_id") or self.pick_dept())
+            else:
+                person = rng.choice(self.it_staff)
+            if not t.approves:
+                return person
+            if person == submitter or approved_by.get(person, state) != state:
+                continue
+            return person
+        return person
+
+    def records(self, model, count, build, kind=None):
+        """``count`` records of ``model``: states from STATE_MIX, creation times by state,
+        ``build(row, created)`` fills the columns and returns (relations, submitter,
+        extra insert changes)."""
+        from app.models import Model
+
+        name = model.__name__
+        mix = STATE_MIX[name]
+        states = self.rng.choices(list(mix), list(mix.values()), k=count)
+        final = {s.name for s in model.__workflow__.final_states()} | {
+            "published", "granted", "closed", "verified", "expired"}
+        stamped = self.created_times(count, [s not in final for s in states])
+        # keep each state with its own time class
+        opens = [s for s in states if s not in final]
+        closed = [s for s in states if s in final]
+        first = self.next_ids(model.__tablename__)
+        columns = [c.name for c in Model.metadata.tables[model.__tablename__].columns]
+        rows = []
+        initial = list(model.__workflow__.states)[0].name
+        for k, (created, is_open) in enumerate(stamped):
+            target = opens.pop() if is_open else closed.pop()
+            row = dict.fromkeys(columns)
+            row.update(id=first + k, created_on=created, version=1, round=0,
+                       status=initial)
+            relations, submitter, extra = build(row, created, target)
+            row["created_by_fk"] = submitter
+            insert_values = dict(row)
+            self.insert_entry(created, submitter, name, row["id"], insert_values, extra)
+            self.walk(model, row, relations, target, created, submitter, kind)
+            if row["changed_on"] is None:
+                row["changed_on"], row["changed_by_fk"] = created, submitter
+            rows.append(row)
+        return rows
+
+    # --------------------------------------------------------------- the records
+    def plans(self):
+        from app.models import DevelopmentPlan
+
+        rng = self.rng
+        feedback = []
+
+        def build(row, created, target):
+            year = created.year
+            row.update(title=f"信息系统发展规划（{year}—{year + 2}年）第{row['id']}号",
+                       period=f"{year}—{year + 2}#{row['id']}", plan_version=1,
+                       goals=self.text(4), tasks=self.text(4), priorities=self.text(2),
+                       schedule=self.text(2))
+            if target != "draft":
+                for d in rng.sample(self.departments, min(3, len(self.departments))):
+                    feedback.append((row["id"], d, created))
+            return {}, rng.choice(self.it_staff), None
+
+        rows = self.records(DevelopmentPlan, self.n("plans", 3), build)
+        self.write("development_plan", rows)
+        fid = self.next_ids("plan_feedback")
+        frows = []
+        for k, (plan, dept, created) in enumerate(feedback):
+            when = created + dt.timedelta(hours=rng.uniform(2, 20))
+            row = {"id": fid + k, "plan_id": plan, "department_id": dept,
+                   "opinion": self.text(2), "it_response": self.text(1),
+                   "created_on": when, "changed_on": when,
+                   "created_by_fk": self.clerk_of(dept)}
+            row["changed_by_fk"] = row["created_by_fk"]
+            frows.append(row)
+            self.insert_entry(when, row["created_by_fk"], "PlanFeedback", row["id"], row)
+        self.write("plan_feedback", frows)
+
+    def projects(self):
+        from app.models import ProjectRequest
+
+        rng, files = self.rng, self.files
+        links = []
+        late = {"mgmt_review", "approved", "procurement", "implementation", "acceptance",
+                "closed"}
+        self.reviewed = []
+
+        def build(row, created, target):
+            dept = self.pick_dept()
+            systems = sorted({self.rng.choice(self.system_ids)
+                              for _ in range(rng.randint(1, 2))})
+            row.update(name=self.title("项目"), applicant_department_id=dept,
+                       background=self.text(3), goals=self.text(2), content=self.text(4),
+                       budget=Decimal(rng.randrange(50, 5000) * 1000).quantize(Decimal("0.01")),
+                       implementation_plan=self.text(3),
+                       requirements_report_id=files["requirements"].id)
+            if target in late:
+                row["feasibility_report_id"] = files["feasibility"].id
+            if target in ("feasibility", "mgmt_review") or target in late:
+                row["expert_opinion"] = "专家组认为项目必要、方案可行。"
+            if target == "closed":
+                row["acceptance_report_id"] = files["acceptance"].id
+            for s in systems:
+                links.append({"project_request_id": row["id"], "system_id": s})
+            relations = {"applicant_department": Ref(dept),
+                         "systems": [Ref(s) for s in systems],
+                         "requirements_report": files["requirements"],
+                         "feasibility_report": files["feasibility"]
+                         if row["feasibility_report_id"] else None,
+                         "acceptance_report": None}
+            if target in ("expert_review", "feasibility", "mgmt_review"):
+                self.reviewed.append((row, target))
+            return (relations, self.clerk_of(dept),
+                    {"systems": [[], systems]})
+
+        rows = self.records(ProjectRequest, self.n("projects"), build)
+        self.write("project_request", rows)
+        self.write("project_request_system", links)
+        self.project_rows = rows
+        self.expert_reviews()
+
+    def expert_reviews(self):
+        from app.models import ExpertReview
+
+        rng = self.rng
+        first = self.next_ids("expert_review")
+        out, k = [], 0
+        for project, target in self.reviewed:
+            times = self.project_times[project["id"]]
+            entered = times[2]  # draft, department, IT review: then expert review
+            left = times[3] if len(times) > 3 else self.now
+            experts = [e for e in self.experts if self.user_dept[e] != project[
+                "applicant_department_id"]]
+            for expert in rng.sample(experts, min(len(experts), rng.randint(2, 3))):
+                created = entered + (left - entered) * 0.1
+                row = {"id": first + k, "project_id": project["id"],
+                       "department_id": project["applicant_department_id"],
+                       "expert_id": expert, "no_conflict": False, "score": None,
+                       "opinion": None, "status": "assigned", "project_round": project["round"],
+                       "created_on": created, "changed_on": created, "version": 1, "round": 0,
+                       "created_by_fk": rng.choice(self.it_staff), "submitted_by_fk": None}
+                k += 1
+                done = target != "expert_review" or rng.random() < 0.5
+                self.insert_entry(created, row["created_by_fk"], "ExpertReview", row["id"],
+                                  row)
+                if done:
+                    row.update(no_conflict=True, score=rng.randint(60, 95),
+                               opinion=self.text(2))
+                    # the expert writes the review, then submits it
+                    when = created + (left - created) * 0.5
+                    self.event(when, "entry", (expert, self.request_id(), "ExpertReview",
+                                               str(row["id"]), "update", json.dumps(
+                        {"no_conflict": [False, True], "opinion": [None, row["opinion"]],
+                         "score": [None, row["score"]]}, sort_keys=True,
+                        ensure_ascii=False, separators=(",", ":"))))
+                    relations = {}
+                    self.walk(ExpertReview, row, relations, "submitted",
+                              when, row["created_by_fk"])
+                out.append(row)
+        self.write("expert_review", out)
+
+    def contracts(self):
+        from app.models import Contract, contract_approval_threshold
+
+        rng, files = self.rng, self.files
+        projects = [p for p in self.project_rows
+                    if p["status"] in ("procurement", "implementation", "acceptance", "closed")]
+
+        def build(row, created, target):
+            project = rng.choice(projects) if projects and rng.random() < 0.3 else None
+            dept = project["applicant_department_id"] if project else self.pick_dept()
+            system = rng.choice(self.system_ids)
+            amount = Decimal(int(10 ** rng.uniform(4, 6.7))).quantize(Decimal("0.01"))
+            if target == "mgmt_review":  # only amounts at or over the threshold go there
+                amount = max(amount, contract_approval_threshold())
+            start = (created + dt.timedelta(days=rng.uniform(5, 40))).date()
+            row.update(number=f"HT-{created.year}-{row['id']:06d}", name=self.title("合同"),
+                       department_id=dept, project_id=project["id"] if project else None,
+                       vendor_id=rng.choice(self.vendor_ids), system_id=system,
+                       amount=amount, start_date=start,
+                       end_date=start + dt.timedelta(days=rng.choice((180, 365, 730))),
+                       scope=self.text(3), schedule=self.text(1), quality_terms=self.text(1),
+                       acceptance_terms=self.text(1), after_sales_terms=self.text(1))
+            if target in ("signed", "in_force", "accepted", "closed"):
+                row["sign_date"] = start
+            if target in ("in_force", "accepted", "closed"):
+                row["signed_file_id"] = files["signed"].id
+            relations = {"department": Ref(dept), "project": Ref(row["project_id"])
+                         if project else None, "vendor": Ref(row["vendor_id"]),
+                         "system": Ref(system), "signed_file": files["signed"]
+                         if row["signed_file_id"] else None}
+            return relations, rng.choice(self.it_staff), None
+
+        rows = self.records(Contract, self.n("contracts"), build)
+        self.write("contract", rows)
+        self.contract_rows = [r for r in rows if r["status"] in
+                              ("signed", "in_force", "accepted", "closed")]
+
+    def change_orders(self):
+        from app.models import ChangeOrder
+
+        rng = self.rng
+
+        def build(row, created, target):
+            contract = rng.choice(self.contract_rows)
+            row.update(change_number=f"BG-{created.year}-{row['id']:06d}",
+                       title=self.title("变更"), contract_id=contract["id"],
+                       department_id=contract["department_id"], reason=self.text(2),
+                       change_content=self.text(3),
+                       cost_impact=Decimal(rng.randrange(-50, 200) * 1000).quantize(
+                           Decimal("0.01")), schedule_impact="工期延长%d天" % rng.randint(0, 30))
+            relations = {"contract": Ref(contract["id"]), "project": None}
+            return relations, rng.choice(self.it_staff), None
+
+        self.write("change_order", self.records(ChangeOrder, self.n("change_orders"), build))
+
+    def change_requests(self):
+        from app.models import ChangeRequest
+
+        rng = self.rng
+
+        def build(row, created, target):
+            system = rng.choice(self.system_ids)
+            dept = self.system_dept[system]
+            start = created + dt.timedelta(days=rng.uniform(1, 10))
+            row.update(change_number=f"CR-{created.year}-{row['id']:06d}",
+                       title=self.title("变更申请"), system_id=system, department_id=dept,
+                       kind=rng.choice(("configuration", "data", "upgrade", "maintenance")),
+                       change_plan=self.text(3), rollback_plan=self.text(2), risk=self.text(1),
+                       window_start=start.replace(microsecond=0),
+                       window_end=(start + dt.timedelta(hours=rng.randint(1, 6))).replace(
+                           microsecond=0))
+            submitter = rng.choice(self.it_staff) if rng.random() < 0.5 else self.clerk_of(dept)
+            return {"system": Ref(system)}, submitter, None
+
+        self.write("change_request",
+                   self.records(ChangeRequest, self.n("change_requests"), build))
+
+    def incidents(self):
+        from app.models import Incident
+
+        rng = self.rng
+        count = self.n("incidents")
+        systems = rng.choices(self.system_rank, cum_weights=self.system_cum, k=count)
+
+        def build(row, created, target):
+            system = systems.pop()
+            dept = self.system_dept[system] if rng.random() < 0.6 else self.pick_dept()
+            reporter = self.clerk_of(dept)
+            row.update(title=self.title("故障"), system_id=system,
+                       severity=rng.choices(("p1", "p2", "p3", "p4"), (2, 10, 50, 38))[0],
+                       description=self.text(3), reporting_department_id=dept,
+                       reporter_id=reporter,
+                       occurred_at=created - dt.timedelta(minutes=rng.randint(1, 600)))
+            if target in ("resolved", "closed"):
+                row.update(root_cause=self.text(1), resolution=self.text(2))
+            return {}, reporter, None
+
+        self.write("incident", self.records(Incident, count, build))
+
+    def sharing(self):
+        from app.models import DataSharingRequest
+
+        rng = self.rng
+
+        def build(row, created, target):
+            requesting = self.pick_dept()
+            system = rng.choice(self.system_ids)
+            while self.system_dept[system] == requesting:
+                system = rng.choice(self.system_ids)
+            start = (created + dt.timedelta(days=rng.uniform(3, 20))).date()
+            end = start + dt.timedelta(days=rng.choice((90, 180, 365)))
+            if target == "expired":
+                end = min(end, self.today - dt.timedelta(days=1))
+                start = min(start, end)
+            if target == "granted":
+                end = max(end, self.today + dt.timedelta(days=30))
+            row.update(title=self.title("数据共享"), requesting_department_id=requesting,
+                       providing_department_id=self.system_dept[system], system_id=system,
+                       data_scope=self.text(2), purpose=self.text(2), start_date=start,
+                       end_date=end)
+            relations = {"requesting_department": Ref(requesting),
+                         "providing_department": Ref(self.system_dept[system]),
+                         "system": Ref(system)}
+            return relations, self.clerk_of(requesting), None
+
+        self.write("data_sharing_request",
+                   self.records(DataSharingRequest, self.n("sharing"), build))
+
+    def audits(self):
+        from app.models import AuditFinding
+
+        rng = self.rng
+        aid = self.next_ids("audit")
+        audits = []
+        for k in range(self.n("audits")):
+            created = self.start + dt.timedelta(seconds=rng.uniform(
+                0, (self.now - self.start).total_seconds() - 86400 * RECENT_DAYS))
+            dept = self.pick_dept()
+            row = {"id": aid + k, "title": f"{created.year}年度{self.title('审计')}",
+                   "kind": rng.choice(("compliance", "effectiveness", "normative", "accuracy")),
+                   "department_id": dept, "scope": self.text(2),
+                   "period_start": (created - dt.timedelta(days=180)).date(),
+                   "period_end": created.date(), "auditor_id": rng.choice(self.auditors),
+                   "conclusion": self.text(2), "created_on": created, "changed_on": created}
+            row["created_by_fk"] = row["changed_by_fk"] = row["auditor_id"]
+            audits.append(row)
+            self.insert_entry(created, row["auditor_id"], "Audit", row["id"], row)
+        audits.sort(key=lambda r: r["created_on"])
+        self.write("audit", audits)
+        files = self.files
+
+        def build(row, created, target):
+            audit = rng.choice(audits)
+            dept = audit["department_id"] if rng.random() < 0.8 else self.pick_dept()
+            row.update(audit_id=audit["id"], title=self.title("问题"), description=self.text(2),
+                       severity=rng.choice(("high", "medium", "low")),
+                       responsible_department_id=dept,
+                       system_id=rng.choice(self.system_ids) if rng.random() < 0.7 else None,
+                       due_date=(created + dt.timedelta(days=rng.randint(30, 120))).date())
+            if target != "open":
+                row.update(rectification=self.text(2),
+                           rectification_evidence_id=files["rectification"].id)
+            relations = {"responsible_department": Ref(dept),
+                         "rectification_evidence": files["rectification"]
+                         if row["rectification_evidence_id"] else None}
+            return relations, audit["auditor_id"], None
+
+        self.write("audit_finding", self.records(
+            AuditFinding, self.n("audits") * FULL["findings_per_audit"], build))
+
+    def delegations(self):
+        rng = self.rng
+        did = self.next_ids("delegation")
+        rows = []
+        today_count = self.n("delegations_today")
+        heads = [(d, h) for d, h in self.heads.items()
+                 if d not in (self.fin_dept, self.it_dept) and self.clerks.get(d)]
+        if not heads:
+            return
+        for k in range(self.n("delegations")):
+            dept, head = rng.choice(heads)
+            if k < today_count:
+                start = self.today - dt.timedelta(days=rng.randint(0, 5))
+            else:
+                start = self.start.date() + dt.timedelta(days=rng.randint(0, 365 * YEARS - 60))
+            end = start + dt.timedelta(days=rng.randint(1, 14))
+            created = dt.datetime.combine(start, dt.time(9)) - dt.timedelta(days=1)
+            row = {"id": did + k, "principal_id": head,
+                   "substitute_id": rng.choice(self.clerks[dept]), "start_date": start,
+                   "end_date": end, "reason": "出差", "created_on": created,
+                   "changed_on": created, "created_by_fk": head, "changed_by_fk": head}
+            rows.append(row)
+            self.insert_entry(min(created, self.now), head, "Delegation", row["id"], row)
+        self.write("delegation", rows)
+
+    # ------------------------------------------------------------ the history chain
+    def chain(self):
+        """Sort every synthesised event by time, give approvals their ids in that order,
+        hash every entry after the demo's chain head, write approvals and entries."""
+        from sqlalchemy import text
+
+        from app.history import approval_values, canonical, entry_content, entry_hash
+
+        start = time.perf_counter()
+        self.events.sort(key=lambda e: (e[0], e[1]))
+        with self.engine.connect() as conn:
+            seq, prev = conn.execute(text(
+                "SELECT seq, hash FROM change_chain_head WHERE id = 1")).one()
+        entry_id = self.next_ids("change_entry")
+        approval_id = self.next_ids("approval")
+        entries, approvals = [], []
+        names = self.username
+
+        def flush():
+            self.write("approval", approvals)
+            self.write("change_entry", entries)
+            approvals.clear()
+            entries.clear()
+
+        for when, _n, kind, data in self.events:
+            if kind == "approval":
+                (rtype, rid, tname, label, src, dst, actor, acting_for, at, comment, digest,
+                 approves, submits, request) = data
+                row = {"id": approval_id, "record_type": rtype, "record_id": rid,
+                       "transition": tname, "label": label, "from_state": src,
+                       "to_state": dst, "actor_id": actor, "acting_for_id": acting_for,
+                       "at": at, "comment": comment, "content_hash": digest,
+                       "approves": approves, "submits": submits}
+                approvals.append(row)
+                changes = canonical({k: [None, v] for k, v in approval_values(row).items()})
+                user, rtype, rid, action = actor, "Approval", str(approval_id), "insert"
+                approval_id += 1
+            else:
+                user, request, rtype, rid, action, changes = data
+            seq += 1
+            entry = {"id": entry_id, "seq": seq, "occurred_at": when, "user_id": user,
+                     "username": names.get(user) if user else None, "acting_for_id": None,
+                     "acting_for": None, "request_id": request, "record_type": rtype,
+                     "record_id": rid, "action": action, "changes": changes,
+                     "prev_hash": prev}
+            entry["hash"] = prev = entry_hash(prev, entry_content(entry))
+            entries.append(entry)
+            entry_id += 1
+            if len(entries) >= 200000:
+                flush()
+        flush()
+        self.events = []
+        with self.engine.begin() as conn:
+            conn.execute(text("UPDATE change_chain_head SET seq = :s, hash = :h WHERE id = 1"),
+                         {"s": seq, "h": prev})
+        self.timings.append(("(history chain, total)", seq, time.perf_counter() - start))
+
+    # ------------------------------------------------------------------- running
+    def run(self):
+        from app.models import ProjectRequest
+
+        steps = [("organisation", self.organisation), ("attachments", self.attachments),
+                 ("vendors", self.vendors), ("systems", self.systems),
+                 ("plans", self.plans), ("projects", self.projects),
+                 ("contracts", self.contracts), ("change orders", self.change_orders),
+                 ("change requests", self.change_requests), ("incidents", self.incidents),
+                 ("data sharing", self.sharing), ("audits", self.audits),
+                 ("delegations", self.delegations), ("history chain", self.chain)]
+        from app.approvals import workflow_models
+
+        self.path_maker = {m.__name__: self.paths(m) for m in workflow_models()}
+        self.path_cache = {}
+        # the times of each project's steps (its expert reviews fall in between)
+        self.project_times = {}
+        walk = self.walk
+
+        def walk_recording(model, row, relations, target, created, submitter, kind=None):
+            times = walk(model, row, relations, target, created, submitter, kind)
+            if model is ProjectRequest:
+                self.project_times[row["id"]] = times
+            return times
+
+        self.walk = walk_recording
+        for label, fn in steps:
+            start = time.perf_counter()
+            fn()
+            log(f"  {label:<16} {time.perf_counter() - start:7.1f} s")
+        self.finish()
+
+    def finish(self):
+        from sqlalchemy import text
+
+        start = time.perf_counter()
+        if self.pg:
+            with self.engine.begin() as conn:
+                tables = conn.execute(text(
+                    "SELECT table_name FROM information_schema.columns WHERE column_name = 'id'"
+                    " AND table_schema = 'public' AND column_default LIKE 'nextval%'")).scalars()
+                for table in list(tables):
+                    conn.execute(text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"GREATEST((SELECT max(id) FROM {table}), 1))"))
+            with self.engine.connect().execution_options(
+                    isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))
+        else:
+            with self.engine.begin() as conn:
+                conn.execute(text("ANALYZE"))
+        log(f"  {'analyze':<16} {time.perf_counter() - start:7.1f} s")
+
+
+def table_counts(engine):
+    from sqlalchemy import inspect, text
+
+    with engine.connect() as conn:
+        return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar()
+                for t in sorted(inspect(engine).get_table_names())}
+
+
+def loaded(engine, scale):
+    """Whether the database holds the volumes of ``scale`` already (for --reuse)."""
+    from sqlalchemy import inspect, text
+
+    if "incident" not in inspect(engine).get_table_names():
+        return False
+    with engine.connect() as conn:
+        incidents = conn.execute(text("SELECT count(*) FROM incident")).scalar()
+        entries = conn.execute(text("SELECT count(*) FROM change_entry")).scalar()
+    return incidents >= FULL["incidents"] * scale and entries >= 5 * FULL["incidents"] * scale
+
+
+def _relaxed_sqlite(app):
+    """journal_mode=OFF and synchronous=OFF on every connection, during the load only."""
+    from sqlalchemy import event
+
+    engine = app.extensions["sqlalchemy"].engine
+
+    def relax(dbapi, _record):
+        cursor = dbapi.cursor()
+        cursor.execute("PRAGMA journal_mode=OFF")
+        cursor.execute("PRAGMA synchronous=OFF")
+        cursor.close()
+
+    engine.dispose()
+    event.listen(engine, "connect", relax)
+    return lambda: (event.remove(engine, "connect", relax), engine.dispose())
+
+
+def build(url, scale=1.0, reuse=False, seed=SEED):
+    """Load the §8 volumes times ``scale`` into the database at ``url``; return the app."""
+    from sqlalchemy import create_engine
+
+    from conftest_free import fresh_database, make_app
+
+    logging.disable(logging.INFO)
+    if reuse:
+        engine = create_engine(url)
+        try:
+            if loaded(engine, scale):
+                log(f"{url}: the volumes are loaded already (--reuse)")
+                return None
+        finally:
+            engine.dispose()
+    total = time.perf_counter()
+    start = time.perf_counter()
+    fresh_database(url)
+    app = make_app(url)
+    log(f"fresh database, migrations, reference data and demo seed: "
+        f"{time.perf_counter() - start:.1f} s")
+    with app.app_context():
+        restore = None
+        if app.extensions["sqlalchemy"].engine.dialect.name == "sqlite":
+            restore = _relaxed_sqlite(app)
+        loader = Loader(app, scale, seed)
+        loader.run()
+        if restore:
+            restore()
+        log(f"loaded {url} at scale {scale} in {time.perf_counter() - total:.1f} s")
+        for table, rows, seconds in loader.timings:
+            if rows:
+                log(f"    wrote {table:<28} {rows:>9} rows {seconds:7.1f} s")
+        counts = table_counts(loader.engine)
+        for table, rows in counts.items():
+            log(f"  {table:<28} {rows:>9}")
+    return app
+
+
+def open_app(url):
+    """The application on an existing database (nothing written)."""
+    import config
+    from app import create_app
+
+    return create_app(type("ScaleConfig", (config.TestConfig,),
+                           {"SQLALCHEMY_DATABASE_URI": url}))
+
+
+def verify(url):
+    """Run `flask history verify` on the database; return (passed, output, seconds)."""
+    app = open_app(url)
+    start = time.perf_counter()
+    result = app.test_cli_runner().invoke(args=["history", "verify"])
+    seconds = time.perf_counter() - start
+    with app.app_context():
+        app.extensions["sqlalchemy"].engine.dispose()
+    return result.exit_code == 0, result.output.strip(), seconds
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--url", default=os.environ.get(
+        "BENCH_DATABASE_URL", "sqlite:////tmp/bench_scale.db"))
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--reuse", action="store_true",
+                        help="skip loading when the database holds the volumes already")
+    parser.add_argument("--verify", action="store_true",
+                        help="then run `flask history verify` on the result (fails if broken)")
+    args = parser.parse_args(argv)
+    build(args.url, args.scale, args.reuse, args.seed)
+    if args.verify:
+        passed, output, seconds = verify(args.url)
+        log(f"flask history verify: {seconds:.1f} s: {output}")
+        if not passed:
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
