@@ -7,7 +7,7 @@ PORT   ?= 8080
 WORKERS ?= 2
 export FLASK_APP := app:create_app
 
-.PHONY: run serve test fuzz translations migrate seed bench clean
+.PHONY: run serve test fuzz translations migrate seed bench bench-data clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +40,19 @@ test: $(VENV)/.dev translations
 fuzz: $(VENV)/.dev translations
 	FUZZ_FULL=1 $(BIN)/pytest tests/test_fuzz.py
 
+# The PRODUCT.md section 8 volumes for the benchmarks (bench/scale.py): SQLite at
+# BENCH_SQLITE, and PostgreSQL too when BENCH_DATABASE_URL is set; kept when loaded already.
+BENCH_SQLITE ?= sqlite:///$(CURDIR)/instance/bench_scale.db
+BENCH_SCALE  ?= 1.0
+bench-data: $(VENV)/.dev translations
+	mkdir -p instance
+	$(BIN)/python bench/scale.py --url $(BENCH_SQLITE) --scale $(BENCH_SCALE) --reuse
+	if [ -n "$$BENCH_DATABASE_URL" ]; then \
+	  $(BIN)/python bench/scale.py --url "$$BENCH_DATABASE_URL" --scale $(BENCH_SCALE) --reuse; \
+	fi
+
 # The benchmarks of docs/performance.md (SQLite; PostgreSQL too with BENCH_DATABASE_URL).
-bench: $(VENV)/.dev translations
+bench: $(VENV)/.dev translations bench-data
 	$(BIN)/python bench/seed_bench.py
 	$(BIN)/python bench/scoping_bench.py
 	$(BIN)/python bench/verify_bench.py
