@@ -1194,6 +1194,59 @@ def verify(url):
     return result.exit_code == 0, result.output.strip(), seconds
 
 
+DEMO_USERS = ("admin", "clerk_fin", "head_fin", "it_staff", "it_staff2", "manager",
+              "auditor", "expert")
+
+
+def describe(url):
+    """What the loaded database holds, as the benchmarks need to know it: the migration
+    head, row counts, and what each demo account sees (incidents visible, inbox size as
+    app.approvals.inbox computes it: the page's 200 per type, and all)."""
+    from sqlalchemy import func, text
+
+    app = open_app(url)
+    lines = []
+    with app.app_context(), app.test_request_context("/"):
+        from app.approvals import inbox
+        from app.extensions import db
+        from app.models import AppUser, Incident, InformationSystem
+        from app.security import read_clause, scope_for
+
+        head = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        lines.append(f"migration head: {head}")
+        counts = table_counts(db.engine)
+        lines.append("rows: " + ", ".join(f"{t} {n}" for t, n in counts.items() if n))
+        top = (db.session.query(Incident.system_id, func.count())
+               .group_by(Incident.system_id).order_by(func.count().desc()).limit(3).all())
+        for system_id, n in top:
+            system = db.session.get(InformationSystem, system_id)
+            lines.append(f"system id {system_id} ({system.code}, department "
+                         f"{system.owning_department.code}): {n} incidents")
+        for username in DEMO_USERS:
+            user = db.session.query(AppUser).filter_by(username=username).one()
+            query = db.session.query(func.count(Incident.id))
+            clause = read_clause(Incident, scope_for(user))
+            if clause is not None:
+                query = query.filter(clause)
+            start = time.perf_counter()
+            everything = inbox(user, limit_per_type=10**9)
+            seconds = time.perf_counter() - start
+            by_type = {}
+            for record, _moves in everything:
+                by_type[type(record).__name__] = by_type.get(type(record).__name__, 0) + 1
+            page = len(inbox(user))
+            roles = ",".join(r.name for r in user.roles)
+            lines.append(
+                f"{username} (id {user.id}, {roles}, department {user.department.code}): "
+                f"sees {query.scalar()} incidents; inbox {page} with 200 per type, "
+                f"{len(everything)} in all ({seconds:.1f} s) "
+                + " ".join(f"{k}={v}" for k, v in sorted(by_type.items())))
+            db.session.expunge_all()
+        db.session.remove()
+        db.engine.dispose()
+    return lines
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--url", default=os.environ.get(
@@ -1204,7 +1257,13 @@ def main(argv=None):
                         help="skip loading when the database holds the volumes already")
     parser.add_argument("--verify", action="store_true",
                         help="then run `flask history verify` on the result (fails if broken)")
+    parser.add_argument("--describe", action="store_true",
+                        help="only print what the database holds and what the demo accounts see")
     args = parser.parse_args(argv)
+    if args.describe:
+        for line in describe(args.url):
+            log(line)
+        return
     build(args.url, args.scale, args.reuse, args.seed)
     if args.verify:
         passed, output, seconds = verify(args.url)
