@@ -206,6 +206,8 @@ class Loader:
         start = time.perf_counter()
         if self.pg:
             self._copy(t, rows)
+        elif table in ("change_entry", "approval"):
+            self._sqlite_raw(t, rows)
         else:
             cols = [c.name for c in t.columns]
             with self.engine.begin() as conn:
@@ -214,6 +216,23 @@ class Loader:
                                               for r in rows[i:i + 20000]])
         self.counts[table] = self.counts.get(table, 0) + len(rows)
         self.timings.append((table, len(rows), time.perf_counter() - start))
+
+    def _sqlite_raw(self, table, rows):
+        """The two big tables straight through the driver, values stored as SQLAlchemy
+        stores them on SQLite (date-times as 'YYYY-MM-DD HH:MM:SS.ffffff', booleans 0/1)."""
+        cols = [c.name for c in table.columns]
+
+        def value(v):
+            if isinstance(v, dt.datetime):
+                return v.strftime("%Y-%m-%d %H:%M:%S.%f")
+            if isinstance(v, bool):
+                return int(v)
+            return v
+
+        sql = (f'INSERT INTO {table.name} ({", ".join(cols)}) '
+               f'VALUES ({", ".join("?" for _ in cols)})')
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql(sql, [tuple(value(r.get(c)) for c in cols) for r in rows])
 
     @staticmethod
     def _pg_value(value):
