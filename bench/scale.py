@@ -318,11 +318,11 @@ class Loader:
         db, rng = self.db, self.rng
         roles = {n: i for n, i in db.session.execute(text("SELECT name, id FROM ab_role"))}
         self.role_ids = roles
-        existing = db.session.query(Department).all()
+        existing = db.session.query(Department).order_by(Department.id).all()
         self.dept_code = {d.id: d.code for d in existing}
         self.it_dept = next(d.id for d in existing if d.code == "IT")
         self.fin_dept = next(d.id for d in existing if d.code == "FIN")
-        users = db.session.query(AppUser).all()
+        users = db.session.query(AppUser).order_by(AppUser.id).all()
         self.username = {u.id: u.username for u in users}
         self.demo = {u.username: u for u in users}
         self.clerks, self.heads = {}, {}
@@ -420,9 +420,8 @@ class Loader:
                              .values(head_id=bindparam("h")), heads)
         for d in self.departments:
             self.clerks.setdefault(d, [])
-        fin_clerks = self.clerks[self.fin_dept]
         self.clerk_fin = self.demo["clerk_fin"].id
-        self.fin_clerks = fin_clerks
+        db.session.rollback()  # read only: end the transaction (no session idles in one)
 
     def pick_dept(self):
         if self.rng.random() < FIN_SHARE:
