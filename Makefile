@@ -40,15 +40,15 @@ test: $(VENV)/.dev translations
 fuzz: $(VENV)/.dev translations
 	FUZZ_FULL=1 $(BIN)/pytest tests/test_fuzz.py
 
-# The PRODUCT.md section 8 volumes for the benchmarks (bench/scale.py): SQLite at
-# BENCH_SQLITE, and PostgreSQL too when BENCH_DATABASE_URL is set; kept when loaded already.
-BENCH_SQLITE ?= sqlite:///$(CURDIR)/instance/bench_scale.db
-BENCH_SCALE  ?= 1.0
+# The PRODUCT.md section 8 volumes for the benchmarks (bench/scale.py): SQLite in
+# instance/bench_scale.db, and PostgreSQL too when BENCH_DATABASE_URL is set (in the
+# database beside it, name + _scale); kept when loaded already.
+BENCH_SCALE ?= 1.0
 bench-data: $(VENV)/.dev translations
 	mkdir -p instance
-	$(BIN)/python bench/scale.py --url $(BENCH_SQLITE) --scale $(BENCH_SCALE) --reuse
+	$(BIN)/python bench/scale.py --scale $(BENCH_SCALE) --reuse
 	if [ -n "$$BENCH_DATABASE_URL" ]; then \
-	  $(BIN)/python bench/scale.py --url "$$BENCH_DATABASE_URL" --scale $(BENCH_SCALE) --reuse; \
+	  $(BIN)/python bench/scale.py --postgres --scale $(BENCH_SCALE) --reuse; \
 	fi
 
 # The benchmarks of docs/performance.md (SQLite; PostgreSQL too with BENCH_DATABASE_URL).

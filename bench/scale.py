@@ -1,7 +1,12 @@
 """The PRODUCT.md §8 volumes, loaded fast, for the benchmarks (`make bench-data`).
 
-    .venv/bin/python bench/scale.py --url sqlite:////tmp/scale.db [--scale 1.0] [--reuse]
+    .venv/bin/python bench/scale.py [--url URL] [--scale 1.0] [--reuse] [--verify]
     .venv/bin/python bench/scale.py --url postgresql://postgres@127.0.0.1:5432/bench_scale
+    BENCH_DATABASE_URL=postgresql://... .venv/bin/python bench/scale.py --postgres
+    .venv/bin/python bench/scale.py --url URL --describe
+
+The default URL is instance/bench_scale.db (SQLite); ``--postgres`` loads the database
+beside BENCH_DATABASE_URL, its name with ``_scale`` added (`make bench-data` does both).
 
 What it does, in order:
 
@@ -1127,12 +1132,16 @@ def table_counts(engine):
 def loaded(engine, scale):
     """Whether the database holds the volumes of ``scale`` already (for --reuse)."""
     from sqlalchemy import inspect, text
+    from sqlalchemy.exc import OperationalError
 
-    if "incident" not in inspect(engine).get_table_names():
+    try:
+        if "incident" not in inspect(engine).get_table_names():
+            return False
+        with engine.connect() as conn:
+            incidents = conn.execute(text("SELECT count(*) FROM incident")).scalar()
+            entries = conn.execute(text("SELECT count(*) FROM change_entry")).scalar()
+    except OperationalError:  # no such database yet
         return False
-    with engine.connect() as conn:
-        incidents = conn.execute(text("SELECT count(*) FROM incident")).scalar()
-        entries = conn.execute(text("SELECT count(*) FROM change_entry")).scalar()
     return incidents >= FULL["incidents"] * scale and entries >= 5 * FULL["incidents"] * scale
 
 
@@ -1265,10 +1274,21 @@ def describe(url):
     return lines
 
 
+def postgres_url(bench_url):
+    """Where `make bench-data` loads PostgreSQL: beside BENCH_DATABASE_URL, with ``_scale``
+    added to the database name (the other bench scripts rebuild BENCH_DATABASE_URL itself)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(bench_url)
+    return url.set(database=f"{url.database}_scale").render_as_string(hide_password=False)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--url", default=os.environ.get(
-        "BENCH_DATABASE_URL", "sqlite:////tmp/bench_scale.db"))
+    parser.add_argument("--url", default="sqlite:///" + os.path.join(
+        ROOT, "instance", "bench_scale.db"))
+    parser.add_argument("--postgres", action="store_true",
+                        help="load the database beside BENCH_DATABASE_URL (its name + _scale)")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--reuse", action="store_true",
@@ -1278,6 +1298,10 @@ def main(argv=None):
     parser.add_argument("--describe", action="store_true",
                         help="only print what the database holds and what the demo accounts see")
     args = parser.parse_args(argv)
+    if args.postgres:
+        if not os.environ.get("BENCH_DATABASE_URL"):
+            parser.error("--postgres needs BENCH_DATABASE_URL")
+        args.url = postgres_url(os.environ["BENCH_DATABASE_URL"])
     if args.describe:
         for line in describe(args.url):
             log(line)
