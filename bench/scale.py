@@ -384,6 +384,8 @@ class Loader:
         new_depts = list(self.departments)
         while len(plan) < total:
             plan.append(("Clerk", new_depts[len(plan) % len(new_depts)]))
+        pools = {"ITStaff": self.it_staff, "Management": self.managers,
+                 "Auditor": self.auditors, "Expert": self.experts}
         for k, (role, dept) in enumerate(plan):
             if dept is None:
                 dept = rng.choice(self.departments)
@@ -401,12 +403,12 @@ class Loader:
                              "role_id": roles[role]})
             self.username[user_id] = username
             self.user_dept[user_id] = dept
-            {"ITStaff": self.it_staff, "Management": self.managers,
-             "Auditor": self.auditors, "Expert": self.experts}.get(
-                role, self.clerks.setdefault(dept, []) if role == "Clerk" else []
-            ).append(user_id)
-            if role == "DeptHead":
+            if role == "Clerk":
+                self.clerks.setdefault(dept, []).append(user_id)
+            elif role == "DeptHead":
                 self.heads[dept] = user_id
+            else:
+                pools[role].append(user_id)
             self.insert_entry(created, None, "AppUser", user_id, row,
                               {"roles": [[], [roles[role]]]})
         for row in rows:  # departments created before their people
@@ -667,7 +669,7 @@ class Loader:
 
     def records(self, model, count, build, kind=None):
         """``count`` records of ``model``: states from STATE_MIX, creation times by state,
-        ``build(row, created)`` fills the columns and returns (relations, submitter,
+        ``build(row, created, target)`` fills the columns and returns (relations, submitter,
         extra insert changes)."""
         from app.models import Model
 
