@@ -87,32 +87,44 @@ def current_actor():
 
 
 def principals_of(user, today=None):
-    """Everyone (active) who has named ``user`` their substitute for ``today``."""
-    today = today or dt.date.today()
+    """Everyone (active) who has named ``user`` their substitute for ``today``; for today,
+    looked up once per request (scoping and every workflow check of a page ask)."""
+    if today is not None or not has_request_context():
+        return _principals_of(user, today or dt.date.today())
+    cache = g.setdefault("principals_today", {})
+    key = (user.id, dt.date.today())
+    if key not in cache:
+        cache[key] = _principals_of(user, key[1])
+    return list(cache[key])
+
+
+def _principals_of(user, today):
     return (db.session.query(AppUser).join(Delegation, Delegation.principal_id == AppUser.id)
             .filter(Delegation.substitute_id == user.id, Delegation.start_date <= today,
                     Delegation.end_date >= today, AppUser.active.is_(True))
             .all())
 
 
-def _principals_today(user):
-    """principals_of(user), once per request (a list page asks for every query it runs)."""
-    if not has_request_context():
-        return principals_of(user)
-    cache = g.setdefault("principals_today", {})
+def scope_for(user):
+    """The part of the governed records a user may see: their own, and for reading also
+    that of everyone they stand in for today (to act for them, 代办).
+
+    Computed once per request and user (roles, department, delegations): a page asks
+    for it in every query it runs (a list, its count, every card of the home page)."""
+    if user is None or not has_request_context():
+        return _scope_for(user)
+    cache = g.setdefault("scopes", {})
     key = (user.id, dt.date.today())
     if key not in cache:
-        cache[key] = principals_of(user)
+        cache[key] = _scope_for(user)
     return cache[key]
 
 
-def scope_for(user):
-    """The part of the governed records a user may see: their own, and for reading also
-    that of everyone they stand in for today (to act for them, 代办)."""
+def _scope_for(user):
     scope = _own_scope(user)
     if user is None or scope.everything:
         return scope
-    principals = _principals_today(user)
+    principals = principals_of(user)
     if not principals:
         return scope
     return replace(scope, delegated=tuple(_own_scope(p) for p in principals))
