@@ -29,7 +29,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import user_logged_in
 from sqlalchemy import false, inspect, or_, select
-from sqlalchemy.orm import RelationshipDirection
+from sqlalchemy.orm import RelationshipDirection, joinedload
 
 from .extensions import db
 from .filters import SafeFilters, typed_filters
@@ -573,6 +573,13 @@ class AppSecurityManager(SecurityManager):
         else:
             guard.succeeded(username)
         return user
+
+    def get_user_by_id(self, pk):
+        """The signed-in user with the roles, groups and department that every request
+        reads (permissions, scoping), in one statement instead of four."""
+        return self.session.get(AppUser, pk, options=[
+            joinedload(AppUser.roles), joinedload(AppUser.groups),
+            joinedload(AppUser.department)])
 
     # ------------------------------------------------- sessions and tokens that end
 

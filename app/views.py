@@ -826,6 +826,8 @@ class ListInterface(ScopedInterface):
         column's index alone (``(column, id)``: an index-only walk), from whichever end of
         the list is nearer; then the page's 20 or 100 rows are read by key, in one
         statement. So page 200 and the last page cost about what page 1 does."""
+        if not (order_column or page_size or select_columns):
+            return self._choices(filters)
         if select_columns or not order_column or not page_size:
             return super().query(filters, order_column, order_direction, page, page_size,
                                  select_columns, outer_default_load)
@@ -845,6 +847,19 @@ class ListInterface(ScopedInterface):
                                    add_pk=True)
         records = rows.options(*self.page_options()).all() if size else []
         return count, records[::-1] if backwards else records
+
+
+    def _choices(self, filters):
+        """Every row in scope, for a dropdown of a form or of the search form: no count
+        (the form needs none), and a table that several dropdowns offer (the requesting
+        and the providing department) is read once per request."""
+        cacheable = has_request_context() and not (filters and filters.filters)
+        cache = g.setdefault("choices", {}) if cacheable else {}
+        if self.obj not in cache:
+            query = self.apply_all(self.session.query(self.obj), filters)
+            cache[self.obj] = query.options(*self.page_options()).all()
+        rows = cache[self.obj]
+        return len(rows), rows
 
 
 def scoped(model):
