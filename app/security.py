@@ -28,7 +28,10 @@ from flask_appbuilder.security.views import (
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import user_logged_in
-from sqlalchemy import false, inspect, or_, select
+from sqlalchemy import Boolean, any_, false, func, inspect, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.orm import RelationshipDirection, joinedload
 
 from .extensions import db
@@ -146,6 +149,37 @@ def _own_scope(user):
     return Scope(user_id=user.id)
 
 
+class InSelect(ColumnElement):
+    """``column IN (SELECT ...)`` of an uncorrelated subquery, as each planner uses it
+    inside an OR: SQLite as it is (a multi-index OR); PostgreSQL as
+    ``column = ANY (ARRAY(SELECT ...))``, whose subquery runs once (an InitPlan) and stays
+    an index condition, so ``a = 1 OR b = ANY (...)`` is a BitmapOr of two index scans.
+    ``IN (SELECT ...)`` inside an OR is a hashed SubPlan there: a filter over a scan of
+    the whole table."""
+
+    __visit_name__ = "in_select"
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement),
+                           ("subquery", InternalTraversal.dp_clauseelement)]
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True  # a condition (never ``... = 1`` on SQLite)
+
+    def __init__(self, column, subquery):
+        self.column = column
+        self.subquery = subquery
+
+
+@compiles(InSelect)
+def _in_select(element, compiler, **kw):
+    return compiler.process(element.column.in_(element.subquery), **kw)
+
+
+@compiles(InSelect, "postgresql")
+def _any_array(element, compiler, **kw):
+    array = func.array(element.subquery.scalar_subquery())
+    return compiler.process(element.column == any_(array), **kw)
+
+
 def _path_clause(model, path, department_id):
     head, _, rest = path.partition(".")
     attr = getattr(model, head)
@@ -156,7 +190,7 @@ def _path_clause(model, path, department_id):
     rel = attr.property
     (local, remote), = rel.local_remote_pairs
     target = rel.mapper.class_
-    return local.in_(select(remote).where(_path_clause(target, rest, department_id)))
+    return InSelect(local, select(remote).where(_path_clause(target, rest, department_id)))
 
 
 def read_clause(model, scope):
