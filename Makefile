@@ -44,6 +44,7 @@ fuzz: $(VENV)/.dev translations
 bench: $(VENV)/.dev translations
 	$(BIN)/python bench/seed_bench.py
 	$(BIN)/python bench/scoping_bench.py
+	$(BIN)/python bench/lists_bench.py
 	$(BIN)/python bench/verify_bench.py
 	$(BIN)/python bench/history_bench.py
 

@@ -86,12 +86,14 @@ def enum_column(enum_class, **kwargs):
     )
 
 
-def sort_indexes(table, *columns):
+def sort_indexes(table, *columns, scope=()):
     """An index ``(column, id)`` for each column a list of ``table`` sorts by. FAB orders
     by the column and then the key, so a page's keys come from the index alone, in order,
     however deep the page (app/views.py ``ListInterface``); it serves equality filters
-    on the column too."""
-    return tuple(Index(f"ix_{table}_{column}_id", column, "id") for column in columns)
+    on the column too. ``scope``: the department columns of a table scoped through two
+    paths (``__scope__``), carried in the index so that a department's long list is
+    paged on it without reading the table."""
+    return tuple(Index(f"ix_{table}_{column}_id", column, "id", *scope) for column in columns)
 
 
 class StampMixin:
@@ -728,7 +730,8 @@ class Contract(StampMixin, WorkflowMixin, Model):
         CheckConstraint("amount >= 0", name="ck_contract_amount"),
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
                         name="ck_contract_dates"),
-    ) + sort_indexes("contract", "name", "amount", "status", "end_date")
+    ) + sort_indexes("contract", "name", "amount", "status", "end_date",
+                   scope=("department_id", "system_id"))
     __rules__ = (Ordered("start_date", "end_date", check="ck_contract_dates"),)
 
     id = Column(Integer, primary_key=True)
@@ -938,7 +941,8 @@ class Incident(StampMixin, WorkflowMixin, Model):
     __table_args__ = (
         CheckConstraint("resolved_at IS NULL OR resolved_at >= occurred_at",
                         name="ck_incident_times"),
-    ) + sort_indexes("incident", "title", "severity", "status", "occurred_at")
+    ) + sort_indexes("incident", "title", "severity", "status", "occurred_at",
+                   scope=("reporting_department_id", "system_id"))
     __rules__ = (Ordered("occurred_at", "resolved_at", check="ck_incident_times"),)
 
     id = Column(Integer, primary_key=True)
@@ -1128,7 +1132,8 @@ class DataSharingRequest(StampMixin, WorkflowMixin, Model):
                         name="ck_data_sharing_departments"),
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
                         name="ck_data_sharing_period"),
-    ) + sort_indexes("data_sharing_request", "title", "start_date", "end_date", "status")
+    ) + sort_indexes("data_sharing_request", "title", "start_date", "end_date", "status",
+                   scope=("requesting_department_id", "providing_department_id"))
     __rules__ = (
         Distinct("requesting_department_id", "providing_department_id",
                  check="ck_data_sharing_departments"),

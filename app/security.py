@@ -7,6 +7,7 @@ and ``check_write``, applied by ``ScopedInterface`` (the data layer under every
 list, show, edit, delete, action, REST call and attachment download).
 """
 import datetime as dt
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
 from flask import abort, current_app, flash, g, has_request_context, make_response, request
@@ -180,17 +181,56 @@ def _any_array(element, compiler, **kw):
     return compiler.process(element.column == any_(array), **kw)
 
 
+class Unindexed(ColumnElement):
+    """A column that SQLite must not look up by its own index here (``+column``): a long
+    list is paged on its sort index, which carries the scoping columns, instead of
+    collecting every visible row by the scoping indexes and sorting them all
+    (app/views.py ``ListInterface``). Other databases choose by cost themselves."""
+
+    __visit_name__ = "unindexed"
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+    inherit_cache = True
+
+    def __init__(self, column):
+        self.column = column
+        self.type = column.type
+
+
+@compiles(Unindexed)
+def _as_is(element, compiler, **kw):
+    return compiler.process(element.column, **kw)
+
+
+@compiles(Unindexed, "sqlite")
+def _unary_plus(element, compiler, **kw):
+    return "+" + compiler.process(element.column, **kw)
+
+
+# Set while a list pages a long list on its sort index (see Unindexed).
+SORT_INDEX_WALK = ContextVar("sort_index_walk", default=False)
+
+
 def _path_clause(model, path, department_id):
     head, _, rest = path.partition(".")
     attr = getattr(model, head)
     if not rest:
-        return attr == department_id
+        return (Unindexed(attr) if SORT_INDEX_WALK.get() else attr) == department_id
     # ``system_id IN (SELECT id FROM information_system WHERE ...)``: an indexed, sargable
     # condition, never a correlated EXISTS (which scans the table inside an OR).
     rel = attr.property
     (local, remote), = rel.local_remote_pairs
     target = rel.mapper.class_
-    return InSelect(local, select(remote).where(_path_clause(target, rest, department_id)))
+    subquery = select(remote).where(_path_clause_indexed(target, rest, department_id))
+    return InSelect(Unindexed(local) if SORT_INDEX_WALK.get() else local, subquery)
+
+
+def _path_clause_indexed(model, path, department_id):
+    """The subquery's own condition keeps its index (a few systems of a department)."""
+    token = SORT_INDEX_WALK.set(False)
+    try:
+        return _path_clause(model, path, department_id)
+    finally:
+        SORT_INDEX_WALK.reset(token)
 
 
 def read_clause(model, scope):

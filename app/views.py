@@ -63,6 +63,7 @@ from .models import (
 )
 from .security import (
     PERMISSIONS,
+    SORT_INDEX_WALK,
     FabRouteGuard,
     ScopedInterface,
     ScopeError,
@@ -796,6 +797,12 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
 ROW_RECORD = "__record__"
 
 
+# Visible rows from which a list is paged on its sort index rather than collected by the
+# scoping indexes and sorted: sorting costs a table lookup per visible row, walking the
+# covering sort index at most one index entry per row of the table.
+SORT_INDEX_WALK_ABOVE = 2000
+
+
 class ListInterface(ScopedInterface):
     """The data layer of a record screen. Its lists sort and page first and then load what
     the page shows: the related rows of the page's records (one ``SELECT ... IN`` per
@@ -839,9 +846,15 @@ class ListInterface(ScopedInterface):
         if backwards:  # the far half of the list: read it from the other end
             start = count - start - size
             order_direction = "asc" if order_direction == "desc" else "desc"
-        keys = (self._apply_inner_all(self.session.query(pk), filters, order_column,
-                                      order_direction, aliases_mapping={})
-                .offset(start).limit(size).subquery())
+        # A long list is paged on its sort index, which carries the scoping columns; a
+        # short one is found by its scoping indexes and sorted (app/security.py).
+        walk = SORT_INDEX_WALK.set(count > SORT_INDEX_WALK_ABOVE)
+        try:
+            keys = (self._apply_inner_all(self.session.query(pk), filters, order_column,
+                                          order_direction, aliases_mapping={})
+                    .offset(start).limit(size).subquery())
+        finally:
+            SORT_INDEX_WALK.reset(walk)
         rows = self.session.query(self.obj).join(keys, pk == keys.c[pk.key])
         rows = self.apply_order_by(rows, order_column, order_direction, aliases_mapping={},
                                    add_pk=True)

@@ -2,7 +2,9 @@
 
 Each sortable column gets ``(column, id)`` (FAB orders by the column, then the key, so
 a page's keys are read from the index alone, from either end, however deep the page);
-it replaces the single-column index where there was one. Date and text columns the
+it replaces the single-column index where there was one. Tables scoped through two
+paths (incidents, contracts, data sharing) carry their department columns in these
+indexes, so a department's long list is paged on the sort index alone. Date and text columns the
 search form filters on by equality or range get an index of their own.
 
 Revision ID: c7a10010list
@@ -34,16 +36,16 @@ ADDED = (
     ("change_request", "ix_change_request_title_id", ("title", "id")),
     ("change_request", "ix_change_request_window_end", ("window_end",)),
     ("change_request", "ix_change_request_window_start_id", ("window_start", "id")),
-    ("contract", "ix_contract_amount_id", ("amount", "id")),
-    ("contract", "ix_contract_end_date_id", ("end_date", "id")),
-    ("contract", "ix_contract_name_id", ("name", "id")),
+    ("contract", "ix_contract_amount_id", ("amount", "id", "department_id", "system_id")),
+    ("contract", "ix_contract_end_date_id", ("end_date", "id", "department_id", "system_id")),
+    ("contract", "ix_contract_name_id", ("name", "id", "department_id", "system_id")),
     ("contract", "ix_contract_sign_date", ("sign_date",)),
     ("contract", "ix_contract_start_date", ("start_date",)),
-    ("contract", "ix_contract_status_id", ("status", "id")),
-    ("data_sharing_request", "ix_data_sharing_request_end_date_id", ("end_date", "id")),
-    ("data_sharing_request", "ix_data_sharing_request_start_date_id", ("start_date", "id")),
-    ("data_sharing_request", "ix_data_sharing_request_status_id", ("status", "id")),
-    ("data_sharing_request", "ix_data_sharing_request_title_id", ("title", "id")),
+    ("contract", "ix_contract_status_id", ("status", "id", "department_id", "system_id")),
+    ("data_sharing_request", "ix_data_sharing_request_end_date_id", ("end_date", "id", "requesting_department_id", "providing_department_id")),
+    ("data_sharing_request", "ix_data_sharing_request_start_date_id", ("start_date", "id", "requesting_department_id", "providing_department_id")),
+    ("data_sharing_request", "ix_data_sharing_request_status_id", ("status", "id", "requesting_department_id", "providing_department_id")),
+    ("data_sharing_request", "ix_data_sharing_request_title_id", ("title", "id", "requesting_department_id", "providing_department_id")),
     ("delegation", "ix_delegation_end_date_id", ("end_date", "id")),
     ("delegation", "ix_delegation_reason", ("reason",)),
     ("delegation", "ix_delegation_start_date_id", ("start_date", "id")),
@@ -51,11 +53,11 @@ ADDED = (
     ("development_plan", "ix_development_plan_plan_version_id", ("plan_version", "id")),
     ("expert_review", "ix_expert_review_score_id", ("score", "id")),
     ("expert_review", "ix_expert_review_status_id", ("status", "id")),
-    ("incident", "ix_incident_occurred_at_id", ("occurred_at", "id")),
+    ("incident", "ix_incident_occurred_at_id", ("occurred_at", "id", "reporting_department_id", "system_id")),
     ("incident", "ix_incident_resolved_at", ("resolved_at",)),
-    ("incident", "ix_incident_severity_id", ("severity", "id")),
-    ("incident", "ix_incident_status_id", ("status", "id")),
-    ("incident", "ix_incident_title_id", ("title", "id")),
+    ("incident", "ix_incident_severity_id", ("severity", "id", "reporting_department_id", "system_id")),
+    ("incident", "ix_incident_status_id", ("status", "id", "reporting_department_id", "system_id")),
+    ("incident", "ix_incident_title_id", ("title", "id", "reporting_department_id", "system_id")),
     ("information_system", "ix_information_system_category_id", ("category", "id")),
     ("information_system", "ix_information_system_go_live_date", ("go_live_date",)),
     ("information_system", "ix_information_system_lifecycle_id", ("lifecycle", "id")),
