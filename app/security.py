@@ -31,9 +31,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import user_logged_in
 from sqlalchemy import Boolean, any_, false, func, inspect, or_, select
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import RelationshipDirection, joinedload
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
-from sqlalchemy.orm import RelationshipDirection, joinedload
 
 from .extensions import db
 from .filters import SafeFilters, typed_filters

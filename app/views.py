@@ -846,9 +846,10 @@ class ListInterface(ScopedInterface):
         if backwards:  # the far half of the list: read it from the other end
             start = count - start - size
             order_direction = "asc" if order_direction == "desc" else "desc"
-        # A long list is paged on its sort index, which carries the scoping columns; a
+        # A long list is paged on its sort index when that carries the scoping columns; a
         # short one is found by its scoping indexes and sorted (app/security.py).
-        walk = SORT_INDEX_WALK.set(count > SORT_INDEX_WALK_ABOVE)
+        walk = SORT_INDEX_WALK.set(count > SORT_INDEX_WALK_ABOVE
+                                   and self._sort_index_covers_scope(order_column))
         try:
             keys = (self._apply_inner_all(self.session.query(pk), filters, order_column,
                                           order_direction, aliases_mapping={})
@@ -861,6 +862,17 @@ class ListInterface(ScopedInterface):
         records = rows.options(*self.page_options()).all() if size else []
         return count, records[::-1] if backwards else records
 
+    def _sort_index_covers_scope(self, order_column):
+        """Whether an index led by ``order_column`` holds every scoping column."""
+        mapper = sa_inspect(self.obj)
+        wanted = set()
+        for path in getattr(self.obj, "__scope__", None) or ():
+            head = path.partition(".")[0]
+            wanted |= ({column.name for column in mapper.relationships[head].local_columns}
+                       if head in mapper.relationships else {head})
+        return any(index.columns[0].name == order_column
+                   and wanted <= {column.name for column in index.columns}
+                   for index in self.obj.__table__.indexes)
 
     def _choices(self, filters):
         """Every row in scope, for a dropdown of a form or of the search form: no count
