@@ -15,9 +15,12 @@ system 24,000); texts of about 1 KB. BENCH_SCALE (default 1.0) shrinks every vol
 Then it times, in-process through the WSGI app (server time, no network), for admin and
 a Clerk (``clerk_fin``): every list of the menu by default, on page 200, on its last
 page, sorted by each sortable column (both directions), with page size 100; and the REST
-API lists (default, page 200, each sortable column). Prints median and p95 in ms and the
-SQL statements of each request. BENCH_REUSE=1 measures an already loaded database
-again (after ``flask db upgrade``); BENCH_ONLY=IncidentView,incident limits the lists.
+API lists (default, page 200, each sortable column) and the home page. Prints the median
+and p95 server time in ms, the median CPU time of the app process (SQLite runs inside it;
+on a shared machine the wall clock also counts waiting for a CPU) and the SQL statements
+of each request. BENCH_REUSE=1 measures an already loaded database again (after
+``flask db upgrade``); BENCH_ONLY=IncidentView,incident limits the lists and
+BENCH_ROLES=admin,clerk_fin the accounts.
 """
 import datetime as dt
 import os
