@@ -121,7 +121,8 @@ def load(app):
                 .where(ProjectRequest.background == TEXT)))
             experts = users[-200:]
             _insert(conn, ExpertReview.__table__, [
-                {"project_id": pid, "department_id": dep, "expert_id": experts[(pid + k) % len(experts)],
+                {"project_id": pid, "department_id": dep,
+                 "expert_id": experts[(pid + k) % len(experts)],
                  "no_conflict": True, "score": rnd.randrange(101), "opinion": TEXT[:200],
                  "status": "submitted", "project_round": 0, **stamps()}
                 for pid, dep in projects for k in range(3)])
