@@ -55,6 +55,7 @@ bench-data: $(VENV)/.dev translations
 bench: $(VENV)/.dev translations bench-data
 	$(BIN)/python bench/seed_bench.py
 	$(BIN)/python bench/scoping_bench.py
+	$(BIN)/python bench/lists_bench.py
 	$(BIN)/python bench/verify_bench.py
 	$(BIN)/python bench/history_bench.py
 

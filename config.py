@@ -143,6 +143,11 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _sqlite_url("app.db")
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # PostgreSQL only (create_app adds them to every connection): the app's statements
+    # are OLTP pages that return a page of rows; JIT compilation, which PostgreSQL
+    # switches on by cost estimate, added 90-870 ms to statements that run in a few ms
+    # (docs/performance.md, "Lists at §8 scale").
+    POSTGRESQL_SESSION_OPTIONS = "-c jit=off"
 
     # Flask-AppBuilder
     APP_NAME = "信息系统归口管理平台"

@@ -20,6 +20,7 @@ def create_app(config_class=None):
     config_class.init()
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_object(config_class)
+    _postgresql_session_options(app.config)
     if app.config["PROXY_COUNT"]:
         # Only behind trusted proxies may X-Forwarded-For name the client (login counters).
         count = app.config["PROXY_COUNT"]
@@ -27,6 +28,21 @@ def create_app(config_class=None):
     register_extensions(app)
     register_commands(app)
     return app
+
+
+def _postgresql_session_options(config):
+    """POSTGRESQL_SESSION_OPTIONS on every connection of a PostgreSQL database."""
+    from sqlalchemy.engine import make_url
+
+    options = config.get("POSTGRESQL_SESSION_OPTIONS")
+    if not options or make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() != \
+            "postgresql":
+        return
+    engine_options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = dict(engine_options.get("connect_args") or {})
+    connect_args["options"] = " ".join(filter(None, [connect_args.get("options"), options]))
+    engine_options["connect_args"] = connect_args
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
 
 
 def register_extensions(app):

@@ -86,6 +86,16 @@ def enum_column(enum_class, **kwargs):
     )
 
 
+def sort_indexes(table, *columns, scope=()):
+    """An index ``(column, id)`` for each column a list of ``table`` sorts by. FAB orders
+    by the column and then the key, so a page's keys come from the index alone, in order,
+    however deep the page (app/views.py ``ListInterface``); it serves equality filters
+    on the column too. ``scope``: the department columns of a table scoped through two
+    paths (``__scope__``), carried in the index so that a department's long list is
+    paged on it without reading the table."""
+    return tuple(Index(f"ix_{table}_{column}_id", column, "id", *scope) for column in columns)
+
+
 class StampMixin:
     """Who created and last changed a record, and when (UTC).
 
@@ -105,15 +115,15 @@ class StampMixin:
     def changed_by_fk(cls):
         return Column(Integer, ForeignKey("ab_user.id"), nullable=True)
 
+    # Loaded when shown (a record's page), never joined into every list query: a list
+    # that joins two users into each row sorts and pages the whole joined table.
     @declared_attr
     def created_by(cls):
-        return relationship("AppUser", foreign_keys=[cls.created_by_fk], lazy="joined",
-                            innerjoin=False)
+        return relationship("AppUser", foreign_keys=[cls.created_by_fk])
 
     @declared_attr
     def changed_by(cls):
-        return relationship("AppUser", foreign_keys=[cls.changed_by_fk], lazy="joined",
-                            innerjoin=False)
+        return relationship("AppUser", foreign_keys=[cls.changed_by_fk])
 
 
 class WorkflowMixin:
@@ -146,6 +156,7 @@ class Department(StampMixin, Model):
     """A department of the company; the IT department owns IS governance (2.1, 2.2)."""
 
     __tablename__ = "department"
+    __table_args__ = sort_indexes("department", "kind")
     __reference__ = True
 
     id = Column(Integer, primary_key=True)
@@ -191,7 +202,7 @@ class Delegation(StampMixin, Model):
     __table_args__ = (
         CheckConstraint("end_date >= start_date", name="ck_delegation_dates"),
         CheckConstraint("principal_id <> substitute_id", name="ck_delegation_people"),
-    )
+    ) + sort_indexes("delegation", "start_date", "end_date")
     __rules__ = (Ordered("start_date", "end_date", check="ck_delegation_dates"),
                  Distinct("principal_id", "substitute_id", check="ck_delegation_people"))
 
@@ -202,7 +213,7 @@ class Delegation(StampMixin, Model):
     substitute = relationship("AppUser", foreign_keys=[substitute_id])
     start_date = Column(Date, nullable=False)
     end_date = Column(Date, nullable=False)
-    reason = Column(String(200))
+    reason = Column(String(200), index=True)
 
     def write_refusal(self):
         from sqlalchemy.orm import object_session
@@ -254,11 +265,11 @@ class InformationSystem(StampMixin, Model):
     __reference__ = True
     __table_args__ = (
         CheckConstraint("protection_level BETWEEN 1 AND 5", name="ck_system_protection_level"),
-    )
+    ) + sort_indexes("information_system", "name", "category", "lifecycle", "protection_level")
 
     id = Column(Integer, primary_key=True)
     code = Column(String(32), unique=True, nullable=False)
-    name = Column(String(100), nullable=False, index=True)
+    name = Column(String(100), nullable=False)
     category = enum_column(SystemCategory, nullable=False, default=SystemCategory.business)
     owning_department_id = Column(Integer, ForeignKey("department.id"), nullable=False,
                                   index=True)
@@ -270,7 +281,7 @@ class InformationSystem(StampMixin, Model):
     lifecycle = enum_column(Lifecycle, nullable=False, default=Lifecycle.planned)
     protection_level = Column(Integer, nullable=False, default=2,
                               info={"min": 1, "max": 5, "check": "ck_system_protection_level"})
-    go_live_date = Column(Date)
+    go_live_date = Column(Date, index=True)
     vendor_id = Column(Integer, ForeignKey("vendor.id"), index=True)
     vendor = relationship("Vendor")
     description = Column(Text)
@@ -309,7 +320,7 @@ class DevelopmentPlan(StampMixin, WorkflowMixin, Model):
     __table_args__ = (
         UniqueConstraint("period", "plan_version", name="uq_development_plan_version"),
         CheckConstraint("plan_version >= 1", name="ck_development_plan_version"),
-    )
+    ) + sort_indexes("development_plan", "plan_version")
 
     id = Column(Integer, primary_key=True)
     title = Column(String(200), nullable=False, index=True)
@@ -438,10 +449,11 @@ class ProjectRequest(StampMixin, WorkflowMixin, Model):
     __tablename__ = "project_request"
     __scope__ = ("applicant_department_id",)
     __attachments__ = ("requirements_report", "feasibility_report", "acceptance_report")
-    __table_args__ = (CheckConstraint("budget >= 0", name="ck_project_budget"),)
+    __table_args__ = (CheckConstraint("budget >= 0", name="ck_project_budget"),
+                      *sort_indexes("project_request", "name", "budget", "status"))
 
     id = Column(Integer, primary_key=True)
-    name = Column(String(200), nullable=False, index=True)
+    name = Column(String(200), nullable=False)
     applicant_department_id = Column(Integer, ForeignKey("department.id"), nullable=False,
                                      index=True)
     applicant_department = relationship("Department")
@@ -460,8 +472,7 @@ class ProjectRequest(StampMixin, WorkflowMixin, Model):
         "attachment.id", name="fk_project_request_acceptance_report"))
     acceptance_report = relationship("Attachment", foreign_keys=[acceptance_report_id])
     expert_opinion = Column(Text)
-    status = enum_column(ProjectStatus, nullable=False, default=ProjectStatus.draft,
-                         index=True)
+    status = enum_column(ProjectStatus, nullable=False, default=ProjectStatus.draft)
 
     @classmethod
     def expert_clause(cls, user_id):
@@ -491,7 +502,7 @@ class ExpertReview(StampMixin, WorkflowMixin, Model):
         CheckConstraint("score IS NULL OR (score BETWEEN 0 AND 100)", name="ck_review_score"),
         UniqueConstraint("project_id", "expert_id", "project_round",
                          name="uq_review_project_expert_round"),
-    )
+    ) + sort_indexes("expert_review", "score", "status")
 
     id = Column(Integer, primary_key=True)
     project_id = Column(Integer, ForeignKey("project_request.id"), nullable=False, index=True)
@@ -503,8 +514,7 @@ class ExpertReview(StampMixin, WorkflowMixin, Model):
     no_conflict = Column(Boolean, nullable=False, default=False)
     score = Column(Integer, info={"min": 0, "max": 100, "check": "ck_review_score"})
     opinion = Column(Text)
-    status = enum_column(ReviewStatus, nullable=False, default=ReviewStatus.assigned,
-                         index=True)
+    status = enum_column(ReviewStatus, nullable=False, default=ReviewStatus.assigned)
     # The project's review round this opinion belongs to: a return starts a new round,
     # and only the current round's opinions count (3.2.3).
     project_round = Column(Integer, nullable=False, default=0, server_default="0")
@@ -672,6 +682,7 @@ class Vendor(StampMixin, Model):
     """A supplier of information systems, chosen on reputation and strength (2.1.7, 4.1.2)."""
 
     __tablename__ = "vendor"
+    __table_args__ = sort_indexes("vendor", "rating")
     __reference__ = True
 
     id = Column(Integer, primary_key=True)
@@ -679,7 +690,7 @@ class Vendor(StampMixin, Model):
     credit_code = Column(String(18), unique=True, nullable=False)
     qualification = Column(Text)
     rating = enum_column(VendorRating, nullable=False, default=VendorRating.b)
-    contact_person = Column(String(64))
+    contact_person = Column(String(64), index=True)
     contact_phone = Column(String(32))
     contact_email = Column(String(200))
 
@@ -719,12 +730,13 @@ class Contract(StampMixin, WorkflowMixin, Model):
         CheckConstraint("amount >= 0", name="ck_contract_amount"),
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
                         name="ck_contract_dates"),
-    )
+    ) + sort_indexes("contract", "name", "amount", "status", "end_date",
+                   scope=("department_id", "system_id"))
     __rules__ = (Ordered("start_date", "end_date", check="ck_contract_dates"),)
 
     id = Column(Integer, primary_key=True)
     number = Column(String(64), unique=True, nullable=False)
-    name = Column(String(200), nullable=False, index=True)
+    name = Column(String(200), nullable=False)
     department_id = Column(Integer, ForeignKey("department.id"), nullable=False, index=True)
     department = relationship("Department")
     project_id = Column(Integer, ForeignKey("project_request.id"), index=True)
@@ -735,8 +747,8 @@ class Contract(StampMixin, WorkflowMixin, Model):
     system = relationship("InformationSystem", backref="contracts")
     amount = Column(Numeric(14, 2), nullable=False,
                     info={"min": 0, "check": "ck_contract_amount"})
-    sign_date = Column(Date)
-    start_date = Column(Date)
+    sign_date = Column(Date, index=True)
+    start_date = Column(Date, index=True)
     end_date = Column(Date)
     scope = Column(Text)
     schedule = Column(Text)
@@ -745,8 +757,7 @@ class Contract(StampMixin, WorkflowMixin, Model):
     after_sales_terms = Column(Text)
     signed_file_id = Column(Integer, ForeignKey("attachment.id"))
     signed_file = relationship("Attachment", foreign_keys=[signed_file_id])
-    status = enum_column(ContractStatus, nullable=False, default=ContractStatus.draft,
-                         index=True)
+    status = enum_column(ContractStatus, nullable=False, default=ContractStatus.draft)
 
     def __str__(self):
         return f"{self.number} {self.name}"
@@ -834,12 +845,12 @@ class ChangeOrder(StampMixin, WorkflowMixin, Model):
         UniqueConstraint("change_number", name="uq_change_order_number"),
         CheckConstraint("contract_id IS NOT NULL OR project_id IS NOT NULL",
                         name="ck_change_order_subject"),
-    )
+    ) + sort_indexes("change_order", "title", "cost_impact", "status")
     __rules__ = (AnyOf("contract_id", "project_id", check="ck_change_order_subject"),)
 
     id = Column(Integer, primary_key=True)
     change_number = Column(String(64), nullable=False)
-    title = Column(String(200), nullable=False, index=True)
+    title = Column(String(200), nullable=False)
     contract_id = Column(Integer, ForeignKey("contract.id", name="fk_change_order_contract"),
                          index=True)
     contract = relationship("Contract", backref="change_orders")
@@ -854,8 +865,7 @@ class ChangeOrder(StampMixin, WorkflowMixin, Model):
     change_content = Column(Text, nullable=False)
     cost_impact = Column(Numeric(14, 2))  # CNY; negative for a saving
     schedule_impact = Column(Text)
-    status = enum_column(ChangeStatus, nullable=False, default=ChangeStatus.requested,
-                         index=True)
+    status = enum_column(ChangeStatus, nullable=False, default=ChangeStatus.requested)
 
     @validates("contract", "project")
     def _take_department(self, key, value):
@@ -931,14 +941,15 @@ class Incident(StampMixin, WorkflowMixin, Model):
     __table_args__ = (
         CheckConstraint("resolved_at IS NULL OR resolved_at >= occurred_at",
                         name="ck_incident_times"),
-    )
+    ) + sort_indexes("incident", "title", "severity", "status", "occurred_at",
+                   scope=("reporting_department_id", "system_id"))
     __rules__ = (Ordered("occurred_at", "resolved_at", check="ck_incident_times"),)
 
     id = Column(Integer, primary_key=True)
     title = Column(String(200), nullable=False)
     system_id = Column(Integer, ForeignKey("information_system.id"), nullable=False, index=True)
     system = relationship("InformationSystem", backref="incidents")
-    severity = enum_column(Severity, nullable=False, default=Severity.p3, index=True)
+    severity = enum_column(Severity, nullable=False, default=Severity.p3)
     description = Column(Text, nullable=False)
     reporting_department_id = Column(Integer, ForeignKey("department.id"), nullable=False,
                                      index=True)
@@ -947,13 +958,12 @@ class Incident(StampMixin, WorkflowMixin, Model):
     reporter = relationship("AppUser", foreign_keys=[reporter_id])
     assignee_id = Column(Integer, ForeignKey("ab_user.id"))
     assignee = relationship("AppUser", foreign_keys=[assignee_id])
-    occurred_at = Column(DateTime, nullable=False, default=utcnow, index=True)
-    resolved_at = Column(DateTime)
+    occurred_at = Column(DateTime, nullable=False, default=utcnow)
+    resolved_at = Column(DateTime, index=True)
     closed_at = Column(DateTime)
     root_cause = Column(Text)
     resolution = Column(Text)
-    status = enum_column(IncidentStatus, nullable=False, default=IncidentStatus.reported,
-                         index=True)
+    status = enum_column(IncidentStatus, nullable=False, default=IncidentStatus.reported)
 
     @property
     def time_to_resolve(self):
@@ -1022,12 +1032,12 @@ class ChangeRequest(StampMixin, WorkflowMixin, Model):
         UniqueConstraint("change_number", name="uq_change_request_number"),
         CheckConstraint("window_end IS NULL OR window_start IS NULL "
                         "OR window_end >= window_start", name="ck_change_request_window"),
-    )
+    ) + sort_indexes("change_request", "title", "kind", "window_start", "status")
     __rules__ = (Ordered("window_start", "window_end", check="ck_change_request_window"),)
 
     id = Column(Integer, primary_key=True)
     change_number = Column(String(64), nullable=False)
-    title = Column(String(200), nullable=False, index=True)
+    title = Column(String(200), nullable=False)
     system_id = Column(Integer, ForeignKey("information_system.id",
                                            name="fk_change_request_system"),
                        nullable=False, index=True)
@@ -1042,9 +1052,8 @@ class ChangeRequest(StampMixin, WorkflowMixin, Model):
     rollback_plan = Column(Text, nullable=False)
     risk = Column(Text)
     window_start = Column(DateTime)
-    window_end = Column(DateTime)
-    status = enum_column(ChangeStatus, nullable=False, default=ChangeStatus.requested,
-                         index=True)
+    window_end = Column(DateTime, index=True)
+    status = enum_column(ChangeStatus, nullable=False, default=ChangeStatus.requested)
 
     @validates("system")
     def _take_system_department(self, _key, system):
@@ -1123,7 +1132,8 @@ class DataSharingRequest(StampMixin, WorkflowMixin, Model):
                         name="ck_data_sharing_departments"),
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
                         name="ck_data_sharing_period"),
-    )
+    ) + sort_indexes("data_sharing_request", "title", "start_date", "end_date", "status",
+                   scope=("requesting_department_id", "providing_department_id"))
     __rules__ = (
         Distinct("requesting_department_id", "providing_department_id",
                  check="ck_data_sharing_departments"),
@@ -1131,7 +1141,7 @@ class DataSharingRequest(StampMixin, WorkflowMixin, Model):
     )
 
     id = Column(Integer, primary_key=True)
-    title = Column(String(200), nullable=False, index=True)
+    title = Column(String(200), nullable=False)
     requesting_department_id = Column(Integer, ForeignKey(
         "department.id", name="fk_data_sharing_requesting_department"), nullable=False,
         index=True)
@@ -1148,9 +1158,8 @@ class DataSharingRequest(StampMixin, WorkflowMixin, Model):
     data_scope = Column(Text, nullable=False)
     purpose = Column(Text, nullable=False)
     start_date = Column(Date)
-    end_date = Column(Date, index=True)
-    status = enum_column(SharingStatus, nullable=False, default=SharingStatus.requested,
-                         index=True)
+    end_date = Column(Date)
+    status = enum_column(SharingStatus, nullable=False, default=SharingStatus.requested)
 
     def write_refusal(self):
         requesting = self.requesting_department_id or getattr(
@@ -1230,7 +1239,7 @@ class Audit(StampMixin, Model):
     __table_args__ = (
         CheckConstraint("period_end IS NULL OR period_start IS NULL OR period_end >= period_start",
                         name="ck_audit_period"),
-    )
+    ) + sort_indexes("audit", "title", "kind", "period_start", "period_end")
     __rules__ = (Ordered("period_start", "period_end", check="ck_audit_period"),)
 
     id = Column(Integer, primary_key=True)
@@ -1270,6 +1279,7 @@ class AuditFinding(StampMixin, WorkflowMixin, Model):
     """
 
     __tablename__ = "audit_finding"
+    __table_args__ = sort_indexes("audit_finding", "title", "severity", "due_date", "status")
     __scope__ = ("responsible_department_id",)
     __department_columns__ = ("rectification", "rectification_evidence",
                               "rectification_evidence_id")
@@ -1292,7 +1302,7 @@ class AuditFinding(StampMixin, WorkflowMixin, Model):
         "attachment.id", name="fk_audit_finding_rectification_evidence"))
     rectification_evidence = relationship("Attachment",
                                           foreign_keys=[rectification_evidence_id])
-    status = enum_column(FindingStatus, nullable=False, default=FindingStatus.open, index=True)
+    status = enum_column(FindingStatus, nullable=False, default=FindingStatus.open)
 
     def __str__(self):
         return self.title

@@ -7,6 +7,7 @@ and ``check_write``, applied by ``ScopedInterface`` (the data layer under every
 list, show, edit, delete, action, REST call and attachment download).
 """
 import datetime as dt
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
 from flask import abort, current_app, flash, g, has_request_context, make_response, request
@@ -28,8 +29,11 @@ from flask_appbuilder.security.views import (
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import user_logged_in
-from sqlalchemy import false, inspect, or_, select
-from sqlalchemy.orm import RelationshipDirection
+from sqlalchemy import Boolean, any_, false, func, inspect, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import RelationshipDirection, joinedload
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from .extensions import db
 from .filters import SafeFilters, typed_filters
@@ -87,32 +91,44 @@ def current_actor():
 
 
 def principals_of(user, today=None):
-    """Everyone (active) who has named ``user`` their substitute for ``today``."""
-    today = today or dt.date.today()
+    """Everyone (active) who has named ``user`` their substitute for ``today``; for today,
+    looked up once per request (scoping and every workflow check of a page ask)."""
+    if today is not None or not has_request_context():
+        return _principals_of(user, today or dt.date.today())
+    cache = g.setdefault("principals_today", {})
+    key = (user.id, dt.date.today())
+    if key not in cache:
+        cache[key] = _principals_of(user, key[1])
+    return list(cache[key])
+
+
+def _principals_of(user, today):
     return (db.session.query(AppUser).join(Delegation, Delegation.principal_id == AppUser.id)
             .filter(Delegation.substitute_id == user.id, Delegation.start_date <= today,
                     Delegation.end_date >= today, AppUser.active.is_(True))
             .all())
 
 
-def _principals_today(user):
-    """principals_of(user), once per request (a list page asks for every query it runs)."""
-    if not has_request_context():
-        return principals_of(user)
-    cache = g.setdefault("principals_today", {})
+def scope_for(user):
+    """The part of the governed records a user may see: their own, and for reading also
+    that of everyone they stand in for today (to act for them, 代办).
+
+    Computed once per request and user (roles, department, delegations): a page asks
+    for it in every query it runs (a list, its count, every card of the home page)."""
+    if user is None or not has_request_context():
+        return _scope_for(user)
+    cache = g.setdefault("scopes", {})
     key = (user.id, dt.date.today())
     if key not in cache:
-        cache[key] = principals_of(user)
+        cache[key] = _scope_for(user)
     return cache[key]
 
 
-def scope_for(user):
-    """The part of the governed records a user may see: their own, and for reading also
-    that of everyone they stand in for today (to act for them, 代办)."""
+def _scope_for(user):
     scope = _own_scope(user)
     if user is None or scope.everything:
         return scope
-    principals = _principals_today(user)
+    principals = principals_of(user)
     if not principals:
         return scope
     return replace(scope, delegated=tuple(_own_scope(p) for p in principals))
@@ -134,17 +150,87 @@ def _own_scope(user):
     return Scope(user_id=user.id)
 
 
+class InSelect(ColumnElement):
+    """``column IN (SELECT ...)`` of an uncorrelated subquery, as each planner uses it
+    inside an OR: SQLite as it is (a multi-index OR); PostgreSQL as
+    ``column = ANY (ARRAY(SELECT ...))``, whose subquery runs once (an InitPlan) and stays
+    an index condition, so ``a = 1 OR b = ANY (...)`` is a BitmapOr of two index scans.
+    ``IN (SELECT ...)`` inside an OR is a hashed SubPlan there: a filter over a scan of
+    the whole table."""
+
+    __visit_name__ = "in_select"
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement),
+                           ("subquery", InternalTraversal.dp_clauseelement)]
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True  # a condition (never ``... = 1`` on SQLite)
+
+    def __init__(self, column, subquery):
+        self.column = column
+        self.subquery = subquery
+
+
+@compiles(InSelect)
+def _in_select(element, compiler, **kw):
+    return compiler.process(element.column.in_(element.subquery), **kw)
+
+
+@compiles(InSelect, "postgresql")
+def _any_array(element, compiler, **kw):
+    array = func.array(element.subquery.scalar_subquery())
+    return compiler.process(element.column == any_(array), **kw)
+
+
+class Unindexed(ColumnElement):
+    """A column that SQLite must not look up by its own index here (``+column``): a long
+    list is paged on its sort index, which carries the scoping columns, instead of
+    collecting every visible row by the scoping indexes and sorting them all
+    (app/views.py ``ListInterface``). Other databases choose by cost themselves."""
+
+    __visit_name__ = "unindexed"
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+    inherit_cache = True
+
+    def __init__(self, column):
+        self.column = column
+        self.type = column.type
+
+
+@compiles(Unindexed)
+def _as_is(element, compiler, **kw):
+    return compiler.process(element.column, **kw)
+
+
+@compiles(Unindexed, "sqlite")
+def _unary_plus(element, compiler, **kw):
+    return "+" + compiler.process(element.column, **kw)
+
+
+# Set while a list pages a long list on its sort index (see Unindexed).
+SORT_INDEX_WALK = ContextVar("sort_index_walk", default=False)
+
+
 def _path_clause(model, path, department_id):
     head, _, rest = path.partition(".")
     attr = getattr(model, head)
     if not rest:
-        return attr == department_id
+        return (Unindexed(attr) if SORT_INDEX_WALK.get() else attr) == department_id
     # ``system_id IN (SELECT id FROM information_system WHERE ...)``: an indexed, sargable
     # condition, never a correlated EXISTS (which scans the table inside an OR).
     rel = attr.property
     (local, remote), = rel.local_remote_pairs
     target = rel.mapper.class_
-    return local.in_(select(remote).where(_path_clause(target, rest, department_id)))
+    subquery = select(remote).where(_path_clause_indexed(target, rest, department_id))
+    return InSelect(Unindexed(local) if SORT_INDEX_WALK.get() else local, subquery)
+
+
+def _path_clause_indexed(model, path, department_id):
+    """The subquery's own condition keeps its index (a few systems of a department)."""
+    token = SORT_INDEX_WALK.set(False)
+    try:
+        return _path_clause(model, path, department_id)
+    finally:
+        SORT_INDEX_WALK.reset(token)
 
 
 def read_clause(model, scope):
@@ -561,6 +647,13 @@ class AppSecurityManager(SecurityManager):
         else:
             guard.succeeded(username)
         return user
+
+    def get_user_by_id(self, pk):
+        """The signed-in user with the roles, groups and department that every request
+        reads (permissions, scoping), in one statement instead of four."""
+        return self.session.get(AppUser, pk, options=[
+            joinedload(AppUser.roles), joinedload(AppUser.groups),
+            joinedload(AppUser.department)])
 
     # ------------------------------------------------- sessions and tokens that end
 
