@@ -95,6 +95,8 @@ _SELF_SERVICE = [
 ]
 _READ_ALL = [
     [f"^({_ALL_RECORDS})$", "^can_read$"],
+    # Charts count only what the user may see (their department's, for a Clerk/DeptHead).
+    ["^(Charts|Dashboards)$", "^(can_read|menu_access)$"],
     [f"^({_ALL_RECORDS}|Organisation|Systems|Projects|Procurement|Operations|Data|Audits)$",
      "^menu_access$"],
 ]
@@ -117,6 +119,7 @@ FAB_ROLE_DEFINITIONS = {
         ["^(Department|InformationSystem|Vendor|DevelopmentPlan|PlanFeedback|ProjectRequest"
          "|ExpertReview|Contract|ChangeOrder|Incident|ChangeRequest|DataSharingRequest)$",
          "^can_write$"],
+        ["^Compliance$", "^(can_read|menu_access)$"],
     ],
     "Expert": _SELF_SERVICE + _REFERENCE_READ + [
         ["^(ProjectRequest|ExpertReview)$", "^can_read$"],
@@ -124,11 +127,11 @@ FAB_ROLE_DEFINITIONS = {
         ["^(ProjectRequest|ExpertReview|Projects)$", "^menu_access$"],
     ],
     "Management": _SELF_SERVICE + _READ_ALL + [
-        ["^SoDReport$", "^(can_read|menu_access)$"],
+        ["^(SoDReport|Dashboard|Compliance)$", "^(can_read|menu_access)$"],
     ],
     "Auditor": _SELF_SERVICE + _READ_ALL + [
         ["^(Audit|AuditFinding)$", "^can_write$"],
-        ["^(ChangeLog|SoDReport)$", "^(can_read|menu_access)$"],
+        ["^(ChangeLog|SoDReport|Dashboard|Compliance)$", "^(can_read|menu_access)$"],
     ],
 }
 
