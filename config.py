@@ -223,6 +223,17 @@ class Config:
     CONTRACT_DUE_DAYS = _env_int("CONTRACT_DUE_DAYS", 30)
     APPROVAL_WAIT_DAYS = _env_int("APPROVAL_WAIT_DAYS", 7)
 
+    # Compliance scorecard (合规评分): a system's score is the share of rules it passes;
+    # green from COMPLIANCE_GREEN_AT, amber from COMPLIANCE_AMBER_AT, red below.
+    COMPLIANCE_GREEN_AT = _env_int("COMPLIANCE_GREEN_AT", 100)
+    COMPLIANCE_AMBER_AT = _env_int("COMPLIANCE_AMBER_AT", 80)
+    # 8.1.1: each owning department audited within this many days.
+    COMPLIANCE_AUDIT_DAYS = _env_int("COMPLIANCE_AUDIT_DAYS", 365)
+    # 5.1.2: P1/P2 incidents closed (root cause recorded) within this many hours, counted
+    # for the incidents of the last COMPLIANCE_WINDOW_DAYS days.
+    COMPLIANCE_INCIDENT_HOURS = _env_int("COMPLIANCE_INCIDENT_HOURS", 72)
+    COMPLIANCE_WINDOW_DAYS = _env_int("COMPLIANCE_WINDOW_DAYS", 365)
+
     @classmethod
     def init(cls):
         """Resolve values that need the filesystem; called by create_app."""

@@ -269,6 +269,7 @@ class FilterWithin(BaseFilter):
 
     name = _l("Within")
     arg_name = "within"
+    reads_text = True  # '2026-03-01..2026-03-31', not one date (app/filters.py)
 
     def apply(self, query, value):
         column = getattr(self.model, self.column_name)

@@ -156,15 +156,16 @@ class DashboardView(BaseView):
         except BadChartInput as exc:
             error, filters = str(exc), ChartFilters()
         charts = charts_data(DASHBOARD, filters)
-        compliance = None
+        compliance = trend = None
         if current_app.appbuilder.sm.has_access("can_read", "Compliance"):
-            from .compliance import dashboard_compliance
+            from .compliance import dashboard_compliance, trend_chart
 
             compliance = dashboard_compliance()
+            trend = trend_chart(compliance["trend"]) if compliance["trend"] else None
         page = self.render_template(
             "dashboard.html", title=_l("Dashboard"), charts=charts, error=error,
             filters=filters, departments=department_choices(), echarts=ECHARTS,
-            compliance=compliance)
+            compliance=compliance, trend=trend)
         return (page, 400) if error else page
 
 

@@ -1357,30 +1357,34 @@ class SeparationOfDutiesView(BaseView):
 
 
 class HomeView(IndexView):
-    """Home page: what the current user may open, with the number of records visible."""
+    """Home page: what waits for the user (待我处理) and their own department's picture,
+    the charts of app/dashboards.py HOME narrowed to their department."""
 
     index_template = "index.html"
 
     @expose("/")
     def index(self):
-        cards = []
+        from .charts import ChartFilters
+        from .dashboards import ECHARTS, HOME, charts_data, inbox_count
+
+        user = current_actor()
         sm = self.appbuilder.sm
-        if current_actor() is not None:
-            for _category, _label, _icon, items in MENU:
-                for view, label, icon in items:
-                    model = view.datamodel.obj
-                    if not sm.has_access("can_read", model.__name__):
-                        continue
-                    query = view.datamodel.apply_filters(db.session.query(model.id), None)
-                    cards.append({"label": label, "icon": icon, "count": query.count(),
-                                  "url": url_for(f"{view.__name__}.list")})
-        return self.render_template(self.index_template, appbuilder=self.appbuilder,
-                                    cards=cards)
+        waiting, charts = None, []
+        if user is not None:
+            if sm.has_access("can_read", "Inbox"):
+                waiting = inbox_count(user)
+            if sm.has_access("can_read", "Charts") and user.department_id:
+                charts = charts_data(HOME, ChartFilters(department_id=user.department_id))
+        return self.render_template(
+            self.index_template, appbuilder=self.appbuilder, waiting=waiting, charts=charts,
+            echarts=ECHARTS, dashboard=user is not None and sm.has_access("can_read",
+                                                                          "Dashboard"))
 
 
 def register_views(appbuilder):
     from .api import register_apis
     from .attachments import AttachmentView
+    from .compliance import register_compliance
     from .dashboards import register_dashboards
     from .history_views import ChangeLogView
 
@@ -1400,4 +1404,5 @@ def register_views(appbuilder):
     appbuilder.add_view(ChangeLogView, "ChangeLog", label=_l("Change log"), icon="fa-history",
                         category="Audits", category_label=_l("Audit and supervision"))
     register_dashboards(appbuilder)
+    register_compliance(appbuilder)
     register_apis(appbuilder)
