@@ -511,9 +511,12 @@ def chart_data(chart, user=None, filters=ChartFilters(), rows=None):
             label = str(series.label) if stack is None else str(stack_labels[stack])
             series_out.append({"name": label, "unit": series.unit, "data": points,
                                "stack": "total" if chart.stack else None,
-                               "key": _plain_key(stack)})
+                               "key": _plain_key(stack),
+                               # an enum's own colour, as on its badges (danger, warning...)
+                               "colour": getattr(stack, "colour", None)})
     return {"name": chart.name, "title": str(chart.title), "kind": chart.kind,
-            "categories": [{"key": _plain_key(k), "label": labels[k]} for k in keys],
+            "categories": [{"key": _plain_key(k), "label": labels[k],
+                            "colour": getattr(k, "colour", None)} for k in keys],
             "series": series_out, "filters": filters.args()}
 
 

@@ -22,6 +22,12 @@
     return plain.format(value);
   }
 
+  // The colours of the enum badges (Bootstrap 3 label classes), so a chart speaks the
+  // same vocabulary as lists: P1 red, P2 orange, closed grey ...
+  var palette = {danger: "#d9534f", warning: "#f0ad4e", info: "#5bc0de", success: "#5cb85c",
+                 primary: "#337ab7", "default": "#999999"};
+  function colour(name) { return name ? palette[name] : undefined; }
+
   function option(data, narrow) {
     var labels = data.categories.map(function (c) { return c.label; });
     var unit = data.series.length ? data.series[0].unit : "count";
@@ -34,7 +40,10 @@
       return {
         tooltip: tooltip, legend: {type: "scroll", bottom: 0},
         series: [{type: "pie", radius: narrow ? ["30%", "60%"] : ["35%", "65%"],
-                  data: s.data.map(function (p, i) { return {name: labels[i], value: p.value}; }),
+                  data: s.data.map(function (p, i) {
+                    return {name: labels[i], value: p.value,
+                            itemStyle: {color: colour(data.categories[i].colour)}};
+                  }),
                   label: {formatter: "{b}: {c}"}}]
       };
     }
@@ -46,13 +55,19 @@
       grid: {left: 8, right: 8, top: 36, bottom: 8, containLabel: true},
       xAxis: {type: "category", data: labels,
               axisLabel: {rotate: narrow || labels.length > 8 ? 40 : 0, hideOverlap: true}},
-      yAxis: twoUnits ? [{type: "value"}, {type: "value"}] : {type: "value",
-        axisLabel: {formatter: function (v) { return format(v, unit, true); }}},
+      yAxis: (twoUnits ? [unit, data.series[data.series.length - 1].unit] : [unit]).map(function (u) {
+        return {type: "value", minInterval: u === "count" ? 1 : 0,
+                axisLabel: {formatter: function (v) { return format(v, u, true); }}};
+      }),
       series: data.series.map(function (s) {
         return {
           name: s.name, type: data.kind === "line" ? "line" : "bar", stack: s.stack || undefined,
           yAxisIndex: twoUnits && s.unit !== unit ? 1 : 0, connectNulls: true,
-          data: s.data.map(function (p) { return p.value; }),
+          itemStyle: {color: colour(s.colour)},
+          data: s.data.map(function (p, i) {
+            var own = !s.colour && data.series.length === 1 && data.categories[i].colour;
+            return own ? {value: p.value, itemStyle: {color: colour(own)}} : p.value;
+          }),
           tooltip: {valueFormatter: function (v) { return format(v, s.unit, false); }}
         };
       })
