@@ -239,15 +239,13 @@ class ComplianceView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        from flask import request
+        from .dashboards import requested_filters
 
-        from .charts import BadChartInput, parse_filters
-
-        try:
-            department_id = parse_filters(request.args).department_id
-        except BadChartInput as exc:
-            return self.render_template("error.html", code=400, message=str(exc),
+        filters, error = requested_filters()
+        if error:
+            return self.render_template("error.html", code=400, message=error,
                                         base_template=self.appbuilder.base_template), 400
+        department_id = filters.department_id
         card = scorecard(department_id)
         return self.render_template(
             "compliance.html", title=_l("Compliance scorecard"), card=card,

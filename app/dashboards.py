@@ -5,7 +5,7 @@ Every chart is computed in SQL by app/charts.py under the user's department scop
 rendered by the vendored Apache ECharts (app/static/vendor/echarts/, nothing fetched from
 another host). A page embeds its charts' numbers, so a whole dashboard is one page load.
 """
-from flask import Response, abort, current_app, jsonify, request
+from flask import Response, abort, current_app, jsonify, make_response, request
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
@@ -68,6 +68,22 @@ def charts_data(names, filters=ChartFilters()):
     return found
 
 
+def requested_filters():
+    """(ChartFilters of the request, the message when they are junk: then none)."""
+    try:
+        return parse_filters(request.args), None
+    except BadChartInput as exc:
+        return ChartFilters(), str(exc)
+
+
+def _json_filters():
+    """The request's ChartFilters; junk answers 400 with the message as JSON."""
+    filters, error = requested_filters()
+    if error:
+        abort(make_response(jsonify(message=error), 400))
+    return filters
+
+
 def department_choices():
     """Departments for the filter's dropdown: a scoped user's own; everyone's otherwise."""
     from .models import Department
@@ -104,11 +120,7 @@ class ChartView(BaseView):
     @has_access
     def show(self, name):
         chart = self._chart(name)
-        error = None
-        try:
-            filters = parse_filters(request.args)
-        except BadChartInput as exc:
-            error, filters = str(exc), ChartFilters()
+        filters, error = requested_filters()
         data = chart_data(chart, current_actor(), filters)
         page = self.render_template(
             "chart.html", title=chart.title, chart=chart, data=data, error=error,
@@ -119,21 +131,13 @@ class ChartView(BaseView):
     @has_access
     def data(self, name):
         chart = self._chart(name)
-        try:
-            filters = parse_filters(request.args)
-        except BadChartInput as exc:
-            return jsonify(message=str(exc)), 400
-        return jsonify(chart_data(chart, current_actor(), filters))
+        return jsonify(chart_data(chart, current_actor(), _json_filters()))
 
     @expose("/<name>/csv")
     @has_access
     def csv(self, name):
         chart = self._chart(name)
-        try:
-            filters = parse_filters(request.args)
-        except BadChartInput as exc:
-            return jsonify(message=str(exc)), 400
-        body = chart_csv(chart_data(chart, current_actor(), filters))
+        body = chart_csv(chart_data(chart, current_actor(), _json_filters()))
         return Response(body, mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{chart.name}.csv"'})
 
@@ -150,11 +154,7 @@ class DashboardView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        error = None
-        try:
-            filters = parse_filters(request.args)
-        except BadChartInput as exc:
-            error, filters = str(exc), ChartFilters()
+        filters, error = requested_filters()
         charts = charts_data(DASHBOARD, filters)
         compliance = trend = None
         if current_app.appbuilder.sm.has_access("can_read", "Compliance"):

@@ -24,7 +24,6 @@ Prints p50/p95 in milliseconds and the ratios.
 import datetime as dt
 import os
 import random
-import re
 import statistics
 import sys
 import time
@@ -33,7 +32,7 @@ import tracemalloc
 sys.path[:0] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                 os.path.dirname(os.path.abspath(__file__))]
 
-from sqlalchemy import insert, select, text  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 
 URL = os.environ.get("BENCH_DATABASE_URL", "sqlite:////tmp/bench_charts.db")
 RUNS = int(os.environ.get("BENCH_RUNS", 10))
@@ -149,18 +148,6 @@ def fill(app):
           + ", ".join(f"{v:,} {k}" for k, v in N.items()))
 
 
-def analyze(app):
-    from app.extensions import db
-
-    with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("VACUUM ANALYZE"))
-        else:
-            with db.engine.begin() as conn:
-                conn.execute(text("ANALYZE"))
-
-
 def add_stock_charts(app):
     """FAB's stock GroupByChartView for the groupings it can draw (counts by an enum):
     registered in this benchmark's app only, never in the product."""
@@ -182,16 +169,6 @@ def add_stock_charts(app):
             app.appbuilder.add_view_no_menu(view)
         stock[chart] = f"/{view.__name__.lower()}/chart/"
     return stock
-
-
-def login(client, username):
-    html = client.get("/login/").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-    response = client.post("/login/", data={"username": username,
-                                            "password": "Demo-Pass-2026",
-                                            "csrf_token": token})
-    assert response.status_code == 302, f"login of {username} failed"
-    return client
 
 
 def timed(call, runs):
@@ -221,7 +198,7 @@ def peak_kb(call):
 
 def main():
     from app import create_app
-    from conftest_free import fresh_database, make_app
+    from conftest_free import analyze, fresh_database, login, make_app
 
     import config
 
