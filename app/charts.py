@@ -20,7 +20,7 @@ from flask import current_app, url_for
 from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, false, func, select
+from sqlalchemy import Date, and_, false, func, literal, select, union_all
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
@@ -28,38 +28,14 @@ from sqlalchemy.types import Float, String
 
 from .extensions import db
 from .filters import _text
-from .forms import company_zone, to_utc
+from .deadlines import company_today
+from .forms import to_local, to_utc
 from .security import current_actor, read_clause, scope_for
 
 MAX_BUCKETS = 240  # twenty years of months: a longer range is cut to its last buckets
 
 
 # ------------------------------------------------------------- portable SQL pieces
-
-class period_key(FunctionElement):
-    """'YYYY-MM' or 'YYYY' of a date or (UTC) date-time column, shifted to company time."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(period_key)
-def _period_key_default(element, compiler, **kw):
-    column, unit, minutes = list(element.clauses)
-    fmt = "'YYYY-MM'" if unit.value == "month" else "'YYYY'"
-    shifted = compiler.process(column, **kw)
-    if minutes.value:
-        shifted = f"({shifted} + interval '{int(minutes.value)} minutes')"
-    return f"to_char({shifted}, {fmt})"
-
-
-@compiles(period_key, "sqlite")
-def _period_key_sqlite(element, compiler, **kw):
-    column, unit, minutes = list(element.clauses)
-    fmt = "'%Y-%m'" if unit.value == "month" else "'%Y'"
-    return (f"strftime({fmt}, {compiler.process(column, **kw)}, "
-            f"'{int(minutes.value or 0):+d} minutes')")
-
 
 class seconds_between(FunctionElement):
     """Seconds from one date-time column to another (NULL when either is NULL)."""
@@ -78,12 +54,6 @@ def _seconds_default(element, compiler, **kw):
 def _seconds_sqlite(element, compiler, **kw):
     start, end = (compiler.process(c, **kw) for c in element.clauses)
     return f"((julianday({end}) - julianday({start})) * 86400.0)"
-
-
-def _zone_minutes():
-    """The company zone's offset from UTC now (Asia/Shanghai keeps +08:00 all year)."""
-    offset = dt.datetime.now(company_zone()).utcoffset() or dt.timedelta()
-    return int(offset.total_seconds() // 60)
 
 
 def _is_datetime(column):
@@ -113,14 +83,16 @@ def within_clause(column, start=None, end=None):
 
 @dataclass(frozen=True)
 class Month:
-    """Time bucket: the calendar month of a date or date-time column (company time)."""
+    """Time bucket: the calendar month of a date or date-time column (company time).
+    Without a date range a chart shows the ``last`` months up to today (None: from the
+    first record to the last)."""
 
     column: str
+    last: int | None = 12
     unit = "month"
 
-    def key(self, model):
-        return period_key(getattr(model, self.column), self.unit,
-                          _zone_minutes() if _is_datetime(getattr(model, self.column)) else 0)
+    def key_of(self, day):
+        return str(day.year) if self.unit == "year" else f"{day.year:04d}-{day.month:02d}"
 
     def days(self, key):
         """The first and last day of bucket ``key`` ('2026-03' or '2026')."""
@@ -132,19 +104,20 @@ class Month:
         following = dt.date(year + month // 12, month % 12 + 1, 1)
         return first, following - dt.timedelta(days=1)
 
-    def fill(self, keys):
-        """Every bucket from the first to the last found (no gaps in a time axis)."""
-        if not keys:
-            return []
-        first, last = min(keys), max(keys)
-        if self.unit == "year":
-            found = [str(y) for y in range(int(first), int(last) + 1)]
-        else:
-            found, (year, month) = [], (int(p) for p in first.split("-"))
-            while f"{year:04d}-{month:02d}" <= last:
-                found.append(f"{year:04d}-{month:02d}")
-                year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    def keys(self, start, end):
+        """Every bucket from the one of ``start`` to the one of ``end`` (no gaps)."""
+        found, key = [], self.key_of(start)
+        while key <= self.key_of(end) and len(found) <= MAX_BUCKETS * 20:
+            found.append(key)
+            key = self.key_of(self.days(key)[1] + dt.timedelta(days=1))
         return found[-MAX_BUCKETS:]
+
+    def first_day(self, today):
+        """The first day of the ``last`` buckets ending with today's."""
+        if self.unit == "year":
+            return dt.date(today.year - self.last + 1, 1, 1)
+        months = today.year * 12 + today.month - 1 - (self.last - 1)
+        return dt.date(months // 12, months % 12 + 1, 1)
 
     def label(self, key):
         if self.unit == "year":
@@ -155,8 +128,9 @@ class Month:
 
 @dataclass(frozen=True)
 class Year(Month):
-    """Time bucket: the calendar year."""
+    """Time bucket: the calendar year (default: from the first record to the last)."""
 
+    last: int | None = None
     unit = "year"
 
 
@@ -383,9 +357,9 @@ def parse_filters(args):
 
 
 def _dimension(model, by):
-    """(SQL key expression, kind) of a group-by declaration."""
+    """(SQL key expression, kind) of a group-by declaration (buckets: see _buckets)."""
     if isinstance(by, Month):
-        return by.key(model), "bucket"
+        return None, "bucket"
     mapper = sa_inspect(model)
     if by in mapper.relationships:
         (local, _remote), = mapper.relationships[by].local_remote_pairs
@@ -411,8 +385,12 @@ def _labels(model, by, kind, keys):
         return {key: str(key) if key is not None else "—" for key in keys}
     target = sa_inspect(model).relationships[by].mapper.class_
     ids = [key for key in keys if key is not None]
-    rows = db.session.query(target).filter(target.id.in_(ids)).all() if ids else []
-    labels = {row.id: str(row) for row in rows}
+    if "name" in sa_inspect(target).columns:  # departments, vendors: their name, no rows
+        labels = dict(db.session.execute(select(target.id, target.name).where(
+            target.id.in_(ids))).all()) if ids else {}
+    else:
+        rows = db.session.query(target).filter(target.id.in_(ids)).all() if ids else []
+        labels = {row.id: str(row) for row in rows}
     return {key: labels.get(key, "—") for key in keys}
 
 
@@ -424,8 +402,6 @@ def _conditions(chart, scope, filters):
         where.append(clause)
     if filters.start or filters.end:
         where += within_clause(getattr(model, chart.date_column), filters.start, filters.end)
-    if isinstance(chart.by, Month):
-        where.append(getattr(model, chart.by.column).isnot(None))
     if filters.department_id:
         where.append(_department_relation(model)[1] == filters.department_id)
     if chart.where is not None:
@@ -435,21 +411,68 @@ def _conditions(chart, scope, filters):
     return where
 
 
+def _bound(column, day):
+    """Midnight of ``day`` in company time as stored in ``column`` (UTC), or the date."""
+    return to_utc(dt.datetime.combine(day, dt.time())) if _is_datetime(column) else day
+
+
+def _buckets(chart, scope, filters):
+    """The time buckets of the chart's window: from the date range, else the last
+    ``by.last`` buckets up to today, else (one small query) from the first record to the
+    last. A list of keys, and a SELECT of (key, lower, upper bound) to join on: each
+    bucket is a range of the stored column, read on its index (no function per row)."""
+    by, model = chart.by, chart.model
+    column = getattr(model, by.column)
+    today = company_today()
+    start, end = filters.start, filters.end
+    if start is None or end is None:
+        if by.last:
+            start, end = start or by.first_day(end or today), end or today
+        else:
+            low, high = db.session.execute(select(func.min(column), func.max(column)).where(
+                *_conditions(chart, scope, filters))).one()
+            if low is None:
+                return [], None
+            local = (lambda v: to_local(v).date()) if _is_datetime(column) else (lambda v: v)
+            start, end = start or local(low), end or local(high)
+    if start > end:
+        return [], None
+    keys = by.keys(start, end)
+    rows = []
+    for key in keys:
+        first, last = by.days(key)
+        rows.append(select(literal(key, String()).label("k"),
+                           literal(_bound(column, first), column.type).label("a"),
+                           literal(_bound(column, last + dt.timedelta(days=1)),
+                                   column.type).label("b")))
+    return keys, union_all(*rows).subquery("buckets")
+
+
 def chart_query(chart, scope, filters):
-    """The one GROUP BY statement of a chart: key(s), then value and count per series."""
+    """(the one GROUP BY statement of a chart: key(s), then value and count per series;
+    the bucket keys of a time chart, else None)."""
     model = chart.model
-    key, _kind = _dimension(model, chart.by)
-    keys = [key.label("k")]
+    buckets = keys = None
+    if isinstance(chart.by, Month):
+        keys, buckets = _buckets(chart, scope, filters)
+        if buckets is None:
+            return select(literal(None).label("k")).where(false()), []
+        key = buckets.c.k
+    else:
+        key = _dimension(model, chart.by)[0]
+    group = [key]
     if chart.stack:
-        keys.append(_dimension(model, chart.stack)[0].label("s"))
+        group.append(_dimension(model, chart.stack)[0])
     values = []
     for index, series in enumerate(chart.series):
         values += [series.value(model).label(f"v{index}"),
                    series.behind(model).label(f"n{index}")]
-    statement = select(*keys, *values).select_from(model).where(*_conditions(
-        chart, scope, filters)).group_by(*[k for k in (key, *([_dimension(
-            model, chart.stack)[0]] if chart.stack else []))])
-    return statement
+    labelled = [key.label("k")] + ([group[1].label("s")] if chart.stack else [])
+    statement = select(*labelled, *values).select_from(model)
+    if buckets is not None:
+        column = getattr(model, chart.by.column)
+        statement = statement.join(buckets, and_(column >= buckets.c.a, column < buckets.c.b))
+    return statement.where(*_conditions(chart, scope, filters)).group_by(*group), keys
 
 
 def _number(value, series):
@@ -460,21 +483,20 @@ def _number(value, series):
     return round(float(value), 2)
 
 
-def chart_data(chart, user=None, filters=ChartFilters(), rows=None):
+def chart_data(chart, user=None, filters=ChartFilters()):
     """The chart's numbers for ``user`` (default: the current one) as a dict ready for
-    JSON: categories, series with value, records behind and drill-down link per point.
-    ``rows``: the statement's result when already fetched (dashboards batch them)."""
+    JSON: categories, series with value, records behind and drill-down link per point."""
     model = chart.model
     scope = scope_for(user if user is not None else current_actor())
-    if rows is None:
-        rows = db.session.execute(chart_query(chart, scope, filters)).all()
+    statement, buckets = chart_query(chart, scope, filters)
+    rows = db.session.execute(statement).all()
     _key, kind = _dimension(model, chart.by)
     cells = {}
     for row in rows:
         cells[(row.k, row.s if chart.stack else None)] = row
     keys = list(dict.fromkeys(k for k, _s in cells))
     if kind == "bucket":
-        keys = chart.by.fill([k for k in keys if k is not None])
+        keys = buckets
     elif kind == "enum":
         order = list(sa_inspect(model).columns[chart.by].type.enum_class)
         keys = sorted(keys, key=lambda k: order.index(k) if k in order else len(order))

@@ -729,6 +729,9 @@ class Contract(StampMixin, WorkflowMixin, Model):
     __it_managed__ = True  # the IT department signs every contract (4.1.3)
     __attachments__ = ("signed_file",)
     __table_args__ = (
+        # Charts: amounts by vendor and by signing year read these indexes alone.
+        Index("ix_contract_vendor_amount", "vendor_id", "amount"),
+        Index("ix_contract_sign_amount", "sign_date", "amount"),
         CheckConstraint("amount >= 0", name="ck_contract_amount"),
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
                         name="ck_contract_dates"),
@@ -966,6 +969,8 @@ class Incident(StampMixin, WorkflowMixin, Model):
     __table_args__ = (
         CheckConstraint("resolved_at IS NULL OR resolved_at >= occurred_at",
                         name="ck_incident_times"),
+        # Charts: incidents per month by severity read the index alone.
+        Index("ix_incident_occurred_severity", "occurred_at", "severity"),
     )
     __rules__ = (Ordered("occurred_at", "resolved_at", check="ck_incident_times"),)
 
