@@ -32,6 +32,7 @@ from .deadlines import company_today
 from .forms import to_local, to_utc
 from .security import current_actor, read_clause, scope_for
 
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)  # dates people may ask for
 MAX_BUCKETS = 240  # twenty years of months: a longer range is cut to its last buckets
 
 
@@ -235,6 +236,8 @@ def _days(value):
         end = dt.date.fromisoformat(end_text) if end_text else None
     except ValueError:
         return None
+    if any(day is not None and not FIRST_DAY <= day <= LAST_DAY for day in (start, end)):
+        return None  # beyond any record (and beyond date arithmetic at the ends)
     return start, end
 
 
@@ -336,7 +339,7 @@ def parse_filters(args):
         except ValueError:
             raise BadChartInput(gettext("Not a valid date: %(value)s (for example "
                                         "2026-01-31).", value=text[:40])) from None
-        if not dt.date(1900, 1, 1) <= values[key] <= dt.date(2999, 12, 31):
+        if not FIRST_DAY <= values[key] <= LAST_DAY:
             raise BadChartInput(gettext("The date %(value)s is out of range.", value=text))
     if values.get("start") and values.get("end") and values["start"] > values["end"]:
         raise BadChartInput(gettext("The start date must not be after the end date."))

@@ -128,6 +128,7 @@ def test_month_buckets_are_in_company_time(app, login_as, make):
     ("department=999999", "999999"),
     ("department=99999999999999999999", None),
     ("start=%00", None),
+    ("end=9999-12-31", "9999-12-31"),
 ])
 def test_junk_chart_filters_get_a_clear_message(login_as, query, message):
     client = login_as("auditor")
@@ -148,6 +149,8 @@ def test_a_junk_within_filter_on_a_list_finds_nothing(login_as):
     client = login_as("admin")
     assert _list_count(client, "/incidentview/list/?_flt_4_occurred_at=garbage") == 0
     assert _list_count(client, "/incidentview/list/?_flt_4_occurred_at=2026-01-01..x") == 0
+    assert _list_count(client, "/incidentview/list/?_flt_4_occurred_at=..9999-12-31") == 0
+    assert _list_count(client, "/contractview/list/?_flt_4_sign_date=0001-01-01..") == 0
 
 
 def test_the_chart_offers_its_numbers_as_csv_and_table(login_as):
