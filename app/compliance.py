@@ -117,7 +117,9 @@ def failures():
     """{rule key: {system_id: failing records}}: one GROUP BY per rule, all systems."""
     found = {}
     for item in RULES:
-        failing = item.failing().subquery()
+        # Materialized first, then counted per system: left to itself the planner walks
+        # the system_id index to group and reads the table in that order (10x slower).
+        failing = item.failing().cte(f"failing_{item.key}").prefix_with("MATERIALIZED")
         rows = db.session.execute(select(failing.c.system_id, func.count())
                                   .group_by(failing.c.system_id)).all()
         found[item.key] = {system_id: n for system_id, n in rows if system_id is not None}
