@@ -100,15 +100,18 @@ def utc_now():
 # ------------------------------------------------------------------ computing
 
 GREEN, AMBER, RED = "green", "amber", "red"
+SYSTEMS_PER_PAGE = 200  # the scorecard's table, lowest scores first
 COLOURS = {GREEN: "success", AMBER: "warning", RED: "danger"}
 LEVEL_LABELS = {GREEN: _l("Compliant"), AMBER: _l("Partly compliant"),
                 RED: _l("Not compliant")}
 
 
-def level(score):
-    if score >= setting("COMPLIANCE_GREEN_AT"):
+def level(score, green=None, amber=None):
+    green = setting("COMPLIANCE_GREEN_AT") if green is None else green
+    amber = setting("COMPLIANCE_AMBER_AT") if amber is None else amber
+    if score >= green:
         return GREEN
-    if score >= setting("COMPLIANCE_AMBER_AT"):
+    if score >= amber:
         return AMBER
     return RED
 
@@ -137,12 +140,15 @@ def scorecard(department_id=None):
         query = query.where(InformationSystem.owning_department_id == department_id)
     systems = []
     total = len(RULES)
+    green, amber = setting("COMPLIANCE_GREEN_AT"), setting("COMPLIANCE_AMBER_AT")
     for system_id, code, name, owner in db.session.execute(query):
         failing = {key: by_system[system_id] for key, by_system in failed.items()
                    if system_id in by_system}
         score = round(100 * (total - len(failing)) / total) if total else 100
         systems.append({"id": system_id, "code": code, "name": name, "department_id": owner,
-                        "score": score, "level": level(score), "failing": failing})
+                        "score": score, "level": level(score, green, amber),
+                        "failing": failing})
+    systems.sort(key=lambda s: (s["score"], s["code"]))
     names = dict(db.session.execute(select(Department.id, Department.name)).all())
     departments = {}
     for system in systems:
@@ -272,6 +278,8 @@ class ComplianceView(BaseView):
     @expose("/")
     @has_access
     def index(self):
+        from flask import request
+
         from .dashboards import requested_filters
 
         filters, error = requested_filters()
@@ -279,7 +287,16 @@ class ComplianceView(BaseView):
             return self.render_template("error.html", code=400, message=error,
                                         base_template=self.appbuilder.base_template), 400
         department_id = filters.department_id
+        try:
+            page = max(1, min(int(request.args.get("page", "1")), 10**6))
+        except ValueError:
+            return self.render_template(
+                "error.html", code=400, message=gettext("Not a page number."),
+                base_template=self.appbuilder.base_template), 400
         card = scorecard(department_id)
+        pages = max(1, -(-len(card["systems"]) // SYSTEMS_PER_PAGE))
+        page = min(page, pages)
+        shown = card["systems"][(page - 1) * SYSTEMS_PER_PAGE:page * SYSTEMS_PER_PAGE]
         # Links of 2,000 rows by prefix: url_for once per kind, not once per cell.
         system_url = url_for("InformationSystemView.show", pk=0)[:-1]
         evidence_urls = {item.key: url_for("ComplianceView.evidence", key=item.key,
@@ -287,7 +304,8 @@ class ComplianceView(BaseView):
         return self.render_template(
             "compliance.html", title=_l("Compliance scorecard"), card=card,
             colours=COLOURS, level_labels=LEVEL_LABELS, department_id=department_id,
-            system_url=system_url, evidence_urls=evidence_urls)
+            system_url=system_url, evidence_urls=evidence_urls, shown=shown, page=page,
+            pages=pages)
 
     @expose("/evidence/<key>/<int:system_id>")
     @has_access

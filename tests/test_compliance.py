@@ -187,3 +187,18 @@ def test_the_snapshot_command_is_idempotent_per_day_and_feeds_the_trend(app, log
         count(app, InformationSystem)
     html = login_as("manager").get("/dashboard/").get_data(as_text=True)
     assert "chart-json-compliance_trend" in html
+
+
+def test_the_scorecard_pages_its_systems_lowest_scores_first(app, login_as, monkeypatch):
+    import app.compliance as compliance
+
+    monkeypatch.setattr(compliance, "SYSTEMS_PER_PAGE", 3)
+    client = login_as("auditor")
+    first = client.get("/compliance/").get_data(as_text=True)
+    assert "page=2" in first
+    scores = [int(n) for n in __import__("re").findall(
+        r'<td class="text-right"><span class="label label-\w+">(\d+)</span>',
+        first[first.index("compliance-systems"):])]
+    assert scores == sorted(scores) and len(scores) == 3
+    assert client.get("/compliance/?page=999").status_code == 200  # the last page
+    assert client.get("/compliance/?page=abc").status_code == 400
