@@ -45,7 +45,8 @@ def test_the_auditors_dashboard_renders_its_charts_from_the_apps_own_origin(
     try:
         _sign_in(page, "auditor")
         page.goto(page.base + "/dashboard/")
-        page.wait_for_load_state("networkidle")
+        page.wait_for_load_state("load")
+        page.wait_for_selector(".chart[data-chart] canvas")
         boxes = page.locator(".chart[data-chart]")
         assert boxes.count() >= 8
         drawn = page.locator(".chart[data-chart] canvas")
@@ -72,7 +73,8 @@ def test_clicking_a_bar_opens_the_list_of_the_records_behind_it(browser, live_se
     try:
         _sign_in(page, "auditor")
         page.goto(page.base + "/charts/projects_by_stage/")
-        page.wait_for_load_state("networkidle")
+        page.wait_for_load_state("load")
+        page.wait_for_selector(".chart[data-chart] canvas")
         box = page.locator(".chart[data-chart]").first
         link = page.locator(".chart-numbers a").first
         expected = link.get_attribute("href")
