@@ -46,7 +46,7 @@ def test_the_auditors_dashboard_renders_its_charts_from_the_apps_own_origin(
         _sign_in(page, "auditor")
         page.goto(page.base + "/dashboard/")
         page.wait_for_load_state("load")
-        page.wait_for_selector(".chart[data-chart] canvas")
+        page.wait_for_selector(".chart[data-drawn]")  # drawn, its animation finished
         boxes = page.locator(".chart[data-chart]")
         assert boxes.count() >= 8
         drawn = page.locator(".chart[data-chart] canvas")
@@ -74,7 +74,7 @@ def test_clicking_a_bar_opens_the_list_of_the_records_behind_it(browser, live_se
         _sign_in(page, "auditor")
         page.goto(page.base + "/charts/projects_by_stage/")
         page.wait_for_load_state("load")
-        page.wait_for_selector(".chart[data-chart] canvas")
+        page.wait_for_selector(".chart[data-drawn]")  # drawn, its animation finished
         box = page.locator(".chart[data-chart]").first
         link = page.locator(".chart-numbers a").first
         expected = link.get_attribute("href")

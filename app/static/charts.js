@@ -81,6 +81,7 @@
     var data = JSON.parse(source.textContent);
     if (!data.categories.length) { box.style.display = "none"; return; }
     var chart = echarts.init(box, null, {renderer: "canvas", locale: lang === "zh" ? "ZH" : "EN"});
+    chart.on("finished", function () { box.setAttribute("data-drawn", "1"); });
     chart.setOption(option(data, box.clientWidth < 480));
     chart.on("click", function (event) {
       var series = data.kind === "pie" ? data.series[0] : data.series[event.seriesIndex];
