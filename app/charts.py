@@ -555,18 +555,23 @@ class _Links:
     def __init__(self, chart, filters):
         self.chart = chart
         self.filters = filters
+        self.names = {}
         try:
             self.view = _view_instance(chart.view)
+            self.base = url_for(f"{type(self.view).__name__}.list") + "?"
         except LookupError:
             self.view = None
 
-    def _arg(self, column, test, value):
-        index = _filter_index(self.view, column, test)
-        return f"_flt_{index}_{column}", value
+    def _arg(self, column, test, value, kind=None):
+        """(``_flt_<index>_<column>``, value); the index looked up once per chart."""
+        key = (column, kind or test)
+        if key not in self.names:
+            self.names[key] = f"_flt_{_filter_index(self.view, column, test)}_{column}"
+        return self.names[key], value
 
     def _within(self, column, start, end):
         text = f"{start.isoformat() if start else ''}..{end.isoformat() if end else ''}"
-        return self._arg(column, lambda f: isinstance(f, FilterWithin), text)
+        return self._arg(column, lambda f: isinstance(f, FilterWithin), text, "within")
 
     def _equal(self, by, key):
         if isinstance(by, Month):
@@ -574,7 +579,7 @@ class _Links:
             return self._within(by.column, start, end)
         value = getattr(key, "name", key)
         return self._arg(by, lambda f: type(f).__name__ in (
-            "FilterEqual", "FilterRelationOneToManyEqual"), value)
+            "FilterEqual", "FilterRelationOneToManyEqual"), value, "equal")
 
     def url(self, key, stack, series):
         if self.view is None or key is None:
@@ -594,14 +599,16 @@ class _Links:
         if self.filters.department_id:
             relation, _column = _department_relation(model)
             args.append(self._arg(relation, lambda f: type(f).__name__ ==
-                                  "FilterRelationOneToManyEqual", self.filters.department_id))
+                                  "FilterRelationOneToManyEqual", self.filters.department_id,
+                                  "equal"))
         if series.agg == "mean_hours":
-            args.append(self._arg(series.column, lambda f: isinstance(f, FilterIsSet), "y"))
+            args.append(self._arg(series.column, lambda f: isinstance(f, FilterIsSet), "y",
+                                  "set"))
         if chart.where is not None:
             column = chart.where.column(model)
             args.append(self._arg(column, lambda f: getattr(f, "arg_name", "") ==
-                                  f"deadline_{chart.where.name}", "y"))
-        return url_for(f"{type(self.view).__name__}.list") + "?" + urlencode(args)
+                                  f"deadline_{chart.where.name}", "y", "deadline"))
+        return self.base + urlencode(args)
 
 
 def chart_csv(data):
