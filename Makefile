@@ -58,6 +58,7 @@ bench: $(VENV)/.dev translations bench-data
 	$(BIN)/python bench/lists_bench.py
 	$(BIN)/python bench/verify_bench.py
 	$(BIN)/python bench/history_bench.py
+	$(BIN)/python bench/charts_bench.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

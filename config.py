@@ -95,6 +95,8 @@ _SELF_SERVICE = [
 ]
 _READ_ALL = [
     [f"^({_ALL_RECORDS})$", "^can_read$"],
+    # Charts count only what the user may see (their department's, for a Clerk/DeptHead).
+    ["^(Charts|Dashboards)$", "^(can_read|menu_access)$"],
     [f"^({_ALL_RECORDS}|Organisation|Systems|Projects|Procurement|Operations|Data|Audits)$",
      "^menu_access$"],
 ]
@@ -117,6 +119,7 @@ FAB_ROLE_DEFINITIONS = {
         ["^(Department|InformationSystem|Vendor|DevelopmentPlan|PlanFeedback|ProjectRequest"
          "|ExpertReview|Contract|ChangeOrder|Incident|ChangeRequest|DataSharingRequest)$",
          "^can_write$"],
+        ["^Compliance$", "^(can_read|menu_access)$"],
     ],
     "Expert": _SELF_SERVICE + _REFERENCE_READ + [
         ["^(ProjectRequest|ExpertReview)$", "^can_read$"],
@@ -124,11 +127,11 @@ FAB_ROLE_DEFINITIONS = {
         ["^(ProjectRequest|ExpertReview|Projects)$", "^menu_access$"],
     ],
     "Management": _SELF_SERVICE + _READ_ALL + [
-        ["^SoDReport$", "^(can_read|menu_access)$"],
+        ["^(SoDReport|Dashboard|Compliance)$", "^(can_read|menu_access)$"],
     ],
     "Auditor": _SELF_SERVICE + _READ_ALL + [
         ["^(Audit|AuditFinding)$", "^can_write$"],
-        ["^(ChangeLog|SoDReport)$", "^(can_read|menu_access)$"],
+        ["^(ChangeLog|SoDReport|Dashboard|Compliance)$", "^(can_read|menu_access)$"],
     ],
 }
 
@@ -224,6 +227,17 @@ class Config:
     # state (unchanged) for longer than this many days.
     CONTRACT_DUE_DAYS = _env_int("CONTRACT_DUE_DAYS", 30)
     APPROVAL_WAIT_DAYS = _env_int("APPROVAL_WAIT_DAYS", 7)
+
+    # Compliance scorecard (合规评分): a system's score is the share of rules it passes;
+    # green from COMPLIANCE_GREEN_AT, amber from COMPLIANCE_AMBER_AT, red below.
+    COMPLIANCE_GREEN_AT = _env_int("COMPLIANCE_GREEN_AT", 100)
+    COMPLIANCE_AMBER_AT = _env_int("COMPLIANCE_AMBER_AT", 80)
+    # 8.1.1: each owning department audited within this many days.
+    COMPLIANCE_AUDIT_DAYS = _env_int("COMPLIANCE_AUDIT_DAYS", 365)
+    # 5.1.2: P1/P2 incidents closed (root cause recorded) within this many hours, counted
+    # for the incidents of the last COMPLIANCE_WINDOW_DAYS days.
+    COMPLIANCE_INCIDENT_HOURS = _env_int("COMPLIANCE_INCIDENT_HOURS", 72)
+    COMPLIANCE_WINDOW_DAYS = _env_int("COMPLIANCE_WINDOW_DAYS", 365)
 
     @classmethod
     def init(cls):

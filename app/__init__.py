@@ -76,8 +76,10 @@ def register_commands(app):
     from seeds import seed_command
 
     from .cli import backup_cli, db_role, history_cli
+    from .compliance import compliance_cli
 
     app.cli.add_command(seed_command)
     app.cli.add_command(history_cli)
     app.cli.add_command(backup_cli)
     app.cli.add_command(db_role)
+    app.cli.add_command(compliance_cli)

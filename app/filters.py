@@ -153,6 +153,8 @@ def _typed_value(datamodel, column, value):
 def _typed(flt, value):
     if flt.column_name not in flt.datamodel.list_properties:  # custom and dotted filters
         return value
+    if getattr(flt, "reads_text", False):  # a filter that parses its own text (a period)
+        return value
     if flt.arg_name in ("in", "not_in") and not isinstance(value, (list, tuple)):
         value = [value]  # FAB iterates the value: over the characters of a text
     return _typed_value(flt.datamodel, flt.column_name, value)

@@ -40,8 +40,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import declared_attr, deferred, relationship, validates
 
+from .compliance import rule, setting, utc_now
 from .i18n import LabelledEnum
 from .validation import AnyOf, Distinct, Ordered
 from .workflow import (
@@ -297,6 +299,17 @@ _MGMT = frozenset({"Management"})
 _DEPT_HEAD = frozenset({"DeptHead"})
 _AUDITOR = frozenset({"Auditor"})
 
+
+@rule("owners", ("1.3.2",), N_("Owning department, IT custodian and business owner set"),
+      evidence=InformationSystem)
+def _owners_missing():
+    system = InformationSystem
+    return select(system.id.label("system_id"), system.id.label("record_id")).where(or_(
+        system.owning_department_id.is_(None), system.it_custodian_id.is_(None),
+        system.business_owner_id.is_(None)))
+
+
+# -------------------------------------------------------------------- Planning
 
 class PlanStatus(LabelledEnum):
     draft = "Draft", "default"
@@ -727,6 +740,9 @@ class Contract(StampMixin, WorkflowMixin, Model):
     __it_managed__ = True  # the IT department signs every contract (4.1.3)
     __attachments__ = ("signed_file",)
     __table_args__ = (
+        # Charts: amounts by vendor and by signing year read these indexes alone.
+        Index("ix_contract_vendor_amount", "vendor_id", "amount"),
+        Index("ix_contract_sign_amount", "sign_date", "amount"),
         CheckConstraint("amount >= 0", name="ck_contract_amount"),
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
                         name="ck_contract_dates"),
@@ -913,6 +929,28 @@ ChangeOrder.__workflow__ = Workflow(
 )
 
 
+_INITIATED = (ProjectStatus.approved, ProjectStatus.procurement, ProjectStatus.implementation,
+              ProjectStatus.acceptance, ProjectStatus.closed)
+_IMPLEMENTING = (ProjectStatus.implementation, ProjectStatus.acceptance, ProjectStatus.closed)
+
+
+@rule("project_documents", ("3.2.2", "3.2.4", "4.1.3"),
+      N_("Initiated projects have their requirements and feasibility reports, and a signed "
+         "contract before implementation"), evidence=ProjectRequest)
+def _projects_missing_documents():
+    project = ProjectRequest
+    signed = select(Contract.project_id).where(Contract.project_id.isnot(None),
+                                               Contract.status.in_(SIGNED_CONTRACT_STATES))
+    return (select(project_request_system.c.system_id.label("system_id"),
+                   project.id.label("record_id"))
+            .join(project_request_system,
+                  project_request_system.c.project_request_id == project.id)
+            .where(project.status.in_(_INITIATED), or_(
+                project.requirements_report_id.is_(None),
+                project.feasibility_report_id.is_(None),
+                and_(project.status.in_(_IMPLEMENTING), project.id.notin_(signed)))))
+
+
 # ------------------------------------------------------------------ Operations
 
 class Severity(LabelledEnum):
@@ -941,6 +979,8 @@ class Incident(StampMixin, WorkflowMixin, Model):
     __table_args__ = (
         CheckConstraint("resolved_at IS NULL OR resolved_at >= occurred_at",
                         name="ck_incident_times"),
+        # Charts: incidents per month by severity read the index alone.
+        Index("ix_incident_occurred_severity", "occurred_at", "severity"),
     ) + sort_indexes("incident", "title", "severity", "status", "occurred_at",
                    scope=("reporting_department_id", "system_id"))
     __rules__ = (Ordered("occurred_at", "resolved_at", check="ck_incident_times"),)
@@ -1009,6 +1049,23 @@ Incident.__workflow__ = Workflow(
                    needs_comment=True, style="warning"),
     ),
 )
+
+
+@rule("incident_handling", ("5.1.2",),
+      N_("P1/P2 incidents closed with a root cause within the set time"), evidence=Incident)
+def _incidents_not_closed_in_time():
+    from .charts import seconds_between
+
+    limit = setting("COMPLIANCE_INCIDENT_HOURS")
+    now = utc_now()
+    late = now - dt.timedelta(hours=limit)
+    return (select(Incident.system_id.label("system_id"), Incident.id.label("record_id"))
+            .where(Incident.severity.in_((Severity.p1, Severity.p2)),
+                   Incident.occurred_at >= now - dt.timedelta(
+                       days=setting("COMPLIANCE_WINDOW_DAYS")),
+                   or_(and_(Incident.closed_at.is_(None), Incident.occurred_at < late),
+                       seconds_between(Incident.occurred_at, Incident.closed_at) > limit * 3600,
+                       and_(Incident.closed_at.isnot(None), Incident.root_cause.is_(None)))))
 
 
 class ChangeKind(LabelledEnum):
@@ -1101,6 +1158,19 @@ ChangeRequest.__workflow__ = Workflow(
                    _IT, style="success"),
     ),
 )
+
+
+@rule("changes_approved", ("5.1.4",),
+      N_("No configuration or data change implemented without approval"),
+      evidence=ChangeRequest)
+def _changes_without_approval():
+    approved = select(Approval.record_id).where(Approval.record_type == "ChangeRequest",
+                                                Approval.to_state == ChangeStatus.approved.name)
+    return (select(ChangeRequest.system_id.label("system_id"),
+                   ChangeRequest.id.label("record_id"))
+            .where(ChangeRequest.kind.in_((ChangeKind.configuration, ChangeKind.data)),
+                   ChangeRequest.status.in_((ChangeStatus.implemented, ChangeStatus.verified)),
+                   ChangeRequest.id.notin_(approved)))
 
 
 # ------------------------------------------------------------------------ Data
@@ -1220,6 +1290,17 @@ DataSharingRequest.__workflow__ = Workflow(
     ) + review_exits(_SHARING_REVIEWS, _S.returned, _S.rejected,
                      N_("Return to the applicant")),
 )
+
+
+@rule("sharing_expired", ("7.4.2",), N_("No data-sharing grant past its end date"),
+      evidence=DataSharingRequest)
+def _sharing_past_end():
+    from .deadlines import company_today
+
+    request = DataSharingRequest
+    return (select(request.system_id.label("system_id"), request.id.label("record_id"))
+            .where(request.status == SharingStatus.granted,
+                   request.end_date < company_today()))
 
 
 # ----------------------------------------------------------------------- Audit
@@ -1342,6 +1423,29 @@ AuditFinding.__workflow__ = Workflow(
 )
 
 
+@rule("audited", ("8.1.1",), N_("Audited within the set period"),
+      evidence=InformationSystem)
+def _not_audited():
+    from .deadlines import company_today
+
+    cutoff = company_today() - dt.timedelta(days=setting("COMPLIANCE_AUDIT_DAYS"))
+    audited = select(Audit.department_id).where(
+        func.coalesce(Audit.period_end, Audit.period_start) >= cutoff)
+    system = InformationSystem
+    return select(system.id.label("system_id"), system.id.label("record_id")).where(
+        system.owning_department_id.notin_(audited))
+
+
+@rule("rectification_overdue", ("8.1.1",), N_("No audit rectification past its due date"),
+      evidence=AuditFinding)
+def _rectification_overdue():
+    from .deadlines import OVERDUE
+
+    return (select(AuditFinding.system_id.label("system_id"),
+                   AuditFinding.id.label("record_id"))
+            .where(AuditFinding.system_id.isnot(None), OVERDUE.clause(AuditFinding)))
+
+
 # ----------------------------------------------------------------- Attachments
 
 class Attachment(Model):
@@ -1431,6 +1535,22 @@ class ChainHead(Model):
     id = Column(Integer, primary_key=True)
     seq = Column(Integer, nullable=False, default=0)
     hash = Column(String(64), nullable=False)
+
+
+class ComplianceSnapshot(Model):
+    """One system's compliance score on one day: the scorecard's trend (8.2.1). Plain ids,
+    not references: a day's scores stay as they were taken."""
+
+    __tablename__ = "compliance_snapshot"
+    __table_args__ = (UniqueConstraint("day", "system_id", name="uq_compliance_snapshot"),)
+
+    id = Column(Integer, primary_key=True)
+    day = Column(Date, nullable=False, index=True)
+    system_id = Column(Integer, nullable=False)
+    department_id = Column(Integer)
+    score = Column(Integer, nullable=False)
+    level = Column(String(8), nullable=False)
+    failing = Column(String(500))  # the keys of the rules failed, comma-separated
 
 
 GOVERNED_MODELS = (

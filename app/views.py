@@ -32,6 +32,8 @@ from wtforms import FileField
 from wtforms.fields.core import UnboundField
 
 from .attachments import UploadCheck, attachment_link, make_attachment
+from .charts import Chart, Count, MeanHours, Month, Sum, Year, add_chart_filters
+from .charts import register as register_charts
 from .extensions import db
 from .forms import (
     FilterDepartmentUsers,
@@ -74,6 +76,7 @@ from .security import (
     stored_state,
     writable_fields,
 )
+from .deadlines import OVERDUE, review_states
 from .validation import ValidatedSaveMixin, check_delete, check_record, delete_refusal
 from .workflow import N_
 
@@ -217,6 +220,7 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
         if "datamodel" not in cls.__dict__:
             return
         model = cls.datamodel.obj
+        register_charts(cls)
         cls.class_permission_name = model.__name__
         if isinstance(cls.datamodel, ListInterface):
             cls.datamodel.shown = tuple(cls.__dict__.get("list_columns", ()))
@@ -614,6 +618,7 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
             flt = deadline_filter(rule)(column, self.datamodel)
             self._filters._search_filters.setdefault(column, []).append(flt)
             self._filters._all_filters.setdefault(column, []).append(flt)
+        add_chart_filters(self)  # what its charts' drill-down links filter on
 
     def _readable_rows(self, args):
         """Deadline badges and cut texts for one page of a list (one query for the page)."""
@@ -929,6 +934,13 @@ class IncidentView(RecordView):
     order_columns = ["title", "severity", "status", "occurred_at"]
     base_order = ("occurred_at", "desc")
     formatters_columns = {"time_to_resolve": duration, "closed_at": local_time}
+    charts = (
+        Chart("incidents_by_month", _l("Incidents per month by severity"),
+              Month("occurred_at"), stack="severity"),
+        Chart("incident_resolution_hours", _l("Mean time to resolve incidents, per month"),
+              Month("occurred_at"), kind="line", series=(
+                  MeanHours("occurred_at", "resolved_at", _l("Mean time to resolve")),)),
+    )
     add_form_defaults = {"reporter": current_actor}
     add_form_query_rel_fields = {
         "reporter": [["username", FilterDepartmentUsers, "reporting_department_id"]],
@@ -974,6 +986,10 @@ class ChangeRequestView(RecordView):
     edit_columns = add_columns
     order_columns = ["change_number", "title", "kind", "window_start", "status"]
     base_order = ("change_number", "desc")
+    charts = (
+        Chart("change_requests_by_outcome", _l("Change requests by outcome"), "status",
+              stack="kind"),
+    )
     # The system decides the requesting department: only systems of the user's own.
     add_form_query_rel_fields = {
         "system": [["owning_department_id", FilterOwnedInScope, None]]}
@@ -1000,6 +1016,14 @@ class ContractView(RecordView):
     order_columns = ["number", "name", "amount", "status", "end_date"]
     base_order = ("number", "desc")
     related_views = [ChangeOrderView]
+    charts = (
+        Chart("contract_amount_by_vendor", _l("Contract amounts by vendor (top 15)"), "vendor",
+              series=(Sum("amount", _l("Amount (CNY)")),), top=15),
+        Chart("contract_amount_by_year", _l("Contract amounts by signing year"),
+              Year("sign_date"), series=(Sum("amount", _l("Amount (CNY)")),)),
+        Chart("approvals_waiting_contracts", _l("Contracts waiting for approval, by step"),
+              "status", only=tuple(review_states(Contract))),
+    )
 
 
 class InformationSystemView(RecordView):
@@ -1191,6 +1215,14 @@ class ProjectRequestView(RecordView):
     order_columns = ["name", "budget", "status", "changed_on"]
     base_order = ("changed_on", "desc")
     related_views = [ContractView, ExpertReviewView, ChangeOrderView]
+    charts = (
+        Chart("projects_by_stage", _l("Project requests by stage"), "status"),
+        Chart("project_budget_by_department", _l("Project requests and budgets by department"),
+              "applicant_department", series=(Count(_l("Project requests")),
+                                              Sum("budget", _l("Budget (CNY)"))), top=20),
+        Chart("approvals_waiting_projects", _l("Project requests waiting for approval, by step"),
+              "status", only=tuple(review_states(ProjectRequest))),
+    )
 
 
 # ----------------------------------------------------------------- Procurement
@@ -1247,6 +1279,12 @@ class AuditFindingView(RecordView):
     edit_columns = add_columns
     order_columns = ["title", "severity", "due_date", "status"]
     base_order = ("due_date", "asc")
+    charts = (
+        Chart("findings_by_status", _l("Audit findings by status"), "status",
+              stack="severity"),
+        Chart("findings_overdue", _l("Overdue rectifications by department"),
+              "responsible_department", where=OVERDUE),
+    )
 
 
 class AuditView(RecordView):
@@ -1390,30 +1428,35 @@ class SeparationOfDutiesView(BaseView):
 
 
 class HomeView(IndexView):
-    """Home page: what the current user may open, with the number of records visible."""
+    """Home page: what waits for the user (待我处理) and their own department's picture,
+    the charts of app/dashboards.py HOME narrowed to their department."""
 
     index_template = "index.html"
 
     @expose("/")
     def index(self):
-        cards = []
+        from .charts import ChartFilters
+        from .dashboards import ECHARTS, HOME, charts_data, inbox_count
+
+        user = current_actor()
         sm = self.appbuilder.sm
-        if current_actor() is not None:
-            for _category, _label, _icon, items in MENU:
-                for view, label, icon in items:
-                    model = view.datamodel.obj
-                    if not sm.has_access("can_read", model.__name__):
-                        continue
-                    query = view.datamodel.apply_filters(db.session.query(model.id), None)
-                    cards.append({"label": label, "icon": icon, "count": query.count(),
-                                  "url": url_for(f"{view.__name__}.list")})
-        return self.render_template(self.index_template, appbuilder=self.appbuilder,
-                                    cards=cards)
+        waiting, charts = None, []
+        if user is not None:
+            if sm.has_access("can_read", "Inbox"):
+                waiting = inbox_count(user)
+            if sm.has_access("can_read", "Charts") and user.department_id:
+                charts = charts_data(HOME, ChartFilters(department_id=user.department_id))
+        return self.render_template(
+            self.index_template, appbuilder=self.appbuilder, waiting=waiting, charts=charts,
+            echarts=ECHARTS, dashboard=user is not None and sm.has_access("can_read",
+                                                                          "Dashboard"))
 
 
 def register_views(appbuilder):
     from .api import register_apis
     from .attachments import AttachmentView
+    from .compliance import register_compliance
+    from .dashboards import register_dashboards
     from .history_views import ChangeLogView
 
     for category, category_label, category_icon, items in MENU:
@@ -1431,4 +1474,6 @@ def register_views(appbuilder):
     appbuilder.add_view_no_menu(AttachmentView)
     appbuilder.add_view(ChangeLogView, "ChangeLog", label=_l("Change log"), icon="fa-history",
                         category="Audits", category_label=_l("Audit and supervision"))
+    register_dashboards(appbuilder)
+    register_compliance(appbuilder)
     register_apis(appbuilder)

@@ -37,3 +37,29 @@ def make_app(url):
         load_reference()
         load_demo()
     return app
+
+
+def analyze(app, table=""):
+    """What autovacuum would do to freshly loaded tables: statistics and, on PostgreSQL,
+    the visibility map (index-only scans for counts). ``table``: one table, or all."""
+    from app.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text(f"VACUUM ANALYZE {table}"))
+        else:
+            with db.engine.begin() as conn:
+                conn.execute(text(f"ANALYZE {table}"))
+
+
+def login(client, username, password="Demo-Pass-2026"):
+    """Signs ``client`` in through the login form (CSRF token included)."""
+    import re
+
+    html = client.get("/login/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    response = client.post("/login/", data={"username": username, "password": password,
+                                            "csrf_token": token})
+    assert response.status_code == 302, f"login of {username} failed"
+    return client

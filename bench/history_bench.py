@@ -74,24 +74,15 @@ def fill(app):
 
 
 def vacuum(app):
-    """What autovacuum would do to a table this size: statistics and the visibility map
-    (index-only scans for counts)."""
-    from app.extensions import db
+    from conftest_free import analyze
 
-    with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("VACUUM ANALYZE change_entry"))
-        else:
-            with db.engine.begin() as conn:
-                conn.execute(text("ANALYZE"))
+    analyze(app, "change_entry")
 
 
 def login(client):
-    html = client.get("/login/").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-    client.post("/login/", data={"username": "auditor", "password": "Demo-Pass-2026",
-                                 "csrf_token": token})
+    from conftest_free import login as sign_in
+
+    sign_in(client, "auditor")
 
 
 def measure(client, path):

@@ -140,10 +140,11 @@ def test_fab_gaps_are_filled(zh_catalog):
 def test_home_page_and_menu_are_chinese_by_default(login_as):
     client = login_as("clerk_fin")
     html = html_of(client, "/")
-    for text in ("信息系统", "立项申请", "供应商", "采购与合同", "审计发现", "查看列表",
-                 "业务录入员"):
+    for text in ("信息系统", "立项申请", "供应商", "采购与合同", "审计发现", "待我处理",
+                 "每月故障数", "业务录入员"):
         assert text in html, text
-    for english in ("Project requests", "Vendors", "Open list", "Clerk<", "Audit findings"):
+    for english in ("Project requests", "Vendors", "Waiting for you", "Clerk<",
+                    "Audit findings", "Incidents per month"):
         assert english not in html, english
 
 
