@@ -41,7 +41,14 @@ fuzz: $(VENV)/.dev translations
 	FUZZ_FULL=1 $(BIN)/pytest tests/test_fuzz.py
 
 # The benchmarks of docs/performance.md (SQLite; PostgreSQL too with BENCH_DATABASE_URL).
+# Every page per role on the loaded §8 volumes, then (PostgreSQL) the load run on a copy;
+# before the older scripts, which make fresh databases of their own at BENCH_DATABASE_URL.
+BENCH_SQLITE ?= sqlite:///$(CURDIR)/instance/bench_scale.db
 bench: $(VENV)/.dev translations
+	$(BIN)/python bench/pages_bench.py --url $(BENCH_SQLITE)
+	@if [ -n "$$BENCH_DATABASE_URL" ]; then \
+	  $(BIN)/python bench/pages_bench.py --url "$$BENCH_DATABASE_URL" && \
+	  $(BIN)/python bench/load_run.py --url "$$BENCH_DATABASE_URL"; fi
 	$(BIN)/python bench/seed_bench.py
 	$(BIN)/python bench/scoping_bench.py
 	$(BIN)/python bench/verify_bench.py

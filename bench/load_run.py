@@ -3,7 +3,9 @@
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_pages \\
         .venv/bin/python bench/load_run.py [--seconds 60] [--clients 16] [--workers 3]
 
-WRITES to the database (workflow steps): point it at a copy, never at a shared template.
+The run takes workflow steps, so it works on a copy: ``CREATE DATABASE <name>_load TEMPLATE
+<name>`` (nobody else may be connected to <name> meanwhile), dropped afterwards; with
+``--in-place`` it writes to the database itself (then never point it at a shared template).
 
 Starts two instances of the product as production runs it (``config.ProductionConfig``,
 gunicorn, ``--workers`` sync workers each, on two loopback ports), sharing one PostgreSQL
@@ -376,23 +378,71 @@ def step_pool(url, size=400):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default=os.environ.get("BENCH_DATABASE_URL"),
-                        help="PostgreSQL database (a copy: the run writes to it)")
+                        help="the PostgreSQL database to run on (copied first, see --in-place)")
     parser.add_argument("--redis", default=os.environ.get("RATELIMIT_STORAGE_URI",
                                                           "redis://127.0.0.1:6379/0"))
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers per instance")
     parser.add_argument("--seed", type=int, default=9)
+    parser.add_argument("--in-place", action="store_true",
+                        help="write to the database itself instead of a throwaway copy")
     parser.add_argument("--json", default=os.path.join(ROOT, "bench", "results",
                                                        "load-run.json"))
     args = parser.parse_args(argv)
     if not args.url or not args.url.startswith("postgresql"):
-        parser.error("a PostgreSQL --url or BENCH_DATABASE_URL is needed (a copy: it writes)")
+        parser.error("a PostgreSQL --url or BENCH_DATABASE_URL is needed")
     os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
-    env = dict(os.environ, APP_CONFIG="config.ProductionConfig", DATABASE_URL=args.url,
+    if args.in_place:
+        return load_run(args, args.url)
+    copy = throwaway_copy(args.url)
+    try:
+        return load_run(args, copy)
+    finally:
+        drop(copy)
+
+
+def _admin(url):
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+def throwaway_copy(url):
+    """``<name>_load``, a copy of the database made by PostgreSQL (CREATE DATABASE ...
+    TEMPLATE): the loaded volumes stay as they were."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    source = make_url(url)
+    target = source.set(database=f"{source.database}_load")
+    engine = _admin(url)
+    started = time.time()
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}"'))
+        conn.execute(text(f'CREATE DATABASE "{target.database}" TEMPLATE "{source.database}"'))
+    engine.dispose()
+    print(f"copied {source.database} to {target.database} in {time.time() - started:.0f} s",
+          file=sys.stderr)
+    return target.render_as_string(hide_password=False)
+
+
+def drop(url):
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    engine = _admin(url)
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}"'))
+    engine.dispose()
+
+
+def load_run(args, url):
+    env = dict(os.environ, APP_CONFIG="config.ProductionConfig", DATABASE_URL=url,
                SECRET_KEY=secrets.token_hex(32), RATELIMIT_STORAGE_URI=args.redis,
                SESSION_COOKIE_SECURE="0", FLASK_APP="app:create_app")
-    shared = step_pool(args.url)
+    shared = step_pool(url)
     view_names()
     instances = [Instance(name, free_port(), args.workers, env) for name in ("a", "b")]
     stats = Stats()
