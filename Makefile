@@ -46,9 +46,10 @@ fuzz: $(VENV)/.dev translations
 BENCH_SQLITE ?= sqlite:///$(CURDIR)/instance/bench_scale.db
 bench: $(VENV)/.dev translations
 	$(BIN)/python bench/pages_bench.py --url $(BENCH_SQLITE)
-	@if [ -n "$$BENCH_DATABASE_URL" ]; then \
-	  $(BIN)/python bench/pages_bench.py --url "$$BENCH_DATABASE_URL" && \
-	  $(BIN)/python bench/load_run.py --url "$$BENCH_DATABASE_URL"; fi
+	@if [ -n "$$BENCH_DATABASE_URL" ]; then status=0; \
+	  $(BIN)/python bench/pages_bench.py --url "$$BENCH_DATABASE_URL" || status=1; \
+	  $(BIN)/python bench/load_run.py --url "$$BENCH_DATABASE_URL" || status=1; \
+	  exit $$status; fi
 	$(BIN)/python bench/seed_bench.py
 	$(BIN)/python bench/scoping_bench.py
 	$(BIN)/python bench/verify_bench.py
