@@ -119,23 +119,55 @@ def stock_incident_view():
 
 
 class StatementCounter:
-    """SQL statements sent by this process (every engine), counted per request."""
+    """SQL statements sent by this process (every engine), counted per request; with
+    ``keep``, each statement's text, parameters and time too (``--sql``)."""
 
-    def __init__(self):
+    def __init__(self, keep=False):
         from sqlalchemy import event
         from sqlalchemy.engine import Engine
 
-        self.count = 0
+        self.count, self.keep, self.statements = 0, keep, []
         event.listen(Engine, "before_cursor_execute", self._hit)
+        event.listen(Engine, "after_cursor_execute", self._done)
 
-    def _hit(self, *args, **kwargs):
+    def _hit(self, conn, cursor, statement, parameters, context, executemany):
         self.count += 1
+        if self.keep:
+            self.statements.append([statement, parameters, time.perf_counter()])
+
+    def _done(self, conn, cursor, statement, parameters, context, executemany):
+        if self.keep and self.statements:
+            last = self.statements[-1]
+            last[2] = (time.perf_counter() - last[2]) * 1000
 
     def close(self):
         from sqlalchemy import event
         from sqlalchemy.engine import Engine
 
         event.remove(Engine, "before_cursor_execute", self._hit)
+        event.remove(Engine, "after_cursor_execute", self._done)
+
+
+def show_sql(url, username, path):
+    """Every statement one page sends, with its time (``--sql PATH``): where to look."""
+    app = bench_app(url)
+    client = app.test_client()
+    login(client, username)
+    if path.startswith("/api/"):
+        headers = {"Authorization": f"Bearer {api_token(app.test_client(), username)}"}
+    else:
+        headers = None
+    client.get(path, headers=headers).close()  # warm
+    counter = StatementCounter(keep=True)
+    start = time.perf_counter()
+    response = client.get(path, headers=headers)
+    total = (time.perf_counter() - start) * 1000
+    counter.close()
+    for number, (statement, parameters, ms) in enumerate(counter.statements, 1):
+        print(f"-- {number}: {ms:.1f} ms  {parameters!r:.300}\n{statement}\n")
+    print(f"{username} GET {path}: {response.status_code}, {total:.1f} ms, "
+          f"{len(counter.statements)} statements, "
+          f"{sum(s[2] for s in counter.statements):.1f} ms in the database")
 
 
 @contextmanager
@@ -685,7 +717,13 @@ def main(argv=None):
     parser.add_argument("--json", help="where to write the rows (default "
                                        "bench/results/pages-<database>.json)")
     parser.add_argument("--all-rows", action="store_true", help="print every row")
+    parser.add_argument("--sql", metavar="PATH",
+                        help="print every statement of one page (as the first of --roles) "
+                             "with its time, and stop")
     args = parser.parse_args(argv)
+    if args.sql:
+        show_sql(args.url, (args.roles or ["admin"])[0], args.sql)
+        return 0
     runs = 2 if args.quick and args.runs == 5 else args.runs
     warmup = 0 if args.quick and args.warmup == 1 else args.warmup
 
