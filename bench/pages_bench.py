@@ -654,6 +654,31 @@ def report(rows, all_rows, out):
               f"{sum(1 for r in group if r['flags'])} |", file=out)
 
 
+def compare(before_path, after_path, out=sys.stdout):
+    """Two runs' rows side by side (e.g. before and after a change), worst change first."""
+    def rows(path):
+        with open(path) as handle:
+            return {(r["role"], r["page"], r.get("side")): r
+                    for r in json.load(handle)["rows"]}
+
+    before, after = rows(before_path), rows(after_path)
+    print("| role | page | p95 ms before | p95 ms after | statements before | after | "
+          "budget after |\n|---|---|---|---|---|---|---|", file=out)
+    keys = sorted(set(before) & set(after),
+                  key=lambda k: before[k]["p95_ms"] - after[k]["p95_ms"])
+    for key in keys:
+        old, new = before[key], after[key]
+        page = key[1] + (f" ({key[2]})" if key[2] else "")
+        print(f"| {key[0]} | {page} | {old['p95_ms']:.1f} | {new['p95_ms']:.1f} | "
+              f"{old['statements']} | {new['statements']} | "
+              f"{'; '.join(new['flags']) or 'ok'} |", file=out)
+    for name, missing in (("only before", set(before) - set(after)),
+                          ("only after", set(after) - set(before))):
+        if missing:
+            print(f"\n{len(missing)} rows {name}: "
+                  + ", ".join(f"{k[0]} {k[1]}" for k in sorted(missing)[:20]), file=out)
+
+
 def run(url, runs=5, warmup=1, quick=False, all_filters=False, roles=None, out=sys.stdout,
         progress=None):
     """Every case measured; returns the judged rows."""
@@ -720,7 +745,12 @@ def main(argv=None):
     parser.add_argument("--sql", metavar="PATH",
                         help="print every statement of one page (as the first of --roles) "
                              "with its time, and stop")
+    parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"),
+                        help="print two runs' JSON rows side by side, and stop")
     args = parser.parse_args(argv)
+    if args.compare:
+        compare(*args.compare)
+        return 0
     if args.sql:
         show_sql(args.url, (args.roles or ["admin"])[0], args.sql)
         return 0
