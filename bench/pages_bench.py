@@ -614,6 +614,46 @@ def judge(rows):
     return rows
 
 
+def lists_table(rows, out):
+    """One line per role and list: p95 of the default page, the deep page, 100 a page, the
+    slowest sort and filter, the record page; the most statements; the rows over budget."""
+    groups = {}
+    for row in rows:
+        if row["kind"] in ("list", "record") and not row.get("pair"):
+            groups.setdefault((row["role"], row["view"]), []).append(row)
+    print("\n### Lists by role: p95 ms; the most statements of a list page\n", file=out)
+    print("| role | list | rows seen | default | deep page | 100 a page | slowest sort | "
+          "slowest filter | record page | statements | over budget |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|", file=out)
+
+    def worst(group, test):
+        chosen = [r for r in group if test(r["page"])]
+        if not chosen:
+            return "—"
+        row = max(chosen, key=lambda r: r["p95_ms"])
+        detail = row["page"].split(" sorted by ")[-1].split(" filter ")[-1]
+        return f"{row['p95_ms']:.0f} ({detail})"
+
+    for (role, view), group in groups.items():
+        def one(test):
+            found = [r for r in group if test(r)]
+            return f"{found[0]['p95_ms']:.0f}" if found else "—"
+
+        shown = [r for r in group if r["kind"] == "record"]
+        record = f"{shown[0]['p95_ms']:.0f} ({shown[0]['statements']} statements)" \
+            if shown else "—"
+        print(f"| {role} | {view} | {group[0]['rows']:,} | "
+              f"{one(lambda r: r['page'] == f'{view} list')} | "
+              f"{one(lambda r: ', page ' in r['page'])} | "
+              f"{one(lambda r: r['page'].endswith('100 a page'))} | "
+              f"{worst(group, lambda p: ' sorted by ' in p)} | "
+              f"{worst(group, lambda p: ' filter ' in p)} | "
+              f"{record} | "
+              f"{max((r['statements'] or 0 for r in group if r['kind'] == 'list'), default=0)}"
+              f" | "
+              f"{sum(1 for r in group if r['flags'])} of {len(group)} |", file=out)
+
+
 def report(rows, all_rows, out):
     """Markdown: every flagged row (or every row), the stock comparison, a summary."""
     def line(row):
@@ -640,6 +680,7 @@ def report(rows, all_rows, out):
             print(f"| {row['page']} | {row['median_ms']:.1f} | {other['median_ms']:.1f} | "
                   f"{row.get('ratio', 0):.2f} | {row['statements']} | {other['statements']} | "
                   f"{'; '.join(row['flags']) or 'ok'} |", file=out)
+    lists_table(rows, out)
     print("\n### Summary by page kind and role\n", file=out)
     print("| kind | role | cases | worst p95 ms (page) | most statements | over budget |\n"
           "|---|---|---|---|---|---|", file=out)
