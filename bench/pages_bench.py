@@ -801,7 +801,15 @@ def main(argv=None):
                              "with its time, and stop")
     parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"),
                         help="print two runs' JSON rows side by side, and stop")
+    parser.add_argument("--report", metavar="JSON",
+                        help="print the tables of a run saved earlier, and stop")
     args = parser.parse_args(argv)
+    if args.report:
+        with open(args.report) as handle:
+            saved = json.load(handle)
+        print(f"## Pages benchmark: {saved['meta']}")
+        report(saved["rows"], args.all_rows, sys.stdout)
+        return 0
     if args.compare:
         compare(*args.compare)
         return 0
