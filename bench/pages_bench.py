@@ -99,7 +99,10 @@ def bench_app(url):
 
 def stock_incident_view():
     """FAB's stock list over the incidents table: SQLAInterface, no scoping, no eager
-    loading of our own, the same columns, sort keys, default order and page size as ours."""
+    loading of our own; the same columns, search form, sort keys, default order and page
+    size as ours (with FAB's default search form, every column, it would load every user,
+    system and department into its dropdowns on each request: seconds at §8 scale, a
+    baseline too easy to beat)."""
     from flask_appbuilder import ModelView
     from flask_appbuilder.models.sqla.interface import SQLAInterface
 
@@ -111,6 +114,7 @@ def stock_incident_view():
         datamodel = SQLAInterface(Incident)
         list_columns = list(IncidentView.list_columns)
         order_columns = list(IncidentView.order_columns)
+        search_columns = list(IncidentView.search_columns)
         base_order = IncidentView.base_order
         page_size = IncidentView.page_size
         base_permissions = ["can_list"]
@@ -695,6 +699,76 @@ def report(rows, all_rows, out):
               f"{sum(1 for r in group if r['flags'])} |", file=out)
 
 
+KEY_PAGES = [  # (role, page) rows docs/performance.md shows for each database
+    ("ITStaff", "inbox"), ("ITStaff", "inbox count"), ("DeptHead", "inbox"),
+    ("DeptHead", "inbox count"), ("Clerk", "home page"), ("Admin", "home page"),
+    ("Clerk", "Incident list"), ("Clerk", "Incident sorted by title asc"),
+    ("Admin", "Incident sorted by title asc"), ("Admin", "Contract sorted by amount desc"),
+    ("Admin", "ProjectRequest list, page 201 of 1,001"),
+    ("Admin", "InformationSystem with the most incidents (24,467)"),
+    ("Clerk", "API incident"), ("Clerk", "API incident sorted by title asc"),
+    ("Auditor", "change log"), ("Auditor", "change log filter: one day"),
+    ("Auditor", "change log filter: record type"),
+    ("Auditor", "change log filter: user + type + month"),
+]
+
+
+def docs_tables(paths, out=sys.stdout):
+    """The tables of docs/performance.md from saved runs (one per database): per page kind
+    and role, and the key pages, as median / p95 ms (statements)."""
+    runs = []
+    for path in paths:
+        with open(path) as handle:
+            runs.append(json.load(handle))
+    names = [run["meta"]["database"] for run in runs]
+    print("| kind | role | " + " | ".join(
+        f"{n}: cases over budget | {n}: median of medians ms | {n}: slowest median ms"
+        for n in names) + " |", file=out)
+    print("|---|---|" + "---|---|---|" * len(runs), file=out)
+    keys = []
+    for row in runs[0]["rows"]:
+        if row["kind"] != "stock" and (row["kind"], row["role"]) not in keys:
+            keys.append((row["kind"], row["role"]))
+    for kind, role in keys:
+        cells = []
+        for run in runs:
+            group = [r for r in run["rows"] if r["kind"] == kind and r["role"] == role]
+            if not group:
+                cells.append("— | — | —")
+                continue
+            slowest = max(group, key=lambda r: r["median_ms"])
+            cells.append(f"{sum(1 for r in group if r['flags'])} of {len(group)} | "
+                         f"{statistics.median(r['median_ms'] for r in group):.0f} | "
+                         f"{slowest['median_ms']:.0f} ({slowest['page']})")
+        print(f"| {kind} | {role} | " + " | ".join(cells) + " |", file=out)
+    print("\n| role | page | " + " | ".join(f"{n} median / p95 ms (statements)"
+                                             for n in names) + " |", file=out)
+    print("|---|---|" + "---|" * len(runs), file=out)
+    for role, page in KEY_PAGES:
+        cells = []
+        for run in runs:
+            row = next((r for r in run["rows"] if r["role"] == role and r["page"] == page
+                        and r["kind"] != "stock"), None)
+            cells.append("—" if row is None else
+                         f"{row['median_ms']:.0f} / {row['p95_ms']:.0f} ({row['statements']})")
+        print(f"| {role} | {page} | " + " | ".join(cells) + " |", file=out)
+    print("\n| incidents as admin | " + " | ".join(
+        f"{n}: ours / stock median ms (ratio)" for n in names) + " |", file=out)
+    print("|---|" + "---|" * len(runs), file=out)
+    pages = [r["page"] for r in runs[0]["rows"] if r["kind"] == "stock" and r["side"] == "ours"]
+    for page in pages:
+        cells = []
+        for run in runs:
+            sides = {r["side"]: r for r in run["rows"] if r["kind"] == "stock"
+                     and r["page"] == page}
+            if len(sides) < 2:
+                cells.append("—")
+                continue
+            cells.append(f"{sides['ours']['median_ms']:.0f} / {sides['stock']['median_ms']:.0f}"
+                         f" ({sides['ours'].get('ratio', 0):.2f})")
+        print(f"| {page} | " + " | ".join(cells) + " |", file=out)
+
+
 def compare(before_path, after_path, out=sys.stdout):
     """Two runs' rows side by side (e.g. before and after a change), worst change first."""
     def rows(path):
@@ -801,9 +875,15 @@ def main(argv=None):
                              "with its time, and stop")
     parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"),
                         help="print two runs' JSON rows side by side, and stop")
+    parser.add_argument("--docs", nargs="+", metavar="JSON",
+                        help="print the tables of docs/performance.md from saved runs (one "
+                             "per database), and stop")
     parser.add_argument("--report", metavar="JSON",
                         help="print the tables of a run saved earlier, and stop")
     args = parser.parse_args(argv)
+    if args.docs:
+        docs_tables(args.docs)
+        return 0
     if args.report:
         with open(args.report) as handle:
             saved = json.load(handle)
