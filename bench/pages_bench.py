@@ -1,9 +1,11 @@
 """Every page, per role, at PRODUCT.md §8 scale: server time, SQL statements, memory (issue 9).
 
-    .venv/bin/python bench/pages_bench.py                          # the SQLite copy (--url)
+    .venv/bin/python bench/pages_bench.py            # instance/bench_scale.db (make bench-data)
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_pages \\
         .venv/bin/python bench/pages_bench.py
     .venv/bin/python bench/pages_bench.py --quick --url sqlite:////tmp/demo.db
+    .venv/bin/python bench/pages_bench.py --roles clerk_fin --sql '/incidentview/list/'
+    .venv/bin/python bench/pages_bench.py --compare before.json after.json
 
 Measures an already loaded database (bench/scale.py loads the §8 volumes; any migrated,
 seeded database works, the demo one included) in-process through the WSGI app: Flask's
@@ -30,11 +32,17 @@ warm-up) in ms, the SQL statements of one request (SQLAlchemy ``before_cursor_ex
 the HTTP status, and the process's peak RSS so far (``resource.getrusage``). Rows that
 break the issue's budgets are marked: list, record and API pages p95 >= 150 ms, inbox and
 its count >= 150 ms, home page >= 300 ms, change log >= 150 ms, more than 10 statements
-on a list page, a record page whose statement count grows with its related rows, peak RSS
->= 300 MB. Prints a markdown table (``--all-rows``; by default only marked rows and a
-summary per page kind) and writes every row as JSON (``--json``, default
+on a list page, a record page whose statement count grows with its related rows; and the
+run's peak RSS >= 300 MB (our pages' peak, measured before stock FAB's list). Prints the
+marked rows (``--all-rows``: every row), the stock comparison, a table of every list by
+role and a summary per page kind, and writes every row as JSON (``--json``, default
 bench/results/pages-<database>.json). Exits 1 when any request answered an unexpected
 status (a benchmark, not a gate: over-budget rows do not change the exit status).
+
+Tools around it: ``--sql PATH`` prints every statement one page sends with its time;
+``--report JSON`` prints a saved run again, ``--docs JSON...`` the tables of
+docs/performance.md (one JSON per database), ``--compare BEFORE AFTER`` two runs side by
+side; ``--quick-roles`` gives the named roles the reduced sample of ``--quick``.
 """
 import argparse
 import datetime as dt
