@@ -52,7 +52,16 @@ bench-data: $(VENV)/.dev translations
 	fi
 
 # The benchmarks of docs/performance.md (SQLite; PostgreSQL too with BENCH_DATABASE_URL).
+# Every page per role on the loaded §8 volumes, then (PostgreSQL) the load run on a copy;
+# before the older scripts, which make fresh databases of their own at BENCH_DATABASE_URL.
+BENCH_SQLITE ?= sqlite:///$(CURDIR)/instance/bench_scale.db
 bench: $(VENV)/.dev translations bench-data
+	$(BIN)/python bench/pages_bench.py --url $(BENCH_SQLITE)
+	@if [ -n "$$BENCH_DATABASE_URL" ]; then status=0; \
+	  scale_url=$$($(BIN)/python bench/scale.py --print-postgres-url); \
+	  $(BIN)/python bench/pages_bench.py --url "$$scale_url" || status=1; \
+	  $(BIN)/python bench/load_run.py --url "$$scale_url" || status=1; \
+	  exit $$status; fi
 	$(BIN)/python bench/seed_bench.py
 	$(BIN)/python bench/scoping_bench.py
 	$(BIN)/python bench/lists_bench.py

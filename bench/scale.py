@@ -1299,7 +1299,12 @@ def main(argv=None):
                         help="then run `flask history verify` on the result (fails if broken)")
     parser.add_argument("--describe", action="store_true",
                         help="only print what the database holds and what the demo accounts see")
+    parser.add_argument("--print-postgres-url", action="store_true",
+                        help="only print where --postgres loads (for the Makefile)")
     args = parser.parse_args(argv)
+    if args.print_postgres_url:
+        print(postgres_url(os.environ["BENCH_DATABASE_URL"]))
+        return
     if args.postgres:
         if not os.environ.get("BENCH_DATABASE_URL"):
             parser.error("--postgres needs BENCH_DATABASE_URL")
