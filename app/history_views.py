@@ -12,8 +12,10 @@ from flask import abort, current_app, url_for
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.models.sqla.filters import (
     FilterEqual,
+    FilterGreater,
     FilterIn,
     FilterNotEqual,
+    FilterSmaller,
     SQLAFilterConverter,
 )
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -23,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import inspect as sa_inspect
 
+from .counting import bounded_count
 from .extensions import db
 from .filters import SafeFilters, typed_filters
 from .history import APPROVAL, record_versions
@@ -389,9 +392,133 @@ def _record_types_by_name(filters):
     return renamed
 
 
+# How far apart in time two entries may be recorded out of order (clocks of several app
+# servers): the writer never dates an entry before the one it follows (app/history.py),
+# and the change log's time filter looks this far beyond its bounds, so an entry of an
+# older database with a slightly skewed clock is still found.
+CLOCK_SLACK = dt.timedelta(hours=1)
+# A filtered change log counts at most this many entries ("10,000+") and pages through
+# them; a date range or a narrower filter reaches older ones.
+LOG_COUNT_CAP = 10_000
+
+
+class LogQuery:
+    """One change-log request as the database can answer it fast at millions of entries.
+
+    Every page is ordered by ``seq`` (sorting by time is the same order: entries are
+    numbered as they are written). A date range becomes a range of ``seq`` found on the
+    ``(occurred_at, seq)`` index, so each filter runs as a range scan of a composite
+    index ``(<filter columns>, seq)`` and stops after one page; the time condition
+    itself is kept, so the result is exact. The page is chosen on the index alone
+    (``seq IN (SELECT seq ... LIMIT/OFFSET)``) before whole rows are read. Without
+    filters (or with only a range of numbers) count and page follow from the numbering
+    1..n without gaps (the chain head holds n); otherwise the count is bounded."""
+
+    def __init__(self, session, filters):
+        self.session = session
+        self.low, self.high = 1, None  # seq bounds, inclusive
+        self.conditions = []  # FAB filters applied as they are: (filter, value)
+        self.timed = False
+        self.empty = False
+        for flt, value in zip(filters.filters, filters.values) if filters else ():
+            self._add(flt, value)
+        head = session.get(ChainHead, 1)
+        self.head = head.seq if head is not None else 0
+        self.high = self.head if self.high is None else min(self.high, self.head)
+
+    def _bound(self, low=None, high=None):
+        if low is not None:
+            self.low = max(self.low, low)
+        if high is not None:
+            self.high = high if self.high is None else min(self.high, high)
+
+    def _add(self, flt, value):
+        if isinstance(value, list) and flt.arg_name not in ("in", "not_in"):
+            for one in value:  # the web sends every filter value as a list (FAB ANDs them)
+                self._add(flt, one)
+            return
+        kind = type(flt)
+        if kind in (FilterGreater, FilterSmaller) and value is None:
+            return  # junk bound: no condition (as FAB does)
+        if flt.column_name == "seq" and value is not None and isinstance(value, int):
+            if kind is FilterGreater:
+                return self._bound(low=value + 1)
+            if kind is FilterSmaller:
+                return self._bound(high=value - 1)
+            if kind is FilterEqual:
+                return self._bound(low=value, high=value)
+        if flt.column_name == "occurred_at" and isinstance(value, dt.datetime) and \
+                kind in (FilterGreater, FilterSmaller, FilterEqual):
+            self.timed = True
+            if kind in (FilterGreater, FilterEqual):
+                self._bound(low=self._first_after(value))
+            if kind in (FilterSmaller, FilterEqual):
+                self._bound(high=self._last_before(value))
+        self.conditions.append((flt, value))
+
+    def _first_after(self, moment):
+        """A number below every entry written after ``moment``: the last entry written
+        CLOCK_SLACK before it, plus one (1 when there is none)."""
+        found = self.session.execute(
+            sa.select(ChangeEntry.seq).where(ChangeEntry.occurred_at <= moment - CLOCK_SLACK)
+            .order_by(ChangeEntry.occurred_at.desc(), ChangeEntry.seq.desc()).limit(1)
+        ).scalar()
+        return 1 if found is None else found + 1
+
+    def _last_before(self, moment):
+        found = self.session.execute(
+            sa.select(ChangeEntry.seq).where(ChangeEntry.occurred_at >= moment + CLOCK_SLACK)
+            .order_by(ChangeEntry.occurred_at, ChangeEntry.seq).limit(1)
+        ).scalar()
+        return None if found is None else found - 1
+
+    @property
+    def numbered(self):
+        """Only a range of numbers: count and pages are arithmetic."""
+        return not self.conditions
+
+    def _select(self, columns):
+        query = self.session.query(*columns)
+        if self.low > 1:  # no bound where there is none: the planners estimate better
+            query = query.filter(ChangeEntry.seq >= self.low)
+        if self.high < self.head:
+            query = query.filter(ChangeEntry.seq <= self.high)
+        for flt, value in self.conditions:
+            query = flt.apply(query, value)
+        return query
+
+    def count(self):
+        if self.high < self.low:
+            return 0
+        if self.numbered:
+            return self.high - self.low + 1
+        return bounded_count(self.session, self._select([ChangeEntry.seq]), LOG_COUNT_CAP)
+
+    def page(self, descending, page, page_size):
+        page, page_size = page or 0, page_size or 20
+        order = ChangeEntry.seq.desc() if descending else ChangeEntry.seq.asc()
+        if self.high < self.low:
+            return []
+        if self.numbered:
+            if descending:
+                top = self.high - page * page_size
+                low, high = max(self.low, top - page_size + 1), top
+            else:
+                low = self.low + page * page_size
+                low, high = low, min(self.high, low + page_size - 1)
+            return (self.session.query(ChangeEntry).filter(ChangeEntry.seq.between(low, high))
+                    .order_by(order).all()) if low <= high else []
+        if page * page_size >= LOG_COUNT_CAP:
+            return []
+        chosen = (self._select([ChangeEntry.seq]).order_by(order)
+                  .limit(page_size).offset(page * page_size).subquery())
+        return (self.session.query(ChangeEntry)
+                .filter(ChangeEntry.seq.in_(sa.select(chosen.c.seq)))
+                .order_by(order).all())
+
+
 class ChangeLogInterface(SQLAInterface):
-    """The unfiltered count is the chain head's sequence number (entries are numbered
-    1..n without gaps), so the first page of millions of entries needs no COUNT(*)."""
+    """Filters, counts and pages of the change log at millions of entries (LogQuery)."""
 
     filter_converter_class = ExactMatchConverter
 
@@ -403,12 +530,10 @@ class ChangeLogInterface(SQLAInterface):
         return SafeFilters(self.filter_converter_class, self,
                            search_columns=search_columns or [], search_filters=search_filters)
 
-    def query_count(self, query, filters=None, select_columns=None):
-        if filters is None or not filters.filters:
-            head = self.session.get(ChainHead, 1)
-            if head is not None:
-                return head.seq
-        return super().query_count(query, filters, select_columns)
+    def query(self, filters=None, order_column="", order_direction="", page=None,
+              page_size=None, select_columns=None, outer_default_load=False):
+        log = LogQuery(self.session, typed_filters(_record_types_by_name(filters)))
+        return log.count(), log.page(order_direction != "asc", page, page_size)
 
 
 class ChangeLogView(FabRouteGuard, ModelView):
@@ -428,7 +553,8 @@ class ChangeLogView(FabRouteGuard, ModelView):
                     "record_type", "record_id", "action", "changes", "prev_hash", "hash"]
     search_columns = ["username", "record_type", "record_id", "action", "request_id",
                       "occurred_at", "seq"]
-    order_columns = ["seq", "occurred_at", "username", "record_type"]
+    # Time is the order of the numbers; a log "sorted by user" is the user filter.
+    order_columns = ["seq", "occurred_at"]
     base_order = ("seq", "desc")
     label_columns = {
         "seq": _l("No."), "occurred_at": _l("Time"), "username": _l("User"),
