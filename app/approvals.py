@@ -5,7 +5,7 @@ import datetime as dt
 
 from flask import g, has_request_context
 from sqlalchemy import event, inspect as sa_inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from .extensions import db
@@ -181,7 +181,9 @@ def transitions_for(record, user):
 
 
 def approvals_of(record):
+    """A record's decisions, oldest first, with who took them (in the same query)."""
     return (db.session.query(Approval)
+            .options(joinedload(Approval.actor), joinedload(Approval.acting_for))
             .filter_by(record_type=type(record).__name__, record_id=record.id)
             .order_by(Approval.id).all())
 

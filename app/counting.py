@@ -37,6 +37,12 @@ def bounded_count(session, statement, cap):
     return AtLeast(cap) if counted > cap else counted
 
 
+def pages_of(count, page_size):
+    """How many pages ``count`` rows fill ("50+" when only a lower bound is known)."""
+    pages = -(-int(count) // page_size)
+    return AtLeast(pages) if isinstance(count, AtLeast) else pages
+
+
 @contextlib.contextmanager
 def capped(cap):
     """Counts and pages of the lists built inside the block are bounded by ``cap``."""

@@ -343,11 +343,24 @@ def who(entry, names):
     return shown
 
 
-def entries_for(record):
-    name = type(record).__name__
-    return (db.session.query(ChangeEntry)
-            .filter_by(record_type=name, record_id=str(record.id))
-            .order_by(ChangeEntry.seq.desc()).limit(200).all())
+# A record's History tab: newest first, this many entries a page, counted up to
+# HISTORY_COUNT_CAP ("1,000+"; the change log filtered by the record shows them all).
+HISTORY_PAGE_SIZE = 20
+HISTORY_COUNT_CAP = 1000
+
+
+def entries_for(record, page=0):
+    """(entries of one page, count, the page shown) of a record's history, newest first;
+    a page past the last one shows the last."""
+    query = db.session.query(ChangeEntry).filter_by(record_type=type(record).__name__,
+                                                   record_id=str(record.id))
+    count = bounded_count(db.session, query.with_entities(ChangeEntry.seq),
+                          HISTORY_COUNT_CAP)
+    last = max(0, (count - 1) // HISTORY_PAGE_SIZE)
+    page = min(max(page or 0, 0), last)
+    entries = (query.order_by(ChangeEntry.seq.desc())
+               .offset(page * HISTORY_PAGE_SIZE).limit(HISTORY_PAGE_SIZE).all())
+    return entries, count, page
 
 
 def changes_table(entry, names):
