@@ -20,7 +20,7 @@ TYPES = ["Incident", "Contract", "ProjectRequest", "Approval"]
 ACTIONS = ["insert", "update", "update", "delete"]
 PAGE = 25
 ROW = re.compile(r'/changelog/show/(\d+)"')
-COUNT = re.compile(r"</strong>\s*([0-9,]+\+?)\s*</div>")
+COUNT = re.compile(r"</strong>\s*([0-9,]+)(\+| 以上)?\s*</div>")  # "1,000 以上": 1,000+
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ def _listed(client, query, page=0, ascending=False):
     html = response.get_data(as_text=True)
     ids = [int(pk) for pk in dict.fromkeys(ROW.findall(html))]
     found = COUNT.search(html)
-    return ids, (found.group(1) if found else "0")
+    return ids, (found.group(1) + ("+" if found.group(2) else "") if found else "0")
 
 
 def _every_page(client, query, ascending=False):

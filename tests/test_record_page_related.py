@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import event
 
-COUNT = re.compile(r"</strong>\s*([0-9,]+\+?)\s*</div>")
+COUNT = re.compile(r"</strong>\s*([0-9,]+)(\+| 以上)?\s*</div>")  # "1,000 以上": 1,000+
 
 
 def _pane(html, name):
@@ -27,7 +27,7 @@ def _tab(client, system, view, page=None):
     ids = [int(pk) for pk in dict.fromkeys(
         re.findall(rf"/{view.lower()}/show/(\d+)", pane))]
     found = COUNT.search(pane)
-    return ids, found.group(1) if found else "0"
+    return ids, found.group(1) + ("+" if found.group(2) else "") if found else "0"
 
 
 def _system_with(app, make, incidents, contracts=0, edits=0, mkt_incidents=0):
