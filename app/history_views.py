@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import inspect as sa_inspect
 
-from .counting import bounded_count
+from .counting import AtLeast, bounded_count
 from .extensions import db
 from .filters import SafeFilters, typed_filters
 from .history import APPROVAL, record_versions
@@ -415,29 +415,42 @@ CLOCK_SLACK = dt.timedelta(hours=1)
 LOG_COUNT_CAP = 10_000
 
 
+def _shifted(moment, delta):
+    """``moment + delta``, held at the ends of the calendar (a filter on the year 1)."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return dt.datetime.max if delta > dt.timedelta(0) else dt.datetime.min
+
+
 class LogQuery:
     """One change-log request as the database can answer it fast at millions of entries.
 
     Every page is ordered by ``seq`` (sorting by time is the same order: entries are
-    numbered as they are written). A date range becomes a range of ``seq`` found on the
-    ``(occurred_at, seq)`` index, so each filter runs as a range scan of a composite
-    index ``(<filter columns>, seq)`` and stops after one page; the time condition
-    itself is kept, so the result is exact. The page is chosen on the index alone
-    (``seq IN (SELECT seq ... LIMIT/OFFSET)``) before whole rows are read. Without
-    filters (or with only a range of numbers) count and page follow from the numbering
-    1..n without gaps (the chain head holds n); otherwise the count is bounded."""
+    numbered as they are written), and every filter runs as a range scan of a composite
+    index ``(<filter columns>, seq)`` that stops after one page. A date range becomes a
+    range of seq, looked up on the ``(occurred_at, seq)`` index: inside it, a "safe"
+    range whose entries all match by their numbers alone (the clock may differ by up to
+    CLOCK_SLACK between entries), and at each end a few entries (within CLOCK_SLACK of
+    a bound) whose times are checked one by one. The time condition never reaches the
+    big query, so no planner walks one index filtering on another. Without other filters
+    count and pages follow from the numbering 1..n without gaps (the chain head holds
+    n), exactly and at any depth; with them the count is bounded (LOG_COUNT_CAP) and the
+    page is chosen on the index alone before whole rows are read."""
 
     def __init__(self, session, filters):
         self.session = session
         self.low, self.high = 1, None  # seq bounds, inclusive
-        self.conditions = []  # FAB filters applied as they are: (filter, value)
-        self.timed = False
-        self.empty = False
+        self.conditions = []  # other filters, applied as FAB does: (filter, value)
+        self.times = []  # conditions on the time, checked only near the bounds
+        self.after, self.before = [], []
         for flt, value in zip(filters.filters, filters.values) if filters else ():
             self._add(flt, value)
         head = session.get(ChainHead, 1)
         self.head = head.seq if head is not None else 0
         self.high = self.head if self.high is None else min(self.high, self.head)
+        self.safe = self._safe_range()
+        self._edges = self._safe_count = None
 
     def _bound(self, low=None, high=None):
         if low is not None:
@@ -453,81 +466,145 @@ class LogQuery:
         kind = type(flt)
         if kind in (FilterGreater, FilterSmaller) and value is None:
             return  # junk bound: no condition (as FAB does)
-        if flt.column_name == "seq" and value is not None and isinstance(value, int):
-            if kind is FilterGreater:
-                return self._bound(low=value + 1)
-            if kind is FilterSmaller:
-                return self._bound(high=value - 1)
-            if kind is FilterEqual:
-                return self._bound(low=value, high=value)
+        if flt.column_name == "seq" and isinstance(value, int) and \
+                kind in (FilterGreater, FilterSmaller, FilterEqual):
+            self._bound(low=value + 1 if kind is FilterGreater else
+                        value if kind is FilterEqual else None,
+                        high=value - 1 if kind is FilterSmaller else
+                        value if kind is FilterEqual else None)
+            return
         if flt.column_name == "occurred_at" and isinstance(value, dt.datetime) and \
                 kind in (FilterGreater, FilterSmaller, FilterEqual):
-            self.timed = True
-            if kind in (FilterGreater, FilterEqual):
-                self._bound(low=self._first_after(value))
-            if kind in (FilterSmaller, FilterEqual):
-                self._bound(high=self._last_before(value))
+            column = ChangeEntry.occurred_at
+            if kind is not FilterSmaller:  # matches come after the last entry before
+                self._bound(low=self._seq_before(_shifted(value, -CLOCK_SLACK), 0) + 1)
+            if kind is not FilterGreater:  # ... and before the first entry after
+                found = self._seq_after(_shifted(value, CLOCK_SLACK))
+                if found is not None:
+                    self._bound(high=found - 1)
+            if kind is FilterGreater:
+                self.after.append(value)
+                self.times.append(column > value)
+            elif kind is FilterSmaller:
+                self.before.append(value)
+                self.times.append(column < value)
+            else:  # one moment: no range of numbers that needs no check
+                self.after.append(dt.datetime.max)
+                self.times.append(column == value)
+            return
         self.conditions.append((flt, value))
 
-    def _first_after(self, moment):
-        """A number below every entry written after ``moment``: the last entry written
-        CLOCK_SLACK before it, plus one (1 when there is none)."""
+    def _seq_before(self, moment, default=None):
+        """The last entry written at or before ``moment`` (by its time), or default."""
         found = self.session.execute(
-            sa.select(ChangeEntry.seq).where(ChangeEntry.occurred_at <= moment - CLOCK_SLACK)
+            sa.select(ChangeEntry.seq).where(ChangeEntry.occurred_at <= moment)
             .order_by(ChangeEntry.occurred_at.desc(), ChangeEntry.seq.desc()).limit(1)
         ).scalar()
-        return 1 if found is None else found + 1
+        return default if found is None else found
 
-    def _last_before(self, moment):
+    def _seq_after(self, moment, default=None):
+        """The first entry written at or after ``moment`` (by its time), or default."""
+        if moment == dt.datetime.max:
+            return default
         found = self.session.execute(
-            sa.select(ChangeEntry.seq).where(ChangeEntry.occurred_at >= moment + CLOCK_SLACK)
-            .order_by(ChangeEntry.occurred_at, ChangeEntry.seq).limit(1)
-        ).scalar()
-        return None if found is None else found - 1
+            sa.select(ChangeEntry.seq).where(ChangeEntry.occurred_at >= moment)
+            .order_by(ChangeEntry.occurred_at, ChangeEntry.seq).limit(1)).scalar()
+        return default if found is None else found
 
-    @property
-    def numbered(self):
-        """Only a range of numbers: count and pages are arithmetic."""
-        return not self.conditions
+    def _safe_range(self):
+        """(low, high): the numbers whose entries match every time condition whatever
+        their clock: from the first entry CLOCK_SLACK after each "from", up to the last
+        one CLOCK_SLACK before each "until" (none for one moment: each is checked)."""
+        low, high = self.low, self.high
+        tick = dt.timedelta(microseconds=1)
+        for moment in self.after:
+            found = self._seq_after(_shifted(moment, CLOCK_SLACK + tick))
+            low = max(low, self.head + 1 if found is None else found)
+        for moment in self.before:
+            found = self._seq_before(_shifted(moment, -CLOCK_SLACK - tick))
+            high = min(high, 0 if found is None else found)
+        return low, high
 
-    def _select(self, columns):
-        query = self.session.query(*columns)
-        if self.low > 1:  # no bound where there is none: the planners estimate better
-            query = query.filter(ChangeEntry.seq >= self.low)
-        if self.high < self.head:
-            query = query.filter(ChangeEntry.seq <= self.high)
+    def _select(self, low, high, timed=False):
+        query = self.session.query(ChangeEntry.seq)
+        if low > 1:  # no bound where there is none: the planners estimate better
+            query = query.filter(ChangeEntry.seq >= low)
+        if high < self.head:
+            query = query.filter(ChangeEntry.seq <= high)
         for flt, value in self.conditions:
             query = flt.apply(query, value)
-        return query
+        return query.filter(*self.times) if timed else query
+
+    def edges(self):
+        """The matching numbers outside the safe range (newest first): (above, below)."""
+        if self._edges is None:
+            low, high = self.safe
+            if low > high:  # no safe range: one range, each entry's time checked
+                above = self._matching(self.low, self.high)
+                self._edges = above, []
+            else:
+                self._edges = (self._matching(high + 1, self.high),
+                               self._matching(self.low, low - 1))
+        return self._edges
+
+    def _matching(self, low, high):
+        if low > high:
+            return []
+        return [seq for (seq,) in self._select(low, high, timed=True)
+                .order_by(ChangeEntry.seq.desc())]
+
+    def safe_count(self):
+        if self._safe_count is None:
+            low, high = self.safe
+            if low > high:
+                self._safe_count = 0
+            elif not self.conditions:
+                self._safe_count = high - low + 1
+            else:
+                self._safe_count = bounded_count(self.session, self._select(low, high),
+                                                 LOG_COUNT_CAP)
+        return self._safe_count
 
     def count(self):
         if self.high < self.low:
             return 0
-        if self.numbered:
-            return self.high - self.low + 1
-        return bounded_count(self.session, self._select([ChangeEntry.seq]), LOG_COUNT_CAP)
+        above, below = self.edges()
+        inside = self.safe_count()
+        if isinstance(inside, AtLeast):
+            return AtLeast(LOG_COUNT_CAP)
+        total = len(above) + inside + len(below)
+        return AtLeast(LOG_COUNT_CAP) if self.conditions and total > LOG_COUNT_CAP else total
 
     def page(self, descending, page, page_size):
         page, page_size = page or 0, page_size or 20
+        start = page * page_size
+        if self.high < self.low or (self.conditions and start >= LOG_COUNT_CAP):
+            return []
+        above, below = self.edges()
+        first, last = (above, below) if descending else (below[::-1], above[::-1])
+        chosen = first[start:start + page_size]
+        wanted = page_size - len(chosen)
+        inside = self.safe_count()
+        skip = max(0, start - len(first))
+        if wanted and skip < inside:
+            chosen += self._safe_page(descending, skip, wanted)
+            wanted = page_size - len(chosen)
+        if wanted:
+            skip = max(0, start - len(first) - int(inside))
+            chosen += last[skip:skip + wanted]
         order = ChangeEntry.seq.desc() if descending else ChangeEntry.seq.asc()
-        if self.high < self.low:
-            return []
-        if self.numbered:
+        return (self.session.query(ChangeEntry).filter(ChangeEntry.seq.in_(chosen))
+                .order_by(order).all()) if chosen else []
+
+    def _safe_page(self, descending, skip, size):
+        low, high = self.safe
+        if not self.conditions:  # numbered 1..n: the page is a range of numbers
             if descending:
-                top = self.high - page * page_size
-                low, high = max(self.low, top - page_size + 1), top
-            else:
-                low = self.low + page * page_size
-                low, high = low, min(self.high, low + page_size - 1)
-            return (self.session.query(ChangeEntry).filter(ChangeEntry.seq.between(low, high))
-                    .order_by(order).all()) if low <= high else []
-        if page * page_size >= LOG_COUNT_CAP:
-            return []
-        chosen = (self._select([ChangeEntry.seq]).order_by(order)
-                  .limit(page_size).offset(page * page_size).subquery())
-        return (self.session.query(ChangeEntry)
-                .filter(ChangeEntry.seq.in_(sa.select(chosen.c.seq)))
-                .order_by(order).all())
+                return list(range(high - skip, max(low, high - skip - size + 1) - 1, -1))
+            return list(range(low + skip, min(high, low + skip + size - 1) + 1))
+        order = ChangeEntry.seq.desc() if descending else ChangeEntry.seq.asc()
+        return [seq for (seq,) in self._select(low, high).order_by(order)
+                .limit(size).offset(skip)]
 
 
 class ChangeLogInterface(SQLAInterface):

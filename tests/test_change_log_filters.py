@@ -246,8 +246,10 @@ def test_bad_filter_values_never_fail(log_app, auditor, query):
 
 
 def test_a_date_range_is_read_as_a_range_of_entry_numbers(log_app, auditor, everything):
-    """The count and the page of "user + date range" bound seq on both sides (so each
-    is a range scan of the (username, seq) index), and nothing sorts by time."""
+    """Every statement of "user + date range" bounds seq on both sides (a range scan of
+    the (username, seq) index); the count and the page carry no condition on the time
+    (only the few entries near the bounds have their time checked), nothing sorts by
+    time."""
     from sqlalchemy import event
 
     from app.extensions import db
@@ -270,6 +272,8 @@ def test_a_date_range_is_read_as_a_range_of_entry_numbers(log_app, auditor, ever
         event.remove(engine, "before_cursor_execute", note)
     assert response.status_code == 200
     filtered = [s for s in seen if "change_entry.username =" in s]
-    assert len(filtered) == 2  # the count and the page
     assert all("change_entry.seq >=" in s and "change_entry.seq <=" in s for s in filtered)
     assert not any("ORDER BY change_entry.occurred_at" in s for s in filtered)
+    big = [s for s in filtered if "count(" in s or "OFFSET" in s]
+    assert len(big) == 2  # the count and the page
+    assert not any("occurred_at" in s for s in big)
