@@ -11,8 +11,10 @@ BENCH_ENTRIES), then times the change log an auditor opens, in-process through t
 WSGI app (server time, no network): every filter the screen offers (user, record type,
 record, record id, request id, action, date range, entry numbers) alone and in the
 combinations people use, sorted both ways, the first, a deep and the last page, page
-size 100; then a record's page with its History tab and a version page. Prints p50/p95
-in milliseconds over BENCH_RUNS runs and the SQL statements of each request.
+size 100; then a record's page with its History tab and a version page; then the
+record pages with the most related rows (the system with most incidents ...) as admin,
+a Clerk of FIN, ITStaff and the auditor. Prints p50/p95 in milliseconds over
+BENCH_RUNS runs and the SQL statements of each request.
 BENCH_REUSE=1 measures an already filled database again (after VACUUM ANALYZE), e.g.
 the §8 database of bench/scale.py. The filter values are read from the data: the
 busiest user, a user of median activity, the busiest record type, the latest record
@@ -96,10 +98,10 @@ def vacuum(app):
                 conn.execute(text("ANALYZE"))
 
 
-def login(client):
+def login(client, username="auditor"):
     html = client.get("/login/").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-    client.post("/login/", data={"username": "auditor", "password": "Demo-Pass-2026",
+    client.post("/login/", data={"username": username, "password": "Demo-Pass-2026",
                                  "csrf_token": token})
 
 
@@ -245,6 +247,47 @@ def pages(s):
     }
 
 
+# Record pages with the most related rows, as these people open them.
+RECORD_PAGE_USERS = ("admin", "clerk_fin", "it_staff", "auditor")
+
+
+def record_pages(app):
+    """The records with the most related rows: the system with most incidents (and the
+    FIN system with most, for FIN's clerk), the project, vendor and audit with most
+    contracts or findings."""
+    from app.extensions import db
+
+    def most(sql):
+        with app.app_context():
+            return db.session.execute(text(sql)).first()
+
+    pages = {}
+    for name, sql, view in (
+            ("system with most incidents",
+             "SELECT system_id, count(*) FROM incident GROUP BY system_id ORDER BY 2 DESC",
+             "informationsystemview"),
+            ("FIN system with most incidents",
+             "SELECT system_id, count(*) FROM incident JOIN information_system s ON "
+             "s.id = system_id JOIN department d ON d.id = s.owning_department_id "
+             "WHERE d.code = 'FIN' GROUP BY system_id ORDER BY 2 DESC", "informationsystemview"),
+            ("project with most contracts",
+             "SELECT project_id, count(*) FROM contract WHERE project_id IS NOT NULL "
+             "GROUP BY project_id ORDER BY 2 DESC", "projectrequestview"),
+            ("vendor with most contracts",
+             "SELECT vendor_id, count(*) FROM contract GROUP BY vendor_id ORDER BY 2 DESC",
+             "vendorview"),
+            ("audit with most findings",
+             "SELECT audit_id, count(*) FROM audit_finding GROUP BY audit_id ORDER BY 2 DESC",
+             "auditview")):
+        found = most(sql)
+        if found is not None:
+            pages[f"{name} ({found[1]:,})"] = f"/{view}/show/{found[0]}"
+            if "incidents" in name:
+                pages[f"{name}, tab page 50"] = \
+                    f"/{view}/show/{found[0]}?page_IncidentView=49"
+    return pages
+
+
 def main():
     from conftest_free import make_app
 
@@ -279,6 +322,21 @@ def main():
         if os.environ.get("BENCH_EXPLAIN"):
             with app.app_context():
                 explain(app, statements)
+    records = record_pages(app)
+    for username in RECORD_PAGE_USERS:
+        client = app.test_client()
+        login(client, username)
+        for name, path in records.items():
+            status = client.get(path).status_code
+            if status != 200:  # outside the person's departments: 404, as it should be
+                print(f"| {username}: {name:<50} | {status:>8} | {'':>8} | {'':>10} |")
+                continue
+            p50, p95, count = measure(client, path, statements)
+            print(f"| {username}: {name:<50} | {p50:8.1f} | {p95:8.1f} | {count:>10} |",
+                  flush=True)
+            if os.environ.get("BENCH_EXPLAIN"):
+                with app.app_context():
+                    explain(app, statements)
 
 
 if __name__ == "__main__":
