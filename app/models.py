@@ -1363,13 +1363,15 @@ class ChangeEntry(Model):
         # A record's entries; the record id first, so the id alone is a range too.
         Index("ix_change_entry_record", "record_id", "record_type", "seq"),
         # The change log's filters and their combinations, each in the order of the log
-        # (seq); the action (three values) rides along, so "and action = ..." is read
-        # from the index too. A date range is a range of seq (history_views.LogQuery).
-        Index("ix_change_entry_user_seq", "username", "seq", "action"),
+        # (seq), so a page is the first rows of one range; a date range is a range of seq
+        # (history_views.LogQuery). User, type and action combined: the action rides along.
+        Index("ix_change_entry_user_seq", "username", "seq"),
         Index("ix_change_entry_occurred_seq", "occurred_at", "seq"),
-        Index("ix_change_entry_type_seq", "record_type", "seq", "action"),
-        Index("ix_change_entry_user_type_seq", "username", "record_type", "seq", "action"),
+        Index("ix_change_entry_type_seq", "record_type", "seq"),
         Index("ix_change_entry_action_seq", "action", "seq"),
+        Index("ix_change_entry_user_action_seq", "username", "action", "seq"),
+        Index("ix_change_entry_type_action_seq", "record_type", "action", "seq"),
+        Index("ix_change_entry_user_type_seq", "username", "record_type", "seq", "action"),
     )
 
     id = Column(Integer, primary_key=True)

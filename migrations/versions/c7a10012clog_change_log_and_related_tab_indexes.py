@@ -18,15 +18,15 @@ CHANGED = (
     # A record's entries: the record id first, so a filter on the id alone is a range.
     ("ix_change_entry_record", "change_entry", ["record_id", "record_type", "seq"],
      ["record_type", "record_id", "seq"]),
-    # The action (three values) rides along: "user and action" is read from the index.
-    ("ix_change_entry_user_seq", "change_entry", ["username", "seq", "action"],
-     ["username", "seq"]),
 )
 INDEXES = (
-    ("ix_change_entry_type_seq", "change_entry", ["record_type", "seq", "action"]),
+    ("ix_change_entry_type_seq", "change_entry", ["record_type", "seq"]),
+    ("ix_change_entry_action_seq", "change_entry", ["action", "seq"]),
+    ("ix_change_entry_user_action_seq", "change_entry", ["username", "action", "seq"]),
+    ("ix_change_entry_type_action_seq", "change_entry", ["record_type", "action", "seq"]),
+    # user + type (+ action): the action rides along
     ("ix_change_entry_user_type_seq", "change_entry",
      ["username", "record_type", "seq", "action"]),
-    ("ix_change_entry_action_seq", "change_entry", ["action", "seq"]),
     ("ix_incident_system_occurred", "incident", ["system_id", "occurred_at"]),
     ("ix_contract_system_number", "contract", ["system_id", "number"]),
     ("ix_contract_project_number", "contract", ["project_id", "number"]),
