@@ -173,3 +173,32 @@ def test_record_page_statements_do_not_grow_with_approvals(app, make, ids, login
     client = login_as("admin")
     assert _statements(app, client, f"/projectrequestview/show/{small}") == \
         _statements(app, client, f"/projectrequestview/show/{large}")
+
+
+def test_who_acts_next_names_everyone_the_engine_would(app):
+    """The record page asks the database only for the people a step could name (roles,
+    department, reviewers); on every demo record the engine, given every active user,
+    names exactly the same people."""
+    from app.approvals import duties_for, identity, next_steps
+    from app.extensions import db
+    from app.models import AppUser, Model
+    from app.workflow import who_acts_next
+
+    with app.app_context():
+        everyone = [identity(u) for u in db.session.query(AppUser).filter(
+            AppUser.active.is_(True))]
+        checked = 0
+        for mapper in Model.registry.mappers:
+            model = mapper.class_
+            workflow = getattr(model, "__workflow__", None)
+            if workflow is None or "__workflow__" not in model.__dict__:
+                continue
+            for record in db.session.query(model).order_by(model.id).limit(60):
+                expected = [(t.name, t.target, sorted(who.user_id for who in able))
+                            for t, able in who_acts_next(workflow, record, everyone,
+                                                         duties_for(record))]
+                shown = [(t.name, t.target, sorted(user.id for user in people))
+                         for t, people in next_steps(record)]
+                assert shown == expected, (model.__name__, record.id)
+                checked += 1
+        assert checked > 30  # the demo: records of every workflow, in many states
