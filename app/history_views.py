@@ -24,6 +24,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import selectinload
 
 from .counting import AtLeast, bounded_count
 from .extensions import db
@@ -136,6 +137,13 @@ def _column(model, field):
     return mapper.columns[field] if field in mapper.columns else None
 
 
+def _with_names(model, query):
+    """``query`` loading, with its rows, what their names read (``__name_loads__``)."""
+    loads = getattr(model, "__name_loads__", ())
+    return query.options(*[selectinload(getattr(model, name)) for name in loads]) \
+        if loads else query
+
+
 class Names:
     """The records a page of entries names, fetched in one query per related table
     (a page of the change log, or a record's History tab, never one query per row)."""
@@ -153,7 +161,8 @@ class Names:
         for cls, ids in self.wanted.items():
             ids = sorted(ids - {key for (c, key) in self.found if c is cls})
             for start in range(0, len(ids), 500):
-                for row in db.session.query(cls).filter(cls.id.in_(ids[start:start + 500])):
+                for row in _with_names(cls, db.session.query(cls)).filter(
+                        cls.id.in_(ids[start:start + 500])):
                     self.found[(cls, row.id)] = row
         self.wanted.clear()
 
@@ -186,7 +195,8 @@ class Names:
             if view is None or not current_app.appbuilder.sm.has_access(
                     "can_read", model.__name__):
                 continue
-            query = view.datamodel.apply_filters(db.session.query(model), None)
+            query = view.datamodel.apply_filters(_with_names(model, db.session.query(model)),
+                                                 None)
             for row in query.filter(model.id.in_(sorted(ids))):
                 self.visible[(record_type, str(row.id))] = url_for(
                     f"{view.__name__}.show", pk=row.id)

@@ -1,6 +1,6 @@
 """Change log at millions of entries and record pages with many related rows: an index
 per change-log filter combination, ordered by seq, and one per related tab (foreign key,
-the tab's default order).
+the tab's default order, the scoping column).
 
 Revision ID: c7a10012clog
 Revises: c7a10009stmp
@@ -27,16 +27,24 @@ INDEXES = (
     # user + type (+ action): the action rides along
     ("ix_change_entry_user_type_seq", "change_entry",
      ["username", "record_type", "seq", "action"]),
-    ("ix_incident_system_occurred", "incident", ["system_id", "occurred_at"]),
-    ("ix_contract_system_number", "contract", ["system_id", "number"]),
-    ("ix_contract_project_number", "contract", ["project_id", "number"]),
-    ("ix_contract_vendor_number", "contract", ["vendor_id", "number"]),
-    ("ix_change_request_system_number", "change_request", ["system_id", "change_number"]),
-    ("ix_change_order_contract_number", "change_order", ["contract_id", "change_number"]),
-    ("ix_change_order_project_number", "change_order", ["project_id", "change_number"]),
-    ("ix_plan_feedback_plan_changed", "plan_feedback", ["plan_id", "changed_on"]),
-    ("ix_expert_review_project_changed", "expert_review", ["project_id", "changed_on"]),
-    ("ix_audit_finding_audit_due", "audit_finding", ["audit_id", "due_date"]),
+    # Related tabs: (foreign key, the tab's default order, the scoping column)
+    ("ix_incident_system_occurred", "incident",
+     ["system_id", "occurred_at", "reporting_department_id"]),
+    ("ix_contract_system_number", "contract", ["system_id", "number", "department_id"]),
+    ("ix_contract_project_number", "contract", ["project_id", "number", "department_id"]),
+    ("ix_contract_vendor_number", "contract", ["vendor_id", "number", "department_id"]),
+    ("ix_change_request_system_number", "change_request",
+     ["system_id", "change_number", "department_id"]),
+    ("ix_change_order_contract_number", "change_order",
+     ["contract_id", "change_number", "department_id"]),
+    ("ix_change_order_project_number", "change_order",
+     ["project_id", "change_number", "department_id"]),
+    ("ix_plan_feedback_plan_changed", "plan_feedback",
+     ["plan_id", "changed_on", "department_id"]),
+    ("ix_expert_review_project_changed", "expert_review",
+     ["project_id", "changed_on", "department_id"]),
+    ("ix_audit_finding_audit_due", "audit_finding",
+     ["audit_id", "due_date", "responsible_department_id"]),
 )
 
 
