@@ -27,24 +27,24 @@ INDEXES = (
     # user + type (+ action): the action rides along
     ("ix_change_entry_user_type_seq", "change_entry",
      ["username", "record_type", "seq", "action"]),
-    # Related tabs: (foreign key, the tab's default order, the scoping column)
+    # Related tabs: (foreign key, the tab's default order, id, the scoping column)
     ("ix_incident_system_occurred", "incident",
-     ["system_id", "occurred_at", "reporting_department_id"]),
-    ("ix_contract_system_number", "contract", ["system_id", "number", "department_id"]),
-    ("ix_contract_project_number", "contract", ["project_id", "number", "department_id"]),
-    ("ix_contract_vendor_number", "contract", ["vendor_id", "number", "department_id"]),
+     ["system_id", "occurred_at", "id", "reporting_department_id"]),
+    ("ix_contract_system_number", "contract", ["system_id", "number", "id", "department_id"]),
+    ("ix_contract_project_number", "contract", ["project_id", "number", "id", "department_id"]),
+    ("ix_contract_vendor_number", "contract", ["vendor_id", "number", "id", "department_id"]),
     ("ix_change_request_system_number", "change_request",
-     ["system_id", "change_number", "department_id"]),
+     ["system_id", "change_number", "id", "department_id"]),
     ("ix_change_order_contract_number", "change_order",
-     ["contract_id", "change_number", "department_id"]),
+     ["contract_id", "change_number", "id", "department_id"]),
     ("ix_change_order_project_number", "change_order",
-     ["project_id", "change_number", "department_id"]),
+     ["project_id", "change_number", "id", "department_id"]),
     ("ix_plan_feedback_plan_changed", "plan_feedback",
-     ["plan_id", "changed_on", "department_id"]),
+     ["plan_id", "changed_on", "id", "department_id"]),
     ("ix_expert_review_project_changed", "expert_review",
-     ["project_id", "changed_on", "department_id"]),
+     ["project_id", "changed_on", "id", "department_id"]),
     ("ix_audit_finding_audit_due", "audit_finding",
-     ["audit_id", "due_date", "responsible_department_id"]),
+     ["audit_id", "due_date", "id", "responsible_department_id"]),
 )
 
 
