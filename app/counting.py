@@ -59,8 +59,11 @@ def current_cap():
 
 
 class CappedCountMixin:
-    """For an SQLAInterface: inside ``capped(n)``, the count is bounded and pages past
-    ``n`` rows are empty (the pager offers no link to them)."""
+    """For an SQLAInterface: inside ``capped(n)`` (a record page's tabs), the count is
+    bounded, pages past ``n`` rows are empty (the pager offers no link to them), and the
+    page is chosen first, on the index alone, by id; then its rows are read with what
+    they show (a join of the whole range before paging lets a planner walk another
+    index: 386 ms for a Clerk's tab page 50 on PostgreSQL)."""
 
     def query_count(self, query, filters=None, select_columns=None):
         cap = current_cap()
@@ -73,7 +76,18 @@ class CappedCountMixin:
     def query(self, filters=None, order_column="", order_direction="", page=None,
               page_size=None, select_columns=None, outer_default_load=False):
         cap = current_cap()
-        if cap is not None and page and page_size and page * page_size >= cap:
-            return self.query_count(self.session.query(self.obj), filters, select_columns), []
-        return super().query(filters, order_column, order_direction, page, page_size,
-                             select_columns, outer_default_load)
+        if cap is None:
+            return super().query(filters, order_column, order_direction, page, page_size,
+                                 select_columns, outer_default_load)
+        count = self.query_count(self.session.query(self.obj), filters, select_columns)
+        if page and page_size and page * page_size >= cap:
+            return count, []
+        key = self.obj.id
+        chosen = [row[0] for row in self._apply_inner_all(
+            self.session.query(key), filters, order_column, order_direction, page,
+            page_size, aliases_mapping={})]
+        if not chosen:
+            return count, []
+        rows = self.apply_all(self.session.query(self.obj).filter(key.in_(chosen))).all()
+        place = {pk: index for index, pk in enumerate(chosen)}
+        return count, sorted(rows, key=lambda row: place[row.id])
