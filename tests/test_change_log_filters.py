@@ -277,3 +277,21 @@ def test_a_date_range_is_read_as_a_range_of_entry_numbers(log_app, auditor, ever
     big = [s for s in filtered if "count(" in s or "OFFSET" in s]
     assert len(big) == 2  # the count and the page
     assert not any("occurred_at" in s for s in big)
+
+
+def test_an_entry_is_never_dated_before_the_one_it_follows(log_app):
+    """The log's last entries are dated ahead of the clock (another server's): an entry
+    written now takes the time of the one it follows, so time and number stay in order.
+    (Last in this file: it adds an entry to the module's log.)"""
+    from app.extensions import db
+    from app.models import ChainHead, ChangeEntry, Department
+
+    with log_app.app_context():
+        head = db.session.get(ChainHead, 1).seq
+        ahead = db.session.query(ChangeEntry.occurred_at).filter_by(seq=head).scalar()
+        assert ahead > dt.datetime.utcnow() + dt.timedelta(hours=1)
+        department = db.session.query(Department).filter_by(code="FIN").one()
+        department.description = "时钟测试"
+        db.session.commit()
+        written = db.session.query(ChangeEntry).filter(ChangeEntry.seq > head).one()
+        assert (written.record_type, written.occurred_at) == ("Department", ahead)
