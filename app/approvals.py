@@ -4,8 +4,8 @@ and the inbox (待我处理)."""
 import datetime as dt
 
 from flask import g, has_request_context
-from sqlalchemy import event, inspect as sa_inspect
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, event, inspect as sa_inspect, or_
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from .extensions import db
@@ -20,6 +20,7 @@ from .workflow import (
     available,
     fire,
     invalidated,
+    resolve,
     step,
     submitter_id,
     who_acts_next,
@@ -181,7 +182,9 @@ def transitions_for(record, user):
 
 
 def approvals_of(record):
+    """A record's decisions, oldest first, with who took them (in the same query)."""
     return (db.session.query(Approval)
+            .options(joinedload(Approval.actor), joinedload(Approval.acting_for))
             .filter_by(record_type=type(record).__name__, record_id=record.id)
             .order_by(Approval.id).all())
 
@@ -376,12 +379,33 @@ def eligible_experts(project):
             and user.id not in current]
 
 
+def _could_take(steps, record):
+    """The people one of ``steps`` names, as SQL: its roles, and the record's department,
+    the department's kind or the assigned reviewers where the step requires them (of
+    5,000 users, the few who could act). The engine still decides, person by person."""
+    from flask_appbuilder.security.sqla.models import Role
+
+    from .models import AppUser, Department, DepartmentKind
+
+    alternatives = []
+    for step in steps:
+        clauses = [AppUser.roles.any(Role.name.in_(step.roles))]
+        if step.department:
+            clauses.append(AppUser.department_id == resolve(record, step.department))
+        if step.department_kind:
+            clauses.append(AppUser.department.has(
+                Department.kind == DepartmentKind[step.department_kind]))
+        if step.reviewer:
+            clauses.append(AppUser.id.in_(
+                list(getattr(record, "reviewer_ids", lambda: ())())))
+        alternatives.append(and_(*clauses))
+    return or_(*alternatives)
+
+
 def next_steps(record):
     """Who acts next on the record: the steps open in its state, each with the people
     (active users) who may take it now, separation of duties honoured:
     [(transition, [user, ...])]. Computed from the workflow's transition table."""
-    from flask_appbuilder.security.sqla.models import Role
-
     from .models import AppUser
 
     workflow = type(record).__workflow__
@@ -390,11 +414,12 @@ def next_steps(record):
     roles = set().union(*(t.roles for t in open_steps)) if open_steps else set()
     if not roles:
         return []
-    users = (db.session.query(AppUser)
-             .filter(AppUser.active.is_(True), AppUser.roles.any(Role.name.in_(roles)))
-             .order_by(AppUser.username).all())
-    by_id = {user.id: user for user in users}
     with db.session.no_autoflush:
+        users = (db.session.query(AppUser)
+                 .options(selectinload(AppUser.roles), joinedload(AppUser.department))
+                 .filter(AppUser.active.is_(True), _could_take(open_steps, record))
+                 .order_by(AppUser.username).all())
+        by_id = {user.id: user for user in users}
         found = who_acts_next(workflow, record, [identity(u) for u in users],
                               duties_for(record))
     return [(t, [by_id[who.user_id] for who in able]) for t, able in found]

@@ -65,9 +65,32 @@ ESCAPED_LIKE = {fab: _escaped(fab, pattern, negate) for fab, pattern, negate in 
 
 
 class SafeFilters(Filters):
+    """Unknown filter indexes are ignored. A record type's columns are converted to filter
+    objects once per data interface: FAB converts every column again for each Filters
+    object, several times per list (copy, joined filters), every related tab included."""
+
     def add_filter_index(self, column_name, filter_instance_index, value):
         if filter_instance_index < len(self._all_filters.get(column_name, ())):
             super().add_filter_index(column_name, filter_instance_index, value)
+
+    def _get_filters(self, cols):
+        cache = self.datamodel.__dict__.setdefault("_converted_filters", {})
+        key = (self.filter_converter, tuple(cols))
+        if key not in cache:
+            cache[key] = super()._get_filters(cols)
+        # lists copied: views add their own filters to a column's list
+        return {column: list(found) for column, found in cache[key].items()}
+
+    def _like(self, filters, values):
+        same = SafeFilters(self.filter_converter, self.datamodel)
+        same.filters, same.values = filters, values
+        return same
+
+    def copy(self):
+        return self._like(copy.copy(self.filters), copy.copy(self.values))
+
+    def get_joined_filters(self, filters):
+        return self._like(self.filters + filters.filters, self.values + filters.values)
 
 
 def _integer(value):

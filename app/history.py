@@ -187,8 +187,13 @@ def record_changes(session, flush_context):
     head = ChainHead.__table__
     # Lock the head row first (row lock on PostgreSQL, write lock on SQLite).
     conn.execute(update(head).where(head.c.id == 1).values(seq=head.c.seq))
-    seq, prev_hash = conn.execute(select(head.c.seq, head.c.hash).where(head.c.id == 1)).one()
-    now = utcnow()
+    entries = ChangeEntry.__table__
+    seq, prev_hash, last_time = conn.execute(
+        select(head.c.seq, head.c.hash, entries.c.occurred_at)
+        .outerjoin(entries, entries.c.seq == head.c.seq).where(head.c.id == 1)).one()
+    # Never dated before the entry it follows (app servers' clocks differ a little): the
+    # change log finds a time range as a range of entry numbers.
+    now = utcnow() if last_time is None else max(utcnow(), last_time)
     rows = []
     for obj, action, changes in pending:
         seq += 1

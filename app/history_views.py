@@ -12,8 +12,10 @@ from flask import abort, current_app, url_for
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.models.sqla.filters import (
     FilterEqual,
+    FilterGreater,
     FilterIn,
     FilterNotEqual,
+    FilterSmaller,
     SQLAFilterConverter,
 )
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -22,7 +24,9 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import selectinload
 
+from .counting import AtLeast, bounded_count
 from .extensions import db
 from .filters import SafeFilters, typed_filters
 from .history import APPROVAL, record_versions
@@ -133,6 +137,13 @@ def _column(model, field):
     return mapper.columns[field] if field in mapper.columns else None
 
 
+def _with_names(model, query):
+    """``query`` loading, with its rows, what their names read (``__name_loads__``)."""
+    loads = getattr(model, "__name_loads__", ())
+    return query.options(*[selectinload(getattr(model, name)) for name in loads]) \
+        if loads else query
+
+
 class Names:
     """The records a page of entries names, fetched in one query per related table
     (a page of the change log, or a record's History tab, never one query per row)."""
@@ -150,7 +161,8 @@ class Names:
         for cls, ids in self.wanted.items():
             ids = sorted(ids - {key for (c, key) in self.found if c is cls})
             for start in range(0, len(ids), 500):
-                for row in db.session.query(cls).filter(cls.id.in_(ids[start:start + 500])):
+                for row in _with_names(cls, db.session.query(cls)).filter(
+                        cls.id.in_(ids[start:start + 500])):
                     self.found[(cls, row.id)] = row
         self.wanted.clear()
 
@@ -183,7 +195,8 @@ class Names:
             if view is None or not current_app.appbuilder.sm.has_access(
                     "can_read", model.__name__):
                 continue
-            query = view.datamodel.apply_filters(db.session.query(model), None)
+            query = view.datamodel.apply_filters(_with_names(model, db.session.query(model)),
+                                                 None)
             for row in query.filter(model.id.in_(sorted(ids))):
                 self.visible[(record_type, str(row.id))] = url_for(
                     f"{view.__name__}.show", pk=row.id)
@@ -340,11 +353,24 @@ def who(entry, names):
     return shown
 
 
-def entries_for(record):
-    name = type(record).__name__
-    return (db.session.query(ChangeEntry)
-            .filter_by(record_type=name, record_id=str(record.id))
-            .order_by(ChangeEntry.seq.desc()).limit(200).all())
+# A record's History tab: newest first, this many entries a page, counted up to
+# HISTORY_COUNT_CAP ("1,000+"; the change log filtered by the record shows them all).
+HISTORY_PAGE_SIZE = 20
+HISTORY_COUNT_CAP = 1000
+
+
+def entries_for(record, page=0):
+    """(entries of one page, count, the page shown) of a record's history, newest first;
+    a page past the last one shows the last."""
+    query = db.session.query(ChangeEntry).filter_by(record_type=type(record).__name__,
+                                                   record_id=str(record.id))
+    count = bounded_count(db.session, query.with_entities(ChangeEntry.seq),
+                          HISTORY_COUNT_CAP)
+    last = max(0, (count - 1) // HISTORY_PAGE_SIZE)
+    page = min(max(page or 0, 0), last)
+    entries = (query.order_by(ChangeEntry.seq.desc())
+               .offset(page * HISTORY_PAGE_SIZE).limit(HISTORY_PAGE_SIZE).all())
+    return entries, count, page
 
 
 def changes_table(entry, names):
@@ -389,9 +415,210 @@ def _record_types_by_name(filters):
     return renamed
 
 
+# How far apart in time two entries may be recorded out of order (clocks of several app
+# servers): the writer never dates an entry before the one it follows (app/history.py),
+# and the change log's time filter looks this far beyond its bounds, so an entry of an
+# older database with a slightly skewed clock is still found.
+CLOCK_SLACK = dt.timedelta(hours=1)
+# A filtered change log counts at most this many entries ("10,000+") and pages through
+# them; a date range or a narrower filter reaches older ones.
+LOG_COUNT_CAP = 10_000
+
+
+def _shifted(moment, delta):
+    """``moment + delta``, held at the ends of the calendar (a filter on the year 1)."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return dt.datetime.max if delta > dt.timedelta(0) else dt.datetime.min
+
+
+class LogQuery:
+    """One change-log request as the database can answer it fast at millions of entries.
+
+    Every page is ordered by ``seq`` (sorting by time is the same order: entries are
+    numbered as they are written), and every filter runs as a range scan of a composite
+    index ``(<filter columns>, seq)`` that stops after one page. A date range becomes a
+    range of seq, looked up on the ``(occurred_at, seq)`` index: inside it, a "safe"
+    range whose entries all match by their numbers alone (the clock may differ by up to
+    CLOCK_SLACK between entries), and at each end a few entries (within CLOCK_SLACK of
+    a bound) whose times are checked one by one. The time condition never reaches the
+    big query, so no planner walks one index filtering on another. Without other filters
+    count and pages follow from the numbering 1..n without gaps (the chain head holds
+    n), exactly and at any depth; with them the count is bounded (LOG_COUNT_CAP) and the
+    page is chosen on the index alone before whole rows are read."""
+
+    def __init__(self, session, filters):
+        self.session = session
+        self.low, self.high = 1, None  # seq bounds, inclusive
+        self.conditions = []  # other filters, applied as FAB does: (filter, value)
+        self.times = []  # conditions on the time, checked only near the bounds
+        self.after, self.before = [], []
+        for flt, value in zip(filters.filters, filters.values) if filters else ():
+            self._add(flt, value)
+        head = session.get(ChainHead, 1)
+        self.head = head.seq if head is not None else 0
+        self.high = self.head if self.high is None else min(self.high, self.head)
+        self.safe = self._safe_range()
+        self._edges = self._safe_count = None
+
+    def _bound(self, low=None, high=None):
+        if low is not None:
+            self.low = max(self.low, low)
+        if high is not None:
+            self.high = high if self.high is None else min(self.high, high)
+
+    def _add(self, flt, value):
+        if isinstance(value, list) and flt.arg_name not in ("in", "not_in"):
+            for one in value:  # the web sends every filter value as a list (FAB ANDs them)
+                self._add(flt, one)
+            return
+        kind = type(flt)
+        if kind in (FilterGreater, FilterSmaller) and value is None:
+            return  # junk bound: no condition (as FAB does)
+        if flt.column_name == "seq" and isinstance(value, int) and \
+                kind in (FilterGreater, FilterSmaller, FilterEqual):
+            self._bound(low=value + 1 if kind is FilterGreater else
+                        value if kind is FilterEqual else None,
+                        high=value - 1 if kind is FilterSmaller else
+                        value if kind is FilterEqual else None)
+            return
+        if flt.column_name == "occurred_at" and isinstance(value, dt.datetime) and \
+                kind in (FilterGreater, FilterSmaller, FilterEqual):
+            column = ChangeEntry.occurred_at
+            if kind is not FilterSmaller:  # matches come after the last entry before
+                self._bound(low=self._seq_before(_shifted(value, -CLOCK_SLACK), 0) + 1)
+            if kind is not FilterGreater:  # ... and before the first entry after
+                found = self._seq_after(_shifted(value, CLOCK_SLACK))
+                if found is not None:
+                    self._bound(high=found - 1)
+            if kind is FilterGreater:
+                self.after.append(value)
+                self.times.append(column > value)
+            elif kind is FilterSmaller:
+                self.before.append(value)
+                self.times.append(column < value)
+            else:  # one moment: no range of numbers that needs no check
+                self.after.append(dt.datetime.max)
+                self.times.append(column == value)
+            return
+        self.conditions.append((flt, value))
+
+    def _seq_before(self, moment, default=None):
+        """The last entry written at or before ``moment`` (by its time), or default."""
+        found = self.session.execute(
+            sa.select(ChangeEntry.seq).where(ChangeEntry.occurred_at <= moment)
+            .order_by(ChangeEntry.occurred_at.desc(), ChangeEntry.seq.desc()).limit(1)
+        ).scalar()
+        return default if found is None else found
+
+    def _seq_after(self, moment, default=None):
+        """The first entry written at or after ``moment`` (by its time), or default."""
+        if moment == dt.datetime.max:
+            return default
+        found = self.session.execute(
+            sa.select(ChangeEntry.seq).where(ChangeEntry.occurred_at >= moment)
+            .order_by(ChangeEntry.occurred_at, ChangeEntry.seq).limit(1)).scalar()
+        return default if found is None else found
+
+    def _safe_range(self):
+        """(low, high): the numbers whose entries match every time condition whatever
+        their clock: from the first entry CLOCK_SLACK after each "from", up to the last
+        one CLOCK_SLACK before each "until" (none for one moment: each is checked)."""
+        low, high = self.low, self.high
+        tick = dt.timedelta(microseconds=1)
+        for moment in self.after:
+            found = self._seq_after(_shifted(moment, CLOCK_SLACK + tick))
+            low = max(low, self.head + 1 if found is None else found)
+        for moment in self.before:
+            found = self._seq_before(_shifted(moment, -CLOCK_SLACK - tick))
+            high = min(high, 0 if found is None else found)
+        return low, high
+
+    def _select(self, low, high, timed=False):
+        query = self.session.query(ChangeEntry.seq)
+        if low > 1:  # no bound where there is none: the planners estimate better
+            query = query.filter(ChangeEntry.seq >= low)
+        if high < self.head:
+            query = query.filter(ChangeEntry.seq <= high)
+        for flt, value in self.conditions:
+            query = flt.apply(query, value)
+        return query.filter(*self.times) if timed else query
+
+    def edges(self):
+        """The matching numbers outside the safe range (newest first): (above, below)."""
+        if self._edges is None:
+            low, high = self.safe
+            if low > high:  # no safe range: one range, each entry's time checked
+                above = self._matching(self.low, self.high)
+                self._edges = above, []
+            else:
+                self._edges = (self._matching(high + 1, self.high),
+                               self._matching(self.low, low - 1))
+        return self._edges
+
+    def _matching(self, low, high):
+        if low > high:
+            return []
+        return [seq for (seq,) in self._select(low, high, timed=True)
+                .order_by(ChangeEntry.seq.desc())]
+
+    def safe_count(self):
+        if self._safe_count is None:
+            low, high = self.safe
+            if low > high:
+                self._safe_count = 0
+            elif not self.conditions:
+                self._safe_count = high - low + 1
+            else:
+                self._safe_count = bounded_count(self.session, self._select(low, high),
+                                                 LOG_COUNT_CAP)
+        return self._safe_count
+
+    def count(self):
+        if self.high < self.low:
+            return 0
+        above, below = self.edges()
+        inside = self.safe_count()
+        if isinstance(inside, AtLeast):
+            return AtLeast(LOG_COUNT_CAP)
+        total = len(above) + inside + len(below)
+        return AtLeast(LOG_COUNT_CAP) if self.conditions and total > LOG_COUNT_CAP else total
+
+    def page(self, descending, page, page_size):
+        page, page_size = page or 0, page_size or 20
+        start = page * page_size
+        if self.high < self.low or (self.conditions and start >= LOG_COUNT_CAP):
+            return []
+        above, below = self.edges()
+        first, last = (above, below) if descending else (below[::-1], above[::-1])
+        chosen = first[start:start + page_size]
+        wanted = page_size - len(chosen)
+        inside = self.safe_count()
+        skip = max(0, start - len(first))
+        if wanted and skip < inside:
+            chosen += self._safe_page(descending, skip, wanted)
+            wanted = page_size - len(chosen)
+        if wanted:
+            skip = max(0, start - len(first) - int(inside))
+            chosen += last[skip:skip + wanted]
+        order = ChangeEntry.seq.desc() if descending else ChangeEntry.seq.asc()
+        return (self.session.query(ChangeEntry).filter(ChangeEntry.seq.in_(chosen))
+                .order_by(order).all()) if chosen else []
+
+    def _safe_page(self, descending, skip, size):
+        low, high = self.safe
+        if not self.conditions:  # numbered 1..n: the page is a range of numbers
+            if descending:
+                return list(range(high - skip, max(low, high - skip - size + 1) - 1, -1))
+            return list(range(low + skip, min(high, low + skip + size - 1) + 1))
+        order = ChangeEntry.seq.desc() if descending else ChangeEntry.seq.asc()
+        return [seq for (seq,) in self._select(low, high).order_by(order)
+                .limit(size).offset(skip)]
+
+
 class ChangeLogInterface(SQLAInterface):
-    """The unfiltered count is the chain head's sequence number (entries are numbered
-    1..n without gaps), so the first page of millions of entries needs no COUNT(*)."""
+    """Filters, counts and pages of the change log at millions of entries (LogQuery)."""
 
     filter_converter_class = ExactMatchConverter
 
@@ -403,12 +630,10 @@ class ChangeLogInterface(SQLAInterface):
         return SafeFilters(self.filter_converter_class, self,
                            search_columns=search_columns or [], search_filters=search_filters)
 
-    def query_count(self, query, filters=None, select_columns=None):
-        if filters is None or not filters.filters:
-            head = self.session.get(ChainHead, 1)
-            if head is not None:
-                return head.seq
-        return super().query_count(query, filters, select_columns)
+    def query(self, filters=None, order_column="", order_direction="", page=None,
+              page_size=None, select_columns=None, outer_default_load=False):
+        log = LogQuery(self.session, typed_filters(_record_types_by_name(filters)))
+        return log.count(), log.page(order_direction != "asc", page, page_size)
 
 
 class ChangeLogView(FabRouteGuard, ModelView):
@@ -428,7 +653,8 @@ class ChangeLogView(FabRouteGuard, ModelView):
                     "record_type", "record_id", "action", "changes", "prev_hash", "hash"]
     search_columns = ["username", "record_type", "record_id", "action", "request_id",
                       "occurred_at", "seq"]
-    order_columns = ["seq", "occurred_at", "username", "record_type"]
+    # Time is the order of the numbers; a log "sorted by user" is the user filter.
+    order_columns = ["seq", "occurred_at"]
     base_order = ("seq", "desc")
     label_columns = {
         "seq": _l("No."), "occurred_at": _l("Time"), "username": _l("User"),

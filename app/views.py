@@ -34,6 +34,7 @@ from wtforms.fields.core import UnboundField
 from .attachments import UploadCheck, attachment_link, make_attachment
 from .charts import Chart, Count, MeanHours, Month, Sum, Year, add_chart_filters
 from .charts import register as register_charts
+from .counting import CappedCountMixin, capped, current_cap, pages_of
 from .extensions import db
 from .forms import (
     FilterDepartmentUsers,
@@ -135,6 +136,10 @@ def duration(value):
 def author(user):
     return str(user) if user is not None else str(_l("System"))
 
+
+# A record page's related tab counts at most this many rows ("1,000+"), and pages
+# through them; the list of that record type, filtered, shows the rest.
+RELATED_COUNT_CAP = 1000
 
 # Model name -> the record's name for people ("Project request"), filled by RecordView.
 RECORD_LABELS = {}
@@ -286,23 +291,42 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
         """The record with its steps (each with the fields it needs), the step tracker,
         who acts next, the latest return or rejection reason, approvals and history.
         ``refused``: (step name, its form, the comment typed) when a step was refused."""
-        from .history_views import ACTIONS, describe, entries_for, evidence_time, prepare, who
+        from .history_views import (
+            ACTIONS,
+            HISTORY_PAGE_SIZE,
+            describe,
+            entries_for,
+            evidence_time,
+            prepare,
+            who,
+        )
 
         widgets = self._show(pk)  # 404 when the record is outside the user's scope
         record = self.datamodel.get(pk, self._base_filters)
         workflow = None
         if hasattr(type(record), "__workflow__"):
             workflow = self._workspace(record, refused)
-        history = entries_for(record)
+        history_page = request.args.get("page_History", 0, type=int)
+        history, history_count, history_page = entries_for(record, history_page)
         names = prepare(history)  # every name the History tab shows, in a few queries
         return self.render_template(
             self.show_template, pk=pk, title=self.show_title, widgets=widgets,
             related_views=self._related_views, history=history,
+            history_count=history_count, history_page=history_page,
+            history_pages=pages_of(history_count, HISTORY_PAGE_SIZE),
             describe=lambda entry: describe(entry, names), who=lambda entry: who(entry, names),
             when=evidence_time, actions=ACTIONS, local_time=local_time, workflow=workflow,
             buttons=self.record_buttons(record), panel=self.record_panel(record),
             edit_url=self._edit_url(record),
             can_see_log=self.appbuilder.sm.has_access("can_read", "ChangeLog"))
+
+    def _get_related_view_widget(self, item, related_view, order_column="",
+                                 order_direction="", page=None, page_size=None):
+        # A tab of 24,000 incidents costs what a tab of three does: a bounded count
+        # ("1,000+") and one page on the (foreign key, order) index.
+        with capped(RELATED_COUNT_CAP):
+            return super()._get_related_view_widget(item, related_view, order_column,
+                                                    order_direction, page, page_size)
 
     def _edit_url(self, record):
         """The edit page, for whoever may write something of the record in its state."""
@@ -808,11 +832,12 @@ ROW_RECORD = "__record__"
 SORT_INDEX_WALK_ABOVE = 2000
 
 
-class ListInterface(ScopedInterface):
+class ListInterface(CappedCountMixin, ScopedInterface):
     """The data layer of a record screen. Its lists sort and page first and then load what
     the page shows: the related rows of the page's records (one ``SELECT ... IN`` per
     relation shown, never a join that sorts the whole table) and none of the long texts
-    the list does not show. ``shown`` is the screen's ``list_columns``."""
+    the list does not show. ``shown`` is the screen's ``list_columns``. Inside ``capped``
+    (a record page's tabs) counts and pages are bounded (app/counting.py)."""
 
     shown = ()
 
@@ -840,7 +865,7 @@ class ListInterface(ScopedInterface):
         statement. So page 200 and the last page cost about what page 1 does."""
         if not (order_column or page_size or select_columns):
             return self._choices(filters)
-        if select_columns or not order_column or not page_size:
+        if select_columns or not order_column or not page_size or current_cap() is not None:
             return super().query(filters, order_column, order_direction, page, page_size,
                                  select_columns, outer_default_load)
         pk = getattr(self.obj, self.get_pk_name())
