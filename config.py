@@ -220,6 +220,11 @@ class Config:
     CONTRACT_DUE_DAYS = _env_int("CONTRACT_DUE_DAYS", 30)
     APPROVAL_WAIT_DAYS = _env_int("APPROVAL_WAIT_DAYS", 7)
 
+    # 待我处理: records per page; seconds a user's count (the menu badge) is reused, unless
+    # someone takes a workflow step meanwhile.
+    INBOX_PAGE_SIZE = _env_int("INBOX_PAGE_SIZE", 50)
+    INBOX_COUNT_SECONDS = _env_int("INBOX_COUNT_SECONDS", 30)
+
     @classmethod
     def init(cls):
         """Resolve values that need the filesystem; called by create_app."""

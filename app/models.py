@@ -39,7 +39,9 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import declared_attr, deferred, relationship, validates
 
 from .i18n import LabelledEnum
@@ -48,6 +50,7 @@ from .workflow import (
     ACTOR,
     NOW,
     N_,
+    Condition,
     Delete,
     Edit,
     Guard,
@@ -536,8 +539,15 @@ class ExpertReview(StampMixin, WorkflowMixin, Model):
     def reviewer_ids(self):
         return [self.expert_id]
 
-    @property
+    @classmethod
+    def reviewer_clause(cls, user_id):
+        """``reviewer_ids()`` as SQL: the user is the assigned expert (the inbox)."""
+        return cls.expert_id == user_id
+
+    @hybrid_property
     def review_department_id(self):
+        """The department an expert of which may not review (conflict of interest); a
+        column in SQL too."""
         return self.department_id
 
     def __str__(self):
@@ -763,8 +773,10 @@ def contract_approval_threshold():
     return DEFAULT_CONTRACT_APPROVAL_THRESHOLD
 
 
-def _needs_management(contract):
-    return (contract.amount or 0) >= contract_approval_threshold()
+# At or over the threshold, management approves the contract too (4.1.3).
+NEEDS_MANAGEMENT = Condition(
+    lambda contract: (contract.amount or 0) >= contract_approval_threshold(),
+    lambda model: func.coalesce(model.amount, 0) >= contract_approval_threshold())
 
 
 _K = ContractStatus
@@ -794,10 +806,10 @@ Contract.__workflow__ = Workflow(
                    _IT, submits=True),
         Transition("approve", N_("Approve and send to management"), (_K.review,),
                    _K.mgmt_review, _DEPT_HEAD, department_kind="it", approves=True,
-                   when=_needs_management, style="success"),
+                   when=NEEDS_MANAGEMENT, style="success"),
         Transition("approve", N_("Approve for signing"), (_K.review,), _K.signed, _DEPT_HEAD,
                    department_kind="it", approves=True,
-                   when=lambda contract: not _needs_management(contract), style="success"),
+                   when=~NEEDS_MANAGEMENT, style="success"),
         Transition("approve", N_("Approve for signing"), (_K.mgmt_review,), _K.signed, _MGMT,
                    approves=True, style="success"),
         Transition("put_in_force", N_("Put in force"), (_K.signed,), _K.in_force, _IT,

@@ -1253,26 +1253,26 @@ def view_for_model(model):
 
 
 class InboxView(BaseView):
-    """待我处理: every record the current user can act on now, oldest first."""
+    """待我处理: the records the current user can act on now, oldest first, a page at a
+    time (the database finds and counts them, the engine confirms the page shown)."""
 
     route_base = "/inbox"
     default_view = "index"
     class_permission_name = "Inbox"
     method_permission_name = {"index": "read", "count": "read"}
 
-    def _items(self):
-        from .approvals import inbox
-
-        return inbox(current_actor())
-
     @expose("/")
     @has_access
     def index(self):
+        from .approvals import inbox_page
         from .deadlines import WAITING
 
+        page = request.args.get("page", default=1, type=int)
+        size = current_app.config["INBOX_PAGE_SIZE"]
+        found = inbox_page(current_actor(), page if page and page < 10**6 else 1, size)
         rows = []
         views = {view.datamodel.obj: view for _c, _l2, _i, items in MENU for view, *_ in items}
-        for record, moves in self._items():
+        for record, moves in found.items:
             view = views.get(type(record))
             state = getattr(record, type(record).__workflow__.state_field)
             rows.append({
@@ -1282,12 +1282,15 @@ class InboxView(BaseView):
                 "badge": WAITING.badge() if WAITING.applies(record) else "",
                 "url": url_for(f"{view.__name__}.show", pk=record.id) if view else None,
             })
-        return self.render_template("inbox.html", rows=rows, title=_l("My inbox"))
+        return self.render_template("inbox.html", rows=rows, found=found,
+                                    title=_l("My inbox"))
 
     @expose("/count")
     @has_access
     def count(self):
-        return jsonify(count=len(self._items()))
+        from .approvals import inbox_count
+
+        return jsonify(count=inbox_count(current_actor()))
 
 
 SOD_KINDS = {

@@ -1,0 +1,169 @@
+"""The workflow engine's permission rules as SQL: which records an actor may act on now,
+decided by the database (the inbox, 待我处理).
+
+``available()`` (app/workflow.py) answers record by record, in Python. The inbox needs the
+same answer for every record at once, so this module states the same rules, read from the
+same declarations, as one condition over a model's table and the approval and delegation
+tables:
+
+* the state: the transition's source states and its routing condition ``when``, by the
+  condition's SQL form (``Condition.sql``);
+* who: the transition's roles and department kind (facts of the actor, settled here), the
+  department at the declared path of the record (the scoping rule's path clause), being
+  an assigned reviewer (the model's ``reviewer_clause``) from another department than
+  the record's (``review_department_id``, a column in SQL too);
+* separation of duties on approving steps, from the approvals (``NOT EXISTS``): nobody
+  approves what they, or whom they acted for, submitted (or created), nor what someone who
+  named them substitute today stands behind, nor what they changed under review in this
+  round, nor a second review step of the same record.
+
+A rule declared without an SQL form (a ``when`` given as a plain function, a reviewer
+rule on a model without ``reviewer_clause``) is left to Python: the condition is then wider
+than the engine's answer and ``Actionable.exact`` is False, so callers confirm in Python.
+"""
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists, false, func, or_, true
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import True_
+
+from .extensions import db
+from .models import Approval, Delegation
+from .security import _path_clause
+
+
+@dataclass(frozen=True)
+class Actionable:
+    """Where the actor may act on a model's records: a condition on its table."""
+
+    clause: object
+    exact: bool  # False: a rule without an SQL form was left out (the clause is wider)
+
+
+def substituted_for(user_ids, today=None):
+    """person -> everyone who named them substitute for ``today`` (one query)."""
+    today = today or dt.date.today()
+    found = {}
+    rows = (db.session.query(Delegation.substitute_id, Delegation.principal_id)
+            .filter(Delegation.substitute_id.in_(sorted(user_ids)),
+                    Delegation.start_date <= today, Delegation.end_date >= today))
+    for substitute, principal in rows:
+        found.setdefault(substitute, set()).add(principal)
+    return found
+
+
+def actionable(model, actor, substitutes):
+    """Where ``actor`` (app/workflow.py Actor) may take a step of the model's workflow now,
+    or None when no step of it names any of the actor's identities.
+
+    ``substitutes``: substituted_for() of the actor and their principals.
+    """
+    workflow = model.__workflow__
+    column = getattr(model, workflow.state_field)
+    identities = [who for who, _acting_for in actor.identities()]
+    exact, by_state = True, {}
+    for transition in workflow.transitions:
+        people = [who for who in identities if _may_be(transition, who)]
+        if not people:
+            continue
+        when = getattr(transition.when, "sql", None)
+        if transition.when is not None and when is None:
+            exact = False
+        when = true() if when is None else when(model)
+        for state in transition.source:
+            alternatives = []
+            for who in people:
+                clause, known = _permitted(transition, model, who, actor.me.user_id, state,
+                                           substitutes)
+                exact = exact and known
+                alternatives.append(clause)
+            by_state.setdefault(state, []).append(and_(when, or_(*alternatives)))
+    if not by_state:
+        return None
+    states = sorted(by_state, key=list(workflow.states).index)
+    # The state list first: the index on the state column finds the candidates.
+    clause = column.in_(states)
+    rules = {state: or_(*branches) for state, branches in by_state.items()}
+    if not all(isinstance(rule, True_) for rule in rules.values()):
+        clause = and_(clause, or_(*(and_(column == state, rules[state]) for state in states)))
+    return Actionable(clause, exact)
+
+
+def _may_be(rule, who):
+    """The facts of the person alone: a role the rule names, the kind of department."""
+    return bool(who.roles & rule.roles) and (
+        not rule.department_kind or who.department_kind == rule.department_kind)
+
+
+def _qualifies(rule, model, who):
+    """app/workflow.py ``_qualifies`` on the record's side: (clause, exact)."""
+    clauses, exact = [], True
+    if rule.department:
+        if who.department_id is None and "." in rule.department:
+            exact = False  # resolve() stops at a missing link: left to Python
+        else:
+            clauses.append(_path_clause(model, rule.department, who.department_id))
+    if getattr(rule, "reviewer", False):
+        if not hasattr(model, "reviewer_ids"):
+            return false(), True
+        reviewer = getattr(model, "reviewer_clause", None)
+        if reviewer is None:
+            exact = False
+        else:
+            clauses.append(reviewer(who.user_id))
+        conflict = getattr(model, "review_department_id", None)
+        if isinstance(conflict, property):
+            exact = False  # a Python-only property
+        elif conflict is not None and who.department_id is not None:
+            clauses.append(or_(conflict.is_(None), conflict != who.department_id))
+    return and_(true(), *clauses), exact
+
+
+def _permitted(transition, model, who, actor_id, state, substitutes):
+    """app/workflow.py ``_permitted`` for one identity and one source state."""
+    clause, exact = _qualifies(transition, model, who)
+    if transition.approves:
+        clause = and_(clause, _duties(model, {who.user_id, actor_id}, state, substitutes))
+    return clause, exact
+
+
+def _submitter(model):
+    """app/workflow.py ``submitter_id`` as SQL, or None."""
+    columns = [getattr(model, name) for name in ("submitted_by_fk", "created_by_fk")
+               if hasattr(model, name)]
+    if not columns:
+        return None
+    return columns[0] if len(columns) == 1 else func.coalesce(*columns)
+
+
+def _duties(model, people, state, substitutes):
+    """Separation of duties (app/approvals.py ``duties_for_many``): none of ``people`` may
+    approve the record in ``state``."""
+    people = sorted(people)
+    # Whoever stands behind a submission excludes themselves and their substitutes: so
+    # ``people`` are excluded by anyone behind it who is one of them or named one of them.
+    behind = sorted(set(people).union(*(substitutes.get(p, ()) for p in people)))
+    this_record = and_(Approval.record_type == model.__name__, Approval.record_id == model.id)
+
+    def by(ids):
+        return or_(Approval.actor_id.in_(ids), Approval.acting_for_id.in_(ids))
+
+    later = aliased(Approval)
+    new_round = exists().where(later.record_type == Approval.record_type,
+                               later.record_id == Approval.record_id,
+                               later.submits.is_(True), later.id > Approval.id)
+    clauses = [
+        # a submission by someone behind (or the submitter as stored on the record)
+        ~exists().where(this_record, Approval.submits.is_(True), by(behind)),
+        # a re-approval caused by their edit, in this round
+        ~exists().where(this_record, Approval.transition == "reapproval", by(people),
+                        ~new_round),
+        # an approval of another review step
+        ~exists().where(this_record, Approval.approves.is_(True), by(people),
+                        Approval.from_state != state.name),
+    ]
+    submitter = _submitter(model)
+    if submitter is not None:
+        clauses.insert(0, or_(submitter.is_(None), submitter.notin_(behind)))
+    return and_(*clauses)
