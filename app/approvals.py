@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flask import current_app, g, has_request_context
 from sqlalchemy import and_, event, func, literal, select, union_all
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from .extensions import db
@@ -369,7 +369,9 @@ def inbox_page(user, page=1, size=50):
     for model, _condition, _exact in sources:
         ids = wanted.get(model.__name__)
         if ids:
-            records = db.session.query(model).filter(model.id.in_(ids)).all()
+            loads = [joinedload(getattr(model, name))
+                     for name in getattr(model, "__title_loads__", ())]
+            records = db.session.query(model).options(*loads).filter(model.id.in_(ids)).all()
             for record, moves in _confirmed(model, records, actor):
                 confirmed[(model.__name__, record.id)] = (record, moves)
     items = [confirmed[key] for key in map(tuple, shown) if key in confirmed]

@@ -15,6 +15,8 @@ app/security.py:
   auditors (an audit finding's rectification, a plan feedback's comment).
 * ``write_refusal()``: why the record cannot be written now (a message id), or None;
   checked for every user on every add, edit and delete.
+* ``__title_loads__``: the relations ``__str__`` reads, loaded with a page of records
+  that shows them by name (the inbox).
 """
 import datetime as dt
 import secrets
@@ -490,6 +492,7 @@ class ExpertReview(StampMixin, WorkflowMixin, Model):
     __scope__ = ("department_id",)
     __personal__ = "expert_id"
     __derived__ = ("department", "project_round")
+    __title_loads__ = ("project", "expert")  # what ``__str__`` reads: loaded with a page
     __table_args__ = (
         CheckConstraint("score IS NULL OR (score BETWEEN 0 AND 100)", name="ck_review_score"),
         UniqueConstraint("project_id", "expert_id", "project_round",

@@ -53,9 +53,9 @@ def substituted_for(user_ids, today=None):
     return found
 
 
-def actionable(model, actor, substitutes):
-    """Where ``actor`` (app/workflow.py Actor) may take a step of the model's workflow now,
-    or None when no step of it names any of the actor's identities.
+def actionable(model, actor, substitutes, transitions=None):
+    """Where ``actor`` (app/workflow.py Actor) may take a step of the model's workflow now
+    (or one of ``transitions``), or None when no step names any of the actor's identities.
 
     ``substitutes``: substituted_for() of the actor and their principals.
     """
@@ -63,7 +63,7 @@ def actionable(model, actor, substitutes):
     column = getattr(model, workflow.state_field)
     identities = [who for who, _acting_for in actor.identities()]
     exact, by_state = True, {}
-    for transition in workflow.transitions:
+    for transition in workflow.transitions if transitions is None else transitions:
         people = [who for who in identities if _may_be(transition, who)]
         if not people:
             continue
