@@ -1442,3 +1442,17 @@ GOVERNED_MODELS = (
     Department, InformationSystem, Vendor, DevelopmentPlan, PlanFeedback, ProjectRequest,
     Contract, ChangeOrder, Incident, ChangeRequest, DataSharingRequest, Audit, AuditFinding,
 )
+
+
+def _inbox_indexes():
+    """待我处理 finds each workflow's records by state, oldest change first, and pages
+    them by (changed_on, id) (app/approvals.py inbox_page): one index per workflow table."""
+    for mapper in list(Model.registry.mappers):
+        model = mapper.class_
+        workflow = getattr(model, "__workflow__", None)
+        if workflow is not None:
+            Index(f"ix_{model.__tablename__}_{workflow.state_field}_changed_on",
+                  getattr(model, workflow.state_field), model.changed_on, model.id)
+
+
+_inbox_indexes()
