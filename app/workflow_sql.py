@@ -64,30 +64,49 @@ def actionable(model, actor, substitutes, transitions=None):
     identities = [who for who, _acting_for in actor.identities()]
     exact, by_state = True, {}
     for transition in workflow.transitions if transitions is None else transitions:
-        people = [who for who in identities if _may_be(transition, who)]
-        if not people:
-            continue
         when = getattr(transition.when, "sql", None)
         if transition.when is not None and when is None:
             exact = False
-        when = true() if when is None else when(model)
-        for state in transition.source:
-            alternatives = []
-            for who in people:
-                clause, known = _permitted(transition, model, who, actor.me.user_id, state,
-                                           substitutes)
-                exact = exact and known
-                alternatives.append(clause)
-            by_state.setdefault(state, []).append(and_(when, or_(*alternatives)))
+        for who in identities:
+            if not _may_be(transition, who):
+                continue
+            clause, known = _qualifies(transition, model, who)
+            exact = exact and known
+            if when is not None:
+                clause = and_(when(model), clause)
+            key = (id(transition.when), *_qualifies_key(transition, who))
+            for state in transition.source:
+                duties = (_duties(model, {who.user_id, actor.me.user_id}, state, substitutes)
+                          if transition.approves else None)
+                # The same people on the same records by another step of this state: one
+                # alternative; separation of duties counts only if every such step is an
+                # approval (a review's return and reject need none).
+                found = by_state.setdefault(state, {})
+                if key in found:
+                    _clause, before = found[key]
+                    duties = None if before is None or duties is None else or_(before, duties)
+                found[key] = (clause, duties)
     if not by_state:
         return None
     states = sorted(by_state, key=list(workflow.states).index)
+    rules = {state: or_(*(clause if duties is None else and_(clause, duties)
+                          for clause, duties in by_state[state].values()))
+             for state in states}
     # The state list first: the index on the state column finds the candidates.
-    clause = column.in_(states)
-    rules = {state: or_(*branches) for state, branches in by_state.items()}
-    if not all(isinstance(rule, True_) for rule in rules.values()):
-        clause = and_(clause, or_(*(and_(column == state, rules[state]) for state in states)))
+    if len(states) == 1:
+        clause = and_(column == states[0], rules[states[0]])
+    else:
+        clause = column.in_(states)
+        if not all(isinstance(rule, True_) for rule in rules.values()):
+            clause = and_(clause, or_(*(and_(column == state, rules[state])
+                                        for state in states)))
     return Actionable(clause, exact)
+
+
+def _qualifies_key(rule, who):
+    """What ``_qualifies`` reads of the rule and the person: equal keys, equal clauses."""
+    return (rule.department, rule.department and who.department_id,
+            bool(getattr(rule, "reviewer", False)) and (who.user_id, who.department_id))
 
 
 def _may_be(rule, who):
@@ -118,14 +137,6 @@ def _qualifies(rule, model, who):
         elif conflict is not None and who.department_id is not None:
             clauses.append(or_(conflict.is_(None), conflict != who.department_id))
     return and_(true(), *clauses), exact
-
-
-def _permitted(transition, model, who, actor_id, state, substitutes):
-    """app/workflow.py ``_permitted`` for one identity and one source state."""
-    clause, exact = _qualifies(transition, model, who)
-    if transition.approves:
-        clause = and_(clause, _duties(model, {who.user_id, actor_id}, state, substitutes))
-    return clause, exact
 
 
 def _submitter(model):
