@@ -46,6 +46,7 @@ bench: $(VENV)/.dev translations
 	$(BIN)/python bench/scoping_bench.py
 	$(BIN)/python bench/verify_bench.py
 	$(BIN)/python bench/history_bench.py
+	$(BIN)/python bench/inbox_bench.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
