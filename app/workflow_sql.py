@@ -24,13 +24,16 @@ than the engine's answer and ``Actionable.exact`` is False, so callers confirm i
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, false, func, or_, true
+from sqlalchemy import and_, exists, false, func, or_
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.elements import True_
 
 from .extensions import db
 from .models import Approval, Delegation
 from .security import _path_clause
+
+
+# A later approval of the same record (one alias: building an alias is not cheap).
+_LATER = aliased(Approval, name="later")
 
 
 @dataclass(frozen=True)
@@ -73,34 +76,49 @@ def actionable(model, actor, substitutes, transitions=None):
             clause, known = _qualifies(transition, model, who)
             exact = exact and known
             if when is not None:
-                clause = and_(when(model), clause)
+                clause = when(model) if clause is None else and_(when(model), clause)
             key = (id(transition.when), *_qualifies_key(transition, who))
+            people = frozenset({who.user_id, actor.me.user_id})
             for state in transition.source:
-                duties = (_duties(model, {who.user_id, actor.me.user_id}, state, substitutes)
-                          if transition.approves else None)
                 # The same people on the same records by another step of this state: one
                 # alternative; separation of duties counts only if every such step is an
                 # approval (a review's return and reject need none).
                 found = by_state.setdefault(state, {})
-                if key in found:
-                    _clause, before = found[key]
-                    duties = None if before is None or duties is None else or_(before, duties)
-                found[key] = (clause, duties)
+                _clause, approving = found.get(key, (None, set()))
+                if approving is not None:
+                    approving = approving | {people} if transition.approves else None
+                found[key] = (clause, approving)
     if not by_state:
         return None
     states = sorted(by_state, key=list(workflow.states).index)
-    rules = {state: or_(*(clause if duties is None else and_(clause, duties)
-                          for clause, duties in by_state[state].values()))
-             for state in states}
+    rules = {}  # state -> condition, None where the state alone decides
+    for state in states:
+        alternatives = [_alternative(model, state, clause, approving, substitutes)
+                        for clause, approving in by_state[state].values()]
+        rules[state] = (None if any(a is None for a in alternatives)
+                        else or_(*alternatives))
     # The state list first: the index on the state column finds the candidates.
     if len(states) == 1:
-        clause = and_(column == states[0], rules[states[0]])
+        rule = rules[states[0]]
+        clause = column == states[0] if rule is None else and_(column == states[0], rule)
     else:
         clause = column.in_(states)
-        if not all(isinstance(rule, True_) for rule in rules.values()):
-            clause = and_(clause, or_(*(and_(column == state, rules[state])
-                                        for state in states)))
+        if any(rule is not None for rule in rules.values()):
+            plain = [state for state in states if rules[state] is None]
+            clause = and_(clause, or_(*([column.in_(plain)] if plain else []),
+                                      *(and_(column == state, rule)
+                                        for state, rule in rules.items() if rule is not None)))
     return Actionable(clause, exact)
+
+
+def _alternative(model, state, clause, approving, substitutes):
+    """Who qualifies (``clause``), and when every step open to them approves, separation
+    of duties for the people (sets of ids) who would approve."""
+    if approving is None:
+        return clause
+    duties = or_(*(_duties(model, people, state, substitutes)
+                   for people in sorted(approving, key=sorted)))
+    return duties if clause is None else and_(clause, duties)
 
 
 def _qualifies_key(rule, who):
@@ -116,7 +134,8 @@ def _may_be(rule, who):
 
 
 def _qualifies(rule, model, who):
-    """app/workflow.py ``_qualifies`` on the record's side: (clause, exact)."""
+    """app/workflow.py ``_qualifies`` on the record's side: (clause or None when the
+    person's facts alone decide, exact)."""
     clauses, exact = [], True
     if rule.department:
         if who.department_id is None and "." in rule.department:
@@ -136,7 +155,7 @@ def _qualifies(rule, model, who):
             exact = False  # a Python-only property
         elif conflict is not None and who.department_id is not None:
             clauses.append(or_(conflict.is_(None), conflict != who.department_id))
-    return and_(true(), *clauses), exact
+    return (and_(*clauses) if clauses else None), exact
 
 
 def _submitter(model):
@@ -160,7 +179,7 @@ def _duties(model, people, state, substitutes):
     def by(ids):
         return or_(Approval.actor_id.in_(ids), Approval.acting_for_id.in_(ids))
 
-    later = aliased(Approval)
+    later = _LATER
     new_round = exists().where(later.record_type == Approval.record_type,
                                later.record_id == Approval.record_id,
                                later.submits.is_(True), later.id > Approval.id)
