@@ -41,6 +41,7 @@ from .forms import (
     prepare_form,
 )
 from .labels import LABELS
+from .paging import PAGE_MAX
 from .models import (
     Delegation,
     ExpertReview,
@@ -1267,9 +1268,11 @@ class InboxView(BaseView):
         from .approvals import inbox_page
         from .deadlines import WAITING
 
-        page = request.args.get("page", default=1, type=int)
+        # ?page=last: the newest records (the inbox lists the oldest first).
+        last = request.args.get("page") == "last"
+        page = PAGE_MAX if last else request.args.get("page", default=1, type=int)
         size = current_app.config["INBOX_PAGE_SIZE"]
-        found = inbox_page(current_actor(), page if page and page < 10**6 else 1, size)
+        found = inbox_page(current_actor(), page if page and page <= PAGE_MAX else 1, size)
         rows = []
         views = {view.datamodel.obj: view for _c, _l2, _i, items in MENU for view, *_ in items}
         for record, moves in found.items:
