@@ -68,6 +68,7 @@ bench: $(VENV)/.dev translations bench-data
 	$(BIN)/python bench/verify_bench.py
 	$(BIN)/python bench/history_bench.py
 	$(BIN)/python bench/charts_bench.py
+	$(BIN)/python bench/inbox_bench.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

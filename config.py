@@ -238,6 +238,10 @@ class Config:
     # for the incidents of the last COMPLIANCE_WINDOW_DAYS days.
     COMPLIANCE_INCIDENT_HOURS = _env_int("COMPLIANCE_INCIDENT_HOURS", 72)
     COMPLIANCE_WINDOW_DAYS = _env_int("COMPLIANCE_WINDOW_DAYS", 365)
+    # 待我处理: records per page; seconds a user's count (the menu badge) is reused, unless
+    # someone takes a workflow step meanwhile.
+    INBOX_PAGE_SIZE = _env_int("INBOX_PAGE_SIZE", 50)
+    INBOX_COUNT_SECONDS = _env_int("INBOX_COUNT_SECONDS", 30)
 
     @classmethod
     def init(cls):

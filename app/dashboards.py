@@ -38,16 +38,6 @@ HOME = ("incidents_by_month", "projects_by_stage", "findings_by_status",
         "change_requests_by_outcome")
 
 
-def inbox_count(user):
-    """How many records wait for ``user`` (待我处理)."""
-    from . import approvals
-
-    cheap = getattr(approvals, "inbox_count", None)
-    if cheap is not None:
-        return cheap(user)
-    return len(approvals.inbox(user))
-
-
 def _readable(name):
     chart = CHARTS.get(name)
     if chart is None or chart.view is None:

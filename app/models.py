@@ -15,6 +15,8 @@ app/security.py:
   auditors (an audit finding's rectification, a plan feedback's comment).
 * ``write_refusal()``: why the record cannot be written now (a message id), or None;
   checked for every user on every add, edit and delete.
+* ``__title_loads__``: the relations ``__str__`` reads, loaded with a page of records
+  that shows them by name (the inbox).
 """
 import datetime as dt
 import secrets
@@ -39,8 +41,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import declared_attr, deferred, relationship, validates
 
 from .compliance import rule, setting, utc_now
@@ -50,6 +54,7 @@ from .workflow import (
     ACTOR,
     NOW,
     N_,
+    Condition,
     Delete,
     Edit,
     Guard,
@@ -516,6 +521,7 @@ class ExpertReview(StampMixin, WorkflowMixin, Model):
     __scope__ = ("department_id",)
     __personal__ = "expert_id"
     __derived__ = ("department", "project_round")
+    __title_loads__ = ("project", "expert")  # what ``__str__`` reads: loaded with a page
     __table_args__ = (
         CheckConstraint("score IS NULL OR (score BETWEEN 0 AND 100)", name="ck_review_score"),
         UniqueConstraint("project_id", "expert_id", "project_round",
@@ -564,8 +570,15 @@ class ExpertReview(StampMixin, WorkflowMixin, Model):
     def reviewer_ids(self):
         return [self.expert_id]
 
-    @property
+    @classmethod
+    def reviewer_clause(cls, user_id):
+        """``reviewer_ids()`` as SQL: the user is the assigned expert (the inbox)."""
+        return cls.expert_id == user_id
+
+    @hybrid_property
     def review_department_id(self):
+        """The department an expert of which may not review (conflict of interest); a
+        column in SQL too."""
         return self.department_id
 
     __name_loads__ = ("project", "expert")  # what its name reads
@@ -797,8 +810,10 @@ def contract_approval_threshold():
     return DEFAULT_CONTRACT_APPROVAL_THRESHOLD
 
 
-def _needs_management(contract):
-    return (contract.amount or 0) >= contract_approval_threshold()
+# At or over the threshold, management approves the contract too (4.1.3).
+NEEDS_MANAGEMENT = Condition(
+    lambda contract: (contract.amount or 0) >= contract_approval_threshold(),
+    lambda model: func.coalesce(model.amount, 0) >= contract_approval_threshold())
 
 
 _K = ContractStatus
@@ -828,10 +843,10 @@ Contract.__workflow__ = Workflow(
                    _IT, submits=True),
         Transition("approve", N_("Approve and send to management"), (_K.review,),
                    _K.mgmt_review, _DEPT_HEAD, department_kind="it", approves=True,
-                   when=_needs_management, style="success"),
+                   when=NEEDS_MANAGEMENT, style="success"),
         Transition("approve", N_("Approve for signing"), (_K.review,), _K.signed, _DEPT_HEAD,
                    department_kind="it", approves=True,
-                   when=lambda contract: not _needs_management(contract), style="success"),
+                   when=~NEEDS_MANAGEMENT, style="success"),
         Transition("approve", N_("Approve for signing"), (_K.mgmt_review,), _K.signed, _MGMT,
                    approves=True, style="success"),
         Transition("put_in_force", N_("Put in force"), (_K.signed,), _K.in_force, _IT,
@@ -1602,3 +1617,17 @@ RELATED_TAB_INDEXES = (
     Index("ix_audit_finding_audit_due", AuditFinding.audit_id, AuditFinding.due_date,
           AuditFinding.id, AuditFinding.responsible_department_id),
 )
+
+
+def _inbox_indexes():
+    """待我处理 finds each workflow's records by state, oldest change first, and pages
+    them by (changed_on, id) (app/approvals.py inbox_page): one index per workflow table."""
+    for mapper in list(Model.registry.mappers):
+        model = mapper.class_
+        workflow = getattr(model, "__workflow__", None)
+        if workflow is not None:
+            Index(f"ix_{model.__tablename__}_{workflow.state_field}_changed_on",
+                  getattr(model, workflow.state_field), model.changed_on, model.id)
+
+
+_inbox_indexes()

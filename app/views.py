@@ -44,6 +44,7 @@ from .forms import (
     prepare_form,
 )
 from .labels import LABELS
+from .paging import PAGE_MAX
 from .models import (
     Delegation,
     ExpertReview,
@@ -1387,26 +1388,28 @@ def view_for_model(model):
 
 
 class InboxView(BaseView):
-    """待我处理: every record the current user can act on now, oldest first."""
+    """待我处理: the records the current user can act on now, oldest first, a page at a
+    time (the database finds and counts them, the engine confirms the page shown)."""
 
     route_base = "/inbox"
     default_view = "index"
     class_permission_name = "Inbox"
     method_permission_name = {"index": "read", "count": "read"}
 
-    def _items(self):
-        from .approvals import inbox
-
-        return inbox(current_actor())
-
     @expose("/")
     @has_access
     def index(self):
+        from .approvals import inbox_page
         from .deadlines import WAITING
 
+        # ?page=last: the newest records (the inbox lists the oldest first).
+        last = request.args.get("page") == "last"
+        page = PAGE_MAX if last else request.args.get("page", default=1, type=int)
+        size = current_app.config["INBOX_PAGE_SIZE"]
+        found = inbox_page(current_actor(), page if page and page <= PAGE_MAX else 1, size)
         rows = []
         views = {view.datamodel.obj: view for _c, _l2, _i, items in MENU for view, *_ in items}
-        for record, moves in self._items():
+        for record, moves in found.items:
             view = views.get(type(record))
             state = getattr(record, type(record).__workflow__.state_field)
             rows.append({
@@ -1416,12 +1419,15 @@ class InboxView(BaseView):
                 "badge": WAITING.badge() if WAITING.applies(record) else "",
                 "url": url_for(f"{view.__name__}.show", pk=record.id) if view else None,
             })
-        return self.render_template("inbox.html", rows=rows, title=_l("My inbox"))
+        return self.render_template("inbox.html", rows=rows, found=found,
+                                    title=_l("My inbox"))
 
     @expose("/count")
     @has_access
     def count(self):
-        return jsonify(count=len(self._items()))
+        from .approvals import inbox_count
+
+        return jsonify(count=inbox_count(current_actor()))
 
 
 SOD_KINDS = {
@@ -1461,7 +1467,8 @@ class HomeView(IndexView):
     @expose("/")
     def index(self):
         from .charts import ChartFilters
-        from .dashboards import ECHARTS, HOME, charts_data, inbox_count
+        from .approvals import inbox_count
+        from .dashboards import ECHARTS, HOME, charts_data
 
         user = current_actor()
         sm = self.appbuilder.sm

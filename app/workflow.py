@@ -75,6 +75,25 @@ class Guard:
     fields: tuple = ()  # the fields it asks for, when it is about fields
 
 
+@dataclass(frozen=True)
+class Condition:
+    """A routing condition on the record (``Transition.when``): ``check(record)`` in Python,
+    and optionally the same condition as SQL, ``sql(model)``, so that the database can
+    find the records it holds for (the inbox, app/workflow_sql.py). ``~condition`` is its
+    negation, in both forms."""
+
+    check: Callable[[object], bool]
+    sql: Optional[Callable[[type], object]] = None
+
+    def __call__(self, record):
+        return self.check(record)
+
+    def __invert__(self):
+        check, sql = self.check, self.sql
+        return Condition(lambda record: not check(record),
+                         None if sql is None else (lambda model: ~sql(model)))
+
+
 def filled(*fields, message):
     """Guard: every field has a value (text not blank)."""
 
@@ -121,7 +140,8 @@ class Transition:
     approves: bool = False
     # Marks the submitter (for separation of duties).
     submits: bool = False
-    # Routing condition between transitions of the same name (e.g. amount thresholds).
+    # Routing condition between transitions of the same name (e.g. amount thresholds): a
+    # Condition (Python and SQL), or a plain function (then the inbox checks it in Python).
     when: Optional[Callable[[object], bool]] = None
     style: str = "primary"
     # Fields the step needs, written with the step in one request (declaration, score,

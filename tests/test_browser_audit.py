@@ -81,7 +81,7 @@ def _audit_journey(people, app, ids, tmp_path):
 
     # 2. head_fin finds it in 待我处理 and opens it.
     head = people("head_fin")
-    head.open("/inbox/")
+    head.open("/inbox/?page=last")  # the newest records
     head.page.locator("table.inbox a", has_text=finding_title).click()
     head.page.wait_for_load_state()
     head.check()

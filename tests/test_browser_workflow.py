@@ -77,7 +77,7 @@ def test_project_request_goes_from_draft_to_approved_through_five_accounts(
 
     # 2. The finance department head approves for the department.
     head = Session(browser, live_server, "head_fin")
-    head.open("/inbox/")
+    head.open("/inbox/?page=last")  # the newest records
     assert "浏览器流程测试项目" in head.page.locator("table.inbox").inner_text()
     head.open(f"/projectrequestview/show/{project_id}")
     head.press("approve")
@@ -103,7 +103,7 @@ def test_project_request_goes_from_draft_to_approved_through_five_accounts(
 
     # 4. The expert declares no conflict of interest, scores and gives an opinion.
     expert = Session(browser, live_server, "expert")
-    expert.open("/inbox/")
+    expert.open("/inbox/?page=last")  # the newest records
     assert "浏览器流程测试项目" in expert.page.locator("table.inbox").inner_text()
     review_url = f"{live_server}/expertreviewview/show/{review_id}"
     expert.page.goto(f"{live_server}/expertreviewview/edit/{review_id}")
