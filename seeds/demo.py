@@ -423,6 +423,10 @@ class Demo:
                     protection_level=level, go_live_date=go_live,
                     vendor_id=self.vendors[vendor].id if vendor is not None else None,
                     it_custodian_id=self.it_staff.id,
+                    # The department head owns the business side where the demo has one
+                    # (OPS and HR have none: their systems show as incomplete, 1.3.2).
+                    business_owner_id=(self.users[HEADS[dept]].id if dept in HEADS
+                                       else None),
                     description=f"{name}，归口部门：{self.departments[dept].name}。"))
 
         # The IT department head is away this year; the administrator stands in for the
