@@ -778,7 +778,7 @@ class Loader:
         self.expert_reviews()
 
     def expert_reviews(self):
-        from app.models import ExpertReview
+        from app.models import ExpertReview, ProjectStatus
 
         rng = self.rng
         first = self.next_ids("expert_review")
@@ -811,7 +811,10 @@ class Loader:
                         {"no_conflict": [False, True], "opinion": [None, row["opinion"]],
                          "score": [None, row["score"]]}, sort_keys=True,
                         ensure_ascii=False, separators=(",", ":"))))
-                    relations = {}
+                    # the project as the hand-back condition reads it (``when``)
+                    relations = {"project": View(
+                        {"status": ProjectStatus[project["status"]],
+                         "round": project["round"]}, {})}
                     self.walk(ExpertReview, row, relations, "submitted",
                               when, row["created_by_fk"])
                 out.append(row)
