@@ -5,7 +5,8 @@ The matrix compares, for every demo account, every workflow transition and every
 the records the database finds with those the engine's ``who_may_fire`` accepts; the
 constructed cases put one separation-of-duties rule at a time in the data (submitter,
 creator, whom the submitter acted for, a substitute, an editor of this round, two review
-steps, an expert of the own department) and check both agree on the expected answer. Then
+steps, an expert of the own department, an opinion handed back only while its panel
+sits) and check both agree on the expected answer. Then
 the inbox itself: its pages and count, its scoping, its cached count after a step.
 
 Runs on a database of its own (the demo data plus the constructed records), so the
