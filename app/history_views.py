@@ -29,7 +29,7 @@ from sqlalchemy.orm import selectinload
 from .counting import AtLeast, bounded_count
 from .extensions import db
 from .filters import SafeFilters, typed_filters
-from .history import APPROVAL, record_versions
+from .history import APPROVAL, CLOCK_SLACK, record_versions
 from .labels import LABELS
 from .models import AppUser, Approval, ChainHead, ChangeEntry, Model
 from .security import FabRouteGuard
@@ -415,11 +415,6 @@ def _record_types_by_name(filters):
     return renamed
 
 
-# How far apart in time two entries may be recorded out of order (clocks of several app
-# servers): the writer never dates an entry before the one it follows (app/history.py),
-# and the change log's time filter looks this far beyond its bounds, so an entry of an
-# older database with a slightly skewed clock is still found.
-CLOCK_SLACK = dt.timedelta(hours=1)
 # A filtered change log counts at most this many entries ("10,000+") and pages through
 # them; a date range or a narrower filter reaches older ones.
 LOG_COUNT_CAP = 10_000

@@ -43,7 +43,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import declared_attr, deferred, relationship, validates
 
@@ -677,11 +677,24 @@ ProjectRequest.__workflow__ = Workflow(
 )
 
 _EXPERT = frozenset({"Expert"})
+# A submitted opinion goes back to its expert only while the panel it belongs to is still
+# sitting: the project is in expert review and the opinion is of the current round (3.2.3).
+PANEL_SITTING = Condition(
+    lambda review: (review.project is not None
+                    and review.project.status == ProjectStatus.expert_review
+                    and review.project_round == (review.project.round or 0)),
+    lambda model: exists().where(ProjectRequest.id == model.project_id,
+                                 ProjectRequest.status == ProjectStatus.expert_review,
+                                 ProjectRequest.round == model.project_round),
+    N_("Only an opinion of the current round can be handed back, while the project is in "
+       "expert review."))
+
 ExpertReview.__workflow__ = Workflow(
     states=ReviewStatus,
     covered=("no_conflict", "score", "opinion"),
     # IT assigns (project, expert); the assigned expert writes the review until submitting
-    # it; a submitted review is locked (IT may hand it back); experts never delete.
+    # it; a submitted review is locked (IT may hand it back while the panel sits); experts
+    # never delete.
     editable=(
         Edit((ReviewStatus.assigned,), _IT, ("project", "expert")),
         Edit((ReviewStatus.assigned,), _EXPERT, ("no_conflict", "score", "opinion"),
@@ -697,7 +710,8 @@ ExpertReview.__workflow__ = Workflow(
                            filled("score", "opinion",
                                   message=N_("Give a score and an opinion first.")))),
         Transition("hand_back", N_("Hand back to the expert"), (ReviewStatus.submitted,),
-                   ReviewStatus.assigned, _IT, needs_comment=True, style="warning"),
+                   ReviewStatus.assigned, _IT, needs_comment=True, style="warning",
+                   when=PANEL_SITTING),
     ),
 )
 

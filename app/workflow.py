@@ -80,10 +80,12 @@ class Condition:
     """A routing condition on the record (``Transition.when``): ``check(record)`` in Python,
     and optionally the same condition as SQL, ``sql(model)``, so that the database can
     find the records it holds for (the inbox, app/workflow_sql.py). ``~condition`` is its
-    negation, in both forms."""
+    negation, in both forms. ``message``: why the step is refused when the condition does
+    not hold (else the engine's "moved on" answer)."""
 
     check: Callable[[object], bool]
     sql: Optional[Callable[[type], object]] = None
+    message: Optional[str] = None
 
     def __call__(self, record):
         return self.check(record)
@@ -459,6 +461,9 @@ def step(workflow, record, name, actor, duties=NO_DUTIES, version=None):
                               "was opened. Look at its current state and try again."))
     applicable = [(t, w) for t, w in permitted if t.applies(record, state)]
     if not applicable:
+        for t, _w in permitted:
+            if state in t.source and getattr(t.when, "message", None):
+                raise WrongState(t.when.message)
         raise WrongState(N_("The record has already moved on: this step does not apply in "
                             "its current state."))
     return applicable[0]

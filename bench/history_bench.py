@@ -1,4 +1,4 @@
-"""How fast the change history browses at 2,000,000 entries (issue 9).
+"""How fast the change history browses at 2,000,000 entries.
 
     .venv/bin/python bench/history_bench.py                     # SQLite file under /tmp
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_history \\

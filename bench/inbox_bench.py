@@ -103,7 +103,7 @@ def timed(engine, call, before=None):
 
 
 def before_inbox(user, limit_per_type=200):
-    """The inbox as computed before issue 9 (app/approvals.py at 850036b), for comparison:
+    """The inbox as computed before it moved into SQL (app/approvals.py at 850036b), for comparison:
     200 candidates per record type by state and role, the engine in Python on each."""
     from app.approvals import Duties, actor_for, available, duties_for_many, workflow_models
     from app.extensions import db

@@ -1,4 +1,4 @@
-"""List pages and API lists at PRODUCT.md §8 scale, per role (issue 9, "Lists at §8 scale").
+"""List pages and API lists at PRODUCT.md §8 scale, per role.
 
     .venv/bin/python bench/lists_bench.py                       # SQLite file under /tmp
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_lists \\

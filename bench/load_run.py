@@ -1,4 +1,4 @@
-"""A load run from outside: two gunicorn instances on one PostgreSQL, 16 clients (issue 9).
+"""A load run from outside: two gunicorn instances on one PostgreSQL, 16 clients.
 
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_pages \\
         .venv/bin/python bench/load_run.py [--seconds 60] [--clients 16] [--workers 3]

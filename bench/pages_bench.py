@@ -1,4 +1,4 @@
-"""Every page, per role, at PRODUCT.md §8 scale: server time, SQL statements, memory (issue 9).
+"""Every page, per role, at PRODUCT.md §8 scale: server time, SQL statements, memory.
 
     .venv/bin/python bench/pages_bench.py            # instance/bench_scale.db (make bench-data)
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_pages \\
@@ -30,7 +30,7 @@ sort: the ratio ours/stock is printed and any case where ours is slower is flagg
 For each case: median and p95 (nearest rank over ``--runs`` timed runs, after one untimed
 warm-up) in ms, the SQL statements of one request (SQLAlchemy ``before_cursor_execute``),
 the HTTP status, and the process's peak RSS so far (``resource.getrusage``). Rows that
-break the issue's budgets are marked: list, record and API pages p95 >= 150 ms, inbox and
+break the budgets are marked: list, record and API pages p95 >= 150 ms, inbox and
 its count >= 150 ms, home page >= 300 ms, change log >= 150 ms, more than 10 statements
 on a list page, a record page whose statement count grows with its related rows; and the
 run's peak RSS >= 300 MB (our pages' peak, measured before stock FAB's list). Prints the
@@ -66,7 +66,7 @@ ROLES = [("admin", "Admin"), ("clerk_fin", "Clerk"), ("head_fin", "DeptHead"),
          ("it_staff", "ITStaff"), ("manager", "Management"), ("auditor", "Auditor")]
 # Where `make bench-data` (bench/scale.py) loads the SQLite copy of the §8 volumes.
 DEFAULT_URL = f"sqlite:///{ROOT}/instance/bench_scale.db"
-# p95 server-time budgets in ms (issue 9, PRODUCT.md §8), by page kind.
+# p95 server-time budgets in ms (PRODUCT.md §8), by page kind.
 BUDGET_MS = {"list": 150, "record": 150, "api": 150, "inbox": 150, "home": 300,
              "changelog": 150}
 MAX_LIST_STATEMENTS = 10

@@ -62,10 +62,12 @@ constraints (the database enforces them during the load), the approvals' columns
 app/approvals.py ``_store`` writes them, and the hash chain: every entry is hashed with
 app/history.py ``entry_hash`` and the chain head is updated, so ``flask history verify``
 passes (chain and approvals). The demo seed's records, approvals and entries come first
-(written by the application) and keep their place at the start of the chain.
+(written by the application) and keep their place at the start of the chain; its entries
+are moved back to just before the synthesised history (and the chain rehashed from its
+first entry), so that the whole history is dated in sequence order.
 
-Not loaded: the operation log of §8 (1,000,000 entries) has no record type yet (a later
-issue); maintenance, security and data records other than data sharing have no models yet.
+Not loaded: the operation log of §8 (1,000,000 entries) has no record type yet;
+maintenance, security and data records other than data sharing have no models yet.
 """
 import argparse
 import datetime as dt
@@ -778,7 +780,7 @@ class Loader:
         self.expert_reviews()
 
     def expert_reviews(self):
-        from app.models import ExpertReview
+        from app.models import ExpertReview, ProjectStatus
 
         rng = self.rng
         first = self.next_ids("expert_review")
@@ -811,7 +813,10 @@ class Loader:
                         {"no_conflict": [False, True], "opinion": [None, row["opinion"]],
                          "score": [None, row["score"]]}, sort_keys=True,
                         ensure_ascii=False, separators=(",", ":"))))
-                    relations = {}
+                    # the project as the hand-back condition reads it (``when``)
+                    relations = {"project": View(
+                        {"status": ProjectStatus[project["status"]],
+                         "round": project["round"]}, {})}
                     self.walk(ExpertReview, row, relations, "submitted",
                               when, row["created_by_fk"])
                 out.append(row)
@@ -1022,6 +1027,8 @@ class Loader:
 
         start = time.perf_counter()
         self.events.sort(key=lambda e: (e[0], e[1]))
+        if self.events:
+            self.date_demo_before(self.events[0][0] - dt.timedelta(minutes=1))
         with self.engine.connect() as conn:
             seq, prev = conn.execute(text(
                 "SELECT seq, hash FROM change_chain_head WHERE id = 1")).one()
@@ -1068,6 +1075,46 @@ class Loader:
             conn.execute(text("UPDATE change_chain_head SET seq = :s, hash = :h WHERE id = 1"),
                          {"s": seq, "h": prev})
         self.timings.append(("(history chain, total)", seq, time.perf_counter() - start))
+
+    def date_demo_before(self, last):
+        """Move the demo seed's entries (written today, first in the chain) back in time so
+        that the last is dated ``last``, their spacing kept, and rehash the chain from its
+        first entry: the history is then dated in sequence order, as the application
+        writes it (app/history.py) and the change log reads it (a date range as a range of
+        entry numbers). On PostgreSQL the append-only and forward-only triggers are
+        disabled for this one transaction (DDL is transactional there: nobody else ever
+        sees them off)."""
+        from sqlalchemy import bindparam, select, text, update
+
+        from app.history import GENESIS, entry_content, entry_hash
+        from app.models import ChainHead, ChangeEntry
+
+        entries, head = ChangeEntry.__table__, ChainHead.__table__
+        triggers = (("change_entry", "change_entry_append_only"),
+                    ("change_chain_head", "change_chain_head_forward_only"))
+        with self.engine.begin() as conn:
+            rows = [dict(r) for r in conn.execute(
+                select(entries).order_by(entries.c.seq)).mappings()]
+            if not rows or rows[-1]["occurred_at"] <= last:
+                return
+            shift = rows[-1]["occurred_at"] - last
+            prev = GENESIS
+            for row in rows:
+                row["occurred_at"] -= shift
+                row["prev_hash"] = prev
+                row["hash"] = prev = entry_hash(prev, entry_content(row))
+            if self.pg:
+                for table, trigger in triggers:
+                    conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}"))
+            conn.execute(update(entries).where(entries.c.seq == bindparam("s"))
+                         .values(occurred_at=bindparam("t"), prev_hash=bindparam("p"),
+                                 hash=bindparam("h")),
+                         [{"s": r["seq"], "t": r["occurred_at"], "p": r["prev_hash"],
+                           "h": r["hash"]} for r in rows])
+            conn.execute(update(head).where(head.c.id == 1).values(hash=prev))
+            if self.pg:
+                for table, trigger in triggers:
+                    conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}"))
 
     # ------------------------------------------------------------------- running
     def run(self):

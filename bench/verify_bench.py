@@ -1,5 +1,5 @@
 """How long `flask history verify` takes, and how much memory it holds, with many
-approvals (issue: approvals inside the evidence).
+approvals (approvals are part of the evidence).
 
     .venv/bin/python bench/verify_bench.py                      # SQLite file under /tmp
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_verify \\

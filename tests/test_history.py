@@ -315,6 +315,57 @@ def test_verify_notices_entries_removed_from_the_end(tmp_path):
         db.engine.dispose()
 
 
+def test_verify_warns_of_entries_dated_an_hour_before_the_one_they_follow(tmp_path):
+    """Such an entry (an older database, a server with a wrong clock) breaks no link: verify
+    passes, but names it, since the change log's date filter may miss it."""
+    import datetime as dt
+
+    from sqlalchemy import insert, select, update
+
+    url = scratch_database_url(str(tmp_path), "early")
+    app = build_app(url)
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        from app.extensions import db
+        from app.history import entry_content, entry_hash
+        from app.models import ChainHead, ChangeEntry
+        from seeds import load_reference
+
+        upgrade()
+        load_reference()
+        entries, head = ChangeEntry.__table__, ChainHead.__table__
+
+        def append(minutes_before_last):
+            """An entry dated that long before the last one, hashed into the chain."""
+            with db.engine.begin() as conn:
+                last = conn.execute(select(entries).order_by(entries.c.seq.desc())
+                                    .limit(1)).mappings().one()
+                row = {**{k: v for k, v in last.items() if k not in ("id", "hash")},
+                       "seq": last["seq"] + 1, "prev_hash": last["hash"],
+                       "occurred_at": last["occurred_at"]
+                       - dt.timedelta(minutes=minutes_before_last)}
+                row["hash"] = entry_hash(row["prev_hash"], entry_content(row))
+                conn.execute(insert(entries).values(**row))
+                conn.execute(update(head).where(head.c.id == 1)
+                             .values(seq=row["seq"], hash=row["hash"]))
+                return row["seq"]
+
+    with app.app_context():
+        append(30)  # within the slack: several servers' clocks
+    code, output = run_verify(app)
+    assert code == 0 and "Warning" not in output, output
+    with app.app_context():
+        early = append(61)  # 61 minutes before the entry it follows
+    code, output = run_verify(app)
+    assert code == 0, output
+    assert "the chain is intact" in output
+    assert "Warning: 1 entries dated more than 1:00:00 before" in output
+    assert f"#{early}" in output
+    with app.app_context():
+        db.engine.dispose()
+
+
 def test_postgres_trigger_rejects_update_and_delete(app):
     from app.extensions import db
 

@@ -5,7 +5,8 @@ The matrix compares, for every demo account, every workflow transition and every
 the records the database finds with those the engine's ``who_may_fire`` accepts; the
 constructed cases put one separation-of-duties rule at a time in the data (submitter,
 creator, whom the submitter acted for, a substitute, an editor of this round, two review
-steps, an expert of the own department) and check both agree on the expected answer. Then
+steps, an expert of the own department, an opinion handed back only while its panel
+sits) and check both agree on the expected answer. Then
 the inbox itself: its pages and count, its scoping, its cached count after a step.
 
 Runs on a database of its own (the demo data plus the constructed records), so the
@@ -19,9 +20,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event, select
 
-from conftest import dispose, scratch_database_url, seeded_app
+from conftest import PASSWORD, dispose, scratch_database_url, seeded_app
 from seeds.demo import DEMO_ACCOUNTS
-from test_workflows import signed_in
+from test_workflows import buttons, page_messages, signed_in, translated
 from webhelpers import form_token
 
 ACCOUNTS = [username for username, *_ in DEMO_ACCOUNTS]
@@ -353,6 +354,67 @@ def test_contracts_route_to_management_by_amount_in_the_database_too(inbox_app, 
     routed = {t.target.name: sorted(set(ids) & by_sql(model, "it_head", (t,)))
               for t in (low, high)}
     assert routed == {"mgmt_review": ids[1:], "signed": ids[:1]}
+
+
+def test_a_review_is_handed_back_only_while_its_panel_sits(inbox_app):
+    """IT hands a submitted opinion back while its project is in expert review and the
+    opinion is of the project's current round; once the project moved on (or was
+    returned and submitted again) the step is neither offered nor taken, over the web
+    form and the API alike, and the inbox does not hold it."""
+    from app.extensions import db
+    from app.models import ExpertReview, PANEL_SITTING, ReviewStatus
+
+    def reviewed(state, new_round=False):
+        record = project(state, submitter="clerk_fin")
+        with db.session.no_autoflush:
+            review = ExpertReview(project=record, expert_id=user("expert").id,
+                                  no_conflict=True, score=80, opinion="可行",
+                                  status=ReviewStatus.submitted)
+            db.session.add(review)
+        db.session.commit()
+        if new_round:  # returned and submitted again: this opinion is of the last round
+            record.round = review.project_round + 1
+            db.session.commit()
+        return review
+
+    with inbox_app.app_context():
+        sitting, moved, earlier = (reviewed("expert_review"), reviewed("feasibility"),
+                                   reviewed("expert_review", new_round=True))
+        assert offered_on(sitting, "it_staff") == {"hand_back"}
+        assert offered_on(moved, "it_staff") == set()
+        assert offered_on(earlier, "it_staff") == set()
+        listed = everything("it_staff")
+        assert ("ExpertReview", sitting.id) in listed
+        assert ("ExpertReview", moved.id) not in listed
+        assert ("ExpertReview", earlier.id) not in listed
+        ids = sitting.id, moved.id, earlier.id
+
+    def status(pk):
+        with inbox_app.app_context():
+            return db.session.get(ExpertReview, pk).status
+
+    reason = translated(inbox_app, PANEL_SITTING.message)
+    web = signed_in(inbox_app, "it_staff")
+    api = inbox_app.test_client()
+    token = api.post("/api/v1/security/login", json={
+        "username": "it_staff", "password": PASSWORD, "provider": "db"}).get_json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    body = {"comment": "请补充风险评估"}
+    for pk in ids[1:]:
+        page = web.get(f"/expertreviewview/show/{pk}")
+        assert page.status_code == 200 and buttons(page) == []
+        answer = web.post(f"/expertreviewview/transition/{pk}/hand_back",
+                          data={"csrf_token": form_token(web), **body})
+        assert answer.status_code == 409 and reason in page_messages(answer)
+        answer = api.post(f"/api/v1/expert_review/{pk}/transition/hand_back", json=body,
+                          headers=headers)
+        assert answer.status_code == 409 and answer.get_json()["message"] == reason
+        assert status(pk) is ReviewStatus.submitted
+    pk = ids[0]
+    assert buttons(web.get(f"/expertreviewview/show/{pk}")) == ["hand_back"]
+    answer = web.post(f"/expertreviewview/transition/{pk}/hand_back",
+                      data={"csrf_token": form_token(web), **body})
+    assert answer.status_code == 302 and status(pk) is ReviewStatus.assigned
 
 
 # ------------------------------------------------------------ scoping

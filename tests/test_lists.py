@@ -352,7 +352,7 @@ def count_statements(app, client, path):
     return [statement for statement, _parameters in statements], response.get_data(as_text=True)
 
 
-STATEMENT_BOUND = 10  # issue 9: no list page above 10 SQL statements
+STATEMENT_BOUND = 10  # no list page above 10 SQL statements (docs/performance.md)
 
 # Who sees the rows of many_rows in which lists: every list for the unscoped roles and
 # the finance Clerk (own department's rows, own delegations); an expert reads only the

@@ -330,7 +330,10 @@ def expect(record, name, username, comment="", guards=True):
     applicable = [(t, whom) for t, whom in permitted
                   if state in t.source and (t.when is None or t.when(record))]
     if not applicable:
-        return Expected(409, message=MESSAGES[WrongState], by_engine=True)
+        # A condition that says why it does not hold answers with its own reason.
+        reasons = [t.when.message for t, _whom in permitted
+                   if state in t.source and getattr(t.when, "message", None)]
+        return Expected(409, message=(reasons or [MESSAGES[WrongState]])[0], by_engine=True)
     transition, whom = applicable[0]
     for guard in transition.guards if guards else ():
         if not guard.check(record):
@@ -491,9 +494,21 @@ def _department_columns(model, step, home=HOME):
 
 
 def _route(record, transition):
-    """Make ``transition.when`` hold by trying amounts in the record's number columns."""
+    """Make ``transition.when`` hold by trying amounts in the record's number columns,
+    then the states of the records it refers to."""
     if transition.when is None or transition.when(record):
         return
+    for related in _many_to_one(type(record)).values():
+        other = getattr(record, related.key)
+        field = _state_column(type(other)) if other is not None else None
+        if field is None:
+            continue
+        original = getattr(other, field)
+        for member in type(other).__table__.columns[field].type.enum_class:
+            setattr(other, field, member)
+            if transition.when(record):
+                return
+        setattr(other, field, original)
     for prop in sa_inspect(type(record)).column_attrs:
         column = prop.columns[0]
         if (column.primary_key or column.foreign_keys or prop.key in BOOKKEEPING
