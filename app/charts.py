@@ -446,8 +446,12 @@ def _buckets(chart, scope, filters):
         if by.last:
             start, end = start or by.first_day(end or today), end or today
         else:
-            low, high = db.session.execute(select(func.min(column), func.max(column)).where(
-                *_conditions(chart, scope, filters))).one()
+            # Two scalar subqueries: SQLite reads a lone min() or max() from the index's
+            # end, but scans the table for both in one SELECT.
+            where = _conditions(chart, scope, filters)
+            low, high = db.session.execute(select(
+                select(func.min(column)).where(*where).scalar_subquery(),
+                select(func.max(column)).where(*where).scalar_subquery())).one()
             if low is None:
                 return [], None
             local = (lambda v: to_local(v).date()) if _is_datetime(column) else (lambda v: v)
@@ -595,6 +599,7 @@ class _Links:
         self.chart = chart
         self.filters = filters
         self.names = {}
+        self.rest = {}
         try:
             self.view = _view_instance(chart.view)
             self.base = url_for(f"{type(self.view).__name__}.list") + "?"
@@ -623,22 +628,34 @@ class _Links:
     def url(self, key, stack, series):
         if self.view is None or key is None:
             return None
-        chart, model = self.chart, self.chart.model
-        args = [self._equal(chart.by, key)]
+        chart, filters = self.chart, self.filters
+        merged = bool(filters.start or filters.end) and isinstance(chart.by, Month) and \
+            chart.by.column == chart.date_column
+        if merged:  # the bucket and the date range make one range of the same column
+            bucket_start, bucket_end = chart.by.days(key)
+            first = self._within(chart.date_column,
+                                 max(filter(None, (filters.start, bucket_start))),
+                                 min(filter(None, (filters.end, bucket_end))))
+        else:
+            first = self._equal(chart.by, key)
+        # The other arguments are the same for every point of a series: encoded once.
+        cached = (stack, series.agg, series.column)
+        if cached not in self.rest:
+            self.rest[cached] = urlencode(self._rest(stack, series, merged))
+        rest = self.rest[cached]
+        return f"{self.base}{urlencode([first])}{'&' if rest else ''}{rest}"
+
+    def _rest(self, stack, series, merged):
+        chart, model, filters = self.chart, self.chart.model, self.filters
+        args = []
         if chart.stack and stack is not None:
             args.append(self._equal(chart.stack, stack))
-        if self.filters.start or self.filters.end:
-            start, end = self.filters.start, self.filters.end
-            if isinstance(chart.by, Month) and chart.by.column == chart.date_column:
-                bucket_start, bucket_end = chart.by.days(key)
-                args.pop(0)
-                start = max(filter(None, (start, bucket_start)))
-                end = min(filter(None, (end, bucket_end)))
-            args.append(self._within(chart.date_column, start, end))
-        if self.filters.department_id:
+        if (filters.start or filters.end) and not merged:
+            args.append(self._within(chart.date_column, filters.start, filters.end))
+        if filters.department_id:
             relation, _column = _department_relation(model)
             args.append(self._arg(relation, lambda f: type(f).__name__ ==
-                                  "FilterRelationOneToManyEqual", self.filters.department_id,
+                                  "FilterRelationOneToManyEqual", filters.department_id,
                                   "equal"))
         if series.agg == "mean_hours":
             args.append(self._arg(series.column, lambda f: isinstance(f, FilterIsSet), "y",
@@ -647,7 +664,7 @@ class _Links:
             column = chart.where.column(model)
             args.append(self._arg(column, lambda f: getattr(f, "arg_name", "") ==
                                   f"deadline_{chart.where.name}", "y", "deadline"))
-        return self.base + urlencode(args)
+        return args
 
 
 def chart_csv(data):
