@@ -1,4 +1,5 @@
 """信息系统归口管理平台: the application factory."""
+import gc
 import importlib
 import os
 
@@ -27,6 +28,11 @@ def create_app(config_class=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
     register_extensions(app)
     register_commands(app)
+    if app.config.get("FREEZE_STARTUP_OBJECTS"):
+        # Start-up objects live as long as the process: a full collection need not walk
+        # them (gc.freeze, as for pre-fork servers); each worker builds its own app.
+        gc.collect()
+        gc.freeze()
     return app
 
 

@@ -101,6 +101,7 @@ def utc_now():
 
 GREEN, AMBER, RED = "green", "amber", "red"
 SYSTEMS_PER_PAGE = 200  # the scorecard's table, lowest scores first
+DASHBOARD_DEPARTMENTS = 10  # the dashboard lists the lowest; the scorecard lists all
 COLOURS = {GREEN: "success", AMBER: "warning", RED: "danger"}
 LEVEL_LABELS = {GREEN: _l("Compliant"), AMBER: _l("Partly compliant"),
                 RED: _l("Not compliant")}
@@ -180,7 +181,8 @@ def dashboard_compliance():
         levels = {lvl: sum(d[lvl] for d in departments) for lvl in (GREEN, AMBER, RED)}
         day = dt.date.today()
     return {"departments": departments, "trend": trend(), "snapshot_day": day,
-            "systems": sum(d["systems"] for d in departments), "levels": levels}
+            "systems": sum(d["systems"] for d in departments), "levels": levels,
+            "lowest": departments[:DASHBOARD_DEPARTMENTS]}
 
 
 def _snapshot_departments(day):

@@ -1308,8 +1308,8 @@ class AuditFindingView(RecordView):
     charts = (
         Chart("findings_by_status", _l("Audit findings by status"), "status",
               stack="severity"),
-        Chart("findings_overdue", _l("Overdue rectifications by department"),
-              "responsible_department", where=OVERDUE),
+        Chart("findings_overdue", _l("Overdue rectifications by department (top 20)"),
+              "responsible_department", where=OVERDUE, top=20),
     )
 
 

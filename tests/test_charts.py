@@ -109,6 +109,54 @@ def test_date_range_and_department_narrow_the_chart_and_its_links(app, login_as,
         assert f"reporting_department={fin}" in point["url"]
 
 
+def test_a_department_head_narrowed_to_a_department_counts_only_what_they_may_see(
+        app, login_as, make, ids):
+    """Narrowed to their own department, a department head's chart counts that
+    department's records; narrowed to another, only what they may see of it."""
+    import datetime as dt
+
+    from sqlalchemy import text
+
+    from app.extensions import db
+
+    when = dt.datetime(2024, 5, 10, 2)
+    make("incident", dept="FIN", title="本部门故障", occurred_at=when)
+    make("incident", dept="MKT", title="他部门故障", occurred_at=when)  # on a MKT system
+    make("incident", dept="MKT", title="他部门报财务系统故障", occurred_at=when,
+         system_id=ids.system("FIN-GL"))
+    client = login_as("head_fin")
+    total = lambda d: sum(p["n"] for s in d["series"] for p in s["data"])  # noqa: E731
+    for dept, expected in (("FIN", "reporting_department_id = :d"),
+                           ("MKT", "reporting_department_id = :d AND system_id IN (SELECT id "
+                                   "FROM information_system WHERE owning_department_id = :f)")):
+        data = client.get(f"/charts/incidents_by_month/data?start=2024-05-01&end=2024-05-31"
+                          f"&department={ids.dept(dept)}").get_json()
+        with app.app_context():
+            count = db.session.execute(text(
+                "SELECT COUNT(*) FROM incident WHERE occurred_at >= '2024-04-30 16:00' AND "
+                f"occurred_at < '2024-05-31 16:00' AND {expected}"),
+                {"d": ids.dept(dept), "f": ids.dept("FIN")}).scalar()
+        assert total(data) == count >= 1, dept
+        for point in (p for s in data["series"] for p in s["data"] if p["n"]):
+            assert _list_count(client, point["url"]) == point["n"]
+
+
+def test_related_groups_are_labelled_with_their_names(app, login_as, db):
+    from sqlalchemy import text
+
+    client = login_as("admin")
+    for name, sql in (
+            ("project_budget_by_department", "SELECT DISTINCT d.name FROM project_request p "
+                                             "JOIN department d ON d.id = "
+                                             "p.applicant_department_id"),
+            ("contract_amount_by_vendor", "SELECT DISTINCT v.name FROM contract c "
+                                          "JOIN vendor v ON v.id = c.vendor_id")):
+        data = client.get(f"/charts/{name}/data").get_json()
+        names = {n for (n,) in db.session.execute(text(sql))}
+        labels = [c["label"] for c in data["categories"]]
+        assert labels and set(labels) <= names, (name, labels)
+
+
 def test_month_buckets_are_in_company_time(app, login_as, make):
     import datetime as dt
 

@@ -202,3 +202,27 @@ def test_the_scorecard_pages_its_systems_lowest_scores_first(app, login_as, monk
     assert scores == sorted(scores) and len(scores) == 3
     assert client.get("/compliance/?page=999").status_code == 200  # the last page
     assert client.get("/compliance/?page=abc").status_code == 400
+
+
+def test_the_dashboard_lists_the_lowest_scoring_departments_and_links_every_one(
+        app, login_as, monkeypatch):
+    """At 500 departments the dashboard shows those needing attention, not a page-long
+    table above its charts; the scorecard lists them all."""
+    import re
+
+    import app.compliance as compliance
+
+    monkeypatch.setattr(compliance, "DASHBOARD_DEPARTMENTS", 2)
+    client = login_as("auditor")
+    html = client.get("/dashboard/").get_data(as_text=True)
+    table = html[html.index("compliance-departments"):html.index("</table>",
+                                                                 html.index("compliance-departments"))]
+    scores = [int(n) for n in re.findall(r'<span class="label label-\w+">(\d+)</span>', table)]
+    departments = [int(n) for n in re.findall(r"\?department=(\d+)", table)]
+    assert len(scores) == len(departments) == 2 and scores == sorted(scores)
+    every = client.get("/compliance/").get_data(as_text=True)
+    listed = every[every.index("Compliance by department") if "Compliance by department"
+                   in every else every.index("各部门合规情况"):every.index("compliance-systems")]
+    everyone = [int(n) for n in re.findall(r"\?department=(\d+)", listed)]
+    assert len(everyone) > 2 and departments == everyone[:2]
+    assert "compliance-more" in html and 'href="/compliance/"' in html

@@ -97,3 +97,21 @@ def test_session_cookie_is_http_only_and_same_site(app):
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert app.config["FAB_PASSWORD_COMPLEXITY_ENABLED"] is True
+
+
+def test_a_production_worker_keeps_its_start_up_objects_out_of_full_collections():
+    """A full garbage collection walks only what requests made, not the app itself."""
+    import gc
+
+    from app import create_app
+
+    assert config.Config.FREEZE_STARTUP_OBJECTS is True
+    frozen_config = type("Frozen", (config.TestConfig,), {"FREEZE_STARTUP_OBJECTS": True})
+    before = gc.get_freeze_count()
+    try:
+        create_app(frozen_config)
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
+    create_app(config.TestConfig)
+    assert gc.get_freeze_count() == 0
