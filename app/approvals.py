@@ -15,7 +15,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from .extensions import db
 from .models import Approval, Delegation, Model
 from .security import (
-    _principals_today,
     current_actor,
     principals_of,
     read_clause,
@@ -64,7 +63,7 @@ def identity(user):
 def actor_for(user, today=None):
     """The user, plus everyone who has named them substitute for today (looked up once
     per request)."""
-    principals = principals_of(user, today) if today else _principals_today(user)
+    principals = principals_of(user, today)
     return Actor(identity(user), tuple(identity(p) for p in principals))
 
 
