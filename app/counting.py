@@ -65,6 +65,11 @@ class CappedCountMixin:
     they show (a join of the whole range before paging lets a planner walk another
     index: 386 ms for a Clerk's tab page 50 on PostgreSQL)."""
 
+    def page_options(self):
+        """Loader options for the rows of a page (what they show, in a statement per
+        relation: never one per row)."""
+        return []
+
     def query_count(self, query, filters=None, select_columns=None):
         cap = current_cap()
         if cap is None:
@@ -88,6 +93,7 @@ class CappedCountMixin:
             page_size, aliases_mapping={})]
         if not chosen:
             return count, []
-        rows = self.apply_all(self.session.query(self.obj).filter(key.in_(chosen))).all()
+        rows = self.apply_all(self.session.query(self.obj).filter(key.in_(chosen))) \
+            .options(*self.page_options()).all()
         place = {pk: index for index, pk in enumerate(chosen)}
         return count, sorted(rows, key=lambda row: place[row.id])

@@ -365,9 +365,12 @@ def unrecorded_approvals(session, approvals):
     behind the application): one query, for a record page."""
     if not approvals:
         return set()
-    recorded = dict(session.query(ChangeEntry.record_id, ChangeEntry.changes).filter(
-        ChangeEntry.record_type == APPROVAL, ChangeEntry.action == "insert",
-        ChangeEntry.record_id.in_([str(a.id) for a in approvals])))
+    # By the record index (record_id, record_type): the action is checked here, since a
+    # condition on it lets SQLite walk the (record_type, action) index of every approval.
+    recorded = {record_id: changes for record_id, action, changes in session.query(
+        ChangeEntry.record_id, ChangeEntry.action, ChangeEntry.changes).filter(
+        ChangeEntry.record_type == APPROVAL,
+        ChangeEntry.record_id.in_([str(a.id) for a in approvals])) if action == "insert"}
     suspect = set()
     for approval in approvals:
         values = approval_values({c.name: getattr(approval, c.key)

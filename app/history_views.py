@@ -307,8 +307,10 @@ def _lookup(model, field, value):
     return names
 
 
-def prepare(entries):
-    """Names for every value of ``entries``: users, related records, links; batched."""
+def prepare(entries, values=True):
+    """Names for every value of ``entries``: users, related records, links; batched.
+    ``values=False``: only what a list of entries shows (people and record links), not
+    the names inside their changes."""
     names = Names()
     subjects = []
     for entry in entries:
@@ -319,7 +321,7 @@ def prepare(entries):
         subjects.append((entry.record_type, entry.record_id))
         if model is Approval:
             subjects.append(_approval_subject(changes))
-        for field, pair in changes.items():
+        for field, pair in changes.items() if values else ():
             if isinstance(pair, list) and len(pair) == 2:
                 for value in pair:
                     _collect(names, model, field, value, changes)
@@ -449,13 +451,64 @@ class LogQuery:
         self.conditions = []  # other filters, applied as FAB does: (filter, value)
         self.times = []  # conditions on the time, checked only near the bounds
         self.after, self.before = [], []
+        self.bounds = []  # (filter kind, moment) of each condition on the time
         for flt, value in zip(filters.filters, filters.values) if filters else ():
             self._add(flt, value)
-        head = session.get(ChainHead, 1)
-        self.head = head.seq if head is not None else 0
-        self.high = self.head if self.high is None else min(self.high, self.head)
-        self.safe = self._safe_range()
+        self.safe = self._resolve_times()
         self._edges = self._safe_count = None
+
+    def _resolve_times(self):
+        """The chain head and every number a condition on the time needs, in one
+        statement: the range of numbers to read and, inside it, the "safe" range whose
+        entries all match by their numbers alone (the clock may differ by up to
+        CLOCK_SLACK between entries; none for one moment: each is checked)."""
+        tick = dt.timedelta(microseconds=1)
+        wanted = []  # (what, last at or before the moment?, moment)
+        for kind, value in self.bounds:
+            if kind is not FilterSmaller:  # matches come after the last entry before
+                wanted.append(("low", True, _shifted(value, -CLOCK_SLACK)))
+            if kind is not FilterGreater:  # ... and before the first entry after
+                wanted.append(("high", False, _shifted(value, CLOCK_SLACK)))
+        wanted += [("safe low", False, _shifted(moment, CLOCK_SLACK + tick))
+                   for moment in self.after]
+        wanted += [("safe high", True, _shifted(moment, -CLOCK_SLACK - tick))
+                   for moment in self.before]
+        head, *found = self._seqs(wanted)
+        self.head = head or 0
+        for (what, _before, _moment), seq in zip(wanted, found):
+            if what == "low":
+                self._bound(low=(seq or 0) + 1)
+            elif what == "high" and seq is not None:
+                self._bound(high=seq - 1)
+        self.high = self.head if self.high is None else min(self.high, self.head)
+        low, high = self.low, self.high
+        for (what, _before, _moment), seq in zip(wanted, found):
+            if what == "safe low":
+                low = max(low, self.head + 1 if seq is None else seq)
+            elif what == "safe high":
+                high = min(high, 0 if seq is None else seq)
+        return low, high
+
+    def _seqs(self, wanted):
+        """[the chain head's number] + for each (before, moment) of ``wanted`` the last
+        entry written at or before the moment (before) or the first at or after it, or
+        None: one statement, each a walk of the (occurred_at, seq) index."""
+        columns = [sa.select(ChainHead.seq).where(ChainHead.id == 1).scalar_subquery()]
+        for before, moment in ((before, moment) for _what, before, moment in wanted):
+            if not before and moment == dt.datetime.max:
+                columns.append(sa.null())
+            elif before:
+                columns.append(
+                    sa.select(ChangeEntry.seq).where(ChangeEntry.occurred_at <= moment)
+                    .order_by(ChangeEntry.occurred_at.desc(), ChangeEntry.seq.desc())
+                    .limit(1).scalar_subquery())
+            else:
+                columns.append(
+                    sa.select(ChangeEntry.seq).where(ChangeEntry.occurred_at >= moment)
+                    .order_by(ChangeEntry.occurred_at, ChangeEntry.seq)
+                    .limit(1).scalar_subquery())
+        return list(self.session.execute(sa.select(*[
+            column.label(f"n{i}") for i, column in enumerate(columns)])).one())
 
     def _bound(self, low=None, high=None):
         if low is not None:
@@ -481,12 +534,7 @@ class LogQuery:
         if flt.column_name == "occurred_at" and isinstance(value, dt.datetime) and \
                 kind in (FilterGreater, FilterSmaller, FilterEqual):
             column = ChangeEntry.occurred_at
-            if kind is not FilterSmaller:  # matches come after the last entry before
-                self._bound(low=self._seq_before(_shifted(value, -CLOCK_SLACK), 0) + 1)
-            if kind is not FilterGreater:  # ... and before the first entry after
-                found = self._seq_after(_shifted(value, CLOCK_SLACK))
-                if found is not None:
-                    self._bound(high=found - 1)
+            self.bounds.append((kind, value))  # numbers looked up with the head
             if kind is FilterGreater:
                 self.after.append(value)
                 self.times.append(column > value)
@@ -498,37 +546,6 @@ class LogQuery:
                 self.times.append(column == value)
             return
         self.conditions.append((flt, value))
-
-    def _seq_before(self, moment, default=None):
-        """The last entry written at or before ``moment`` (by its time), or default."""
-        found = self.session.execute(
-            sa.select(ChangeEntry.seq).where(ChangeEntry.occurred_at <= moment)
-            .order_by(ChangeEntry.occurred_at.desc(), ChangeEntry.seq.desc()).limit(1)
-        ).scalar()
-        return default if found is None else found
-
-    def _seq_after(self, moment, default=None):
-        """The first entry written at or after ``moment`` (by its time), or default."""
-        if moment == dt.datetime.max:
-            return default
-        found = self.session.execute(
-            sa.select(ChangeEntry.seq).where(ChangeEntry.occurred_at >= moment)
-            .order_by(ChangeEntry.occurred_at, ChangeEntry.seq).limit(1)).scalar()
-        return default if found is None else found
-
-    def _safe_range(self):
-        """(low, high): the numbers whose entries match every time condition whatever
-        their clock: from the first entry CLOCK_SLACK after each "from", up to the last
-        one CLOCK_SLACK before each "until" (none for one moment: each is checked)."""
-        low, high = self.low, self.high
-        tick = dt.timedelta(microseconds=1)
-        for moment in self.after:
-            found = self._seq_after(_shifted(moment, CLOCK_SLACK + tick))
-            low = max(low, self.head + 1 if found is None else found)
-        for moment in self.before:
-            found = self._seq_before(_shifted(moment, -CLOCK_SLACK - tick))
-            high = min(high, 0 if found is None else found)
-        return low, high
 
     def _select(self, low, high, timed=False):
         query = self.session.query(ChangeEntry.seq)
@@ -690,10 +707,11 @@ class ChangeLogView(FabRouteGuard, ModelView):
         widgets = super()._get_list_widget(filters, actions, order_column, order_direction,
                                            **kwargs)
         args = widgets["list"].template_args
-        entries = self.datamodel.session.query(ChangeEntry).filter(
-            ChangeEntry.id.in_(args["pks"])).all() if args["pks"] else []
-        by_id = {entry.id: entry for entry in entries}
-        names = prepare(entries)
+        # The page's entries, as the list query loaded them (no second query).
+        session = self.datamodel.session
+        by_id = {pk: session.get(ChangeEntry, pk) for pk in args["pks"]}
+        by_id = {pk: entry for pk, entry in by_id.items() if entry is not None}
+        names = prepare(list(by_id.values()), values="changes" in self.list_columns)
         args["value_columns"] = [self._readable(by_id[pk], dict(values), names)
                                  for pk, values in zip(args["pks"], args["value_columns"])
                                  if pk in by_id]

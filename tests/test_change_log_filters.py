@@ -295,3 +295,37 @@ def test_an_entry_is_never_dated_before_the_one_it_follows(log_app):
         db.session.commit()
         written = db.session.query(ChangeEntry).filter(ChangeEntry.seq > head).one()
         assert (written.record_type, written.occurred_at) == ("Department", ahead)
+
+
+@pytest.mark.parametrize("query", ["", "date range", "user + type + date range"])
+def test_a_change_log_page_costs_at_most_ten_statements(log_app, auditor, everything, query):
+    """A page of the log (20 entries of several record types, users, a date range) is
+    read in at most 10 statements: the bounds of a date range in one, the page's entries
+    once, names per table, never per entry nor per name inside the changes."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    middle = everything[len(everything) // 4]["occurred_at"]
+    since, until = middle - dt.timedelta(hours=20), middle + dt.timedelta(hours=20)
+    dates = (f"&_flt_1_occurred_at={_local(since, log_app)}"
+             f"&_flt_2_occurred_at={_local(until, log_app)}")
+    path = {"": "/changelog/list/", "date range": "/changelog/list/?" + dates[1:],
+            "user + type + date range": "/changelog/list/?_flt_0_username=ann"
+            "&_flt_0_record_type=Incident" + dates}[query]
+    seen = []
+    with log_app.app_context():
+        engine = db.engine
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    auditor.get(path)  # the session's own lookups (user, roles) once
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        response = auditor.get(path)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert response.status_code == 200
+    assert ROW.search(response.get_data(as_text=True))
+    assert len(seen) <= 10, "\n".join(seen)

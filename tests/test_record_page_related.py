@@ -202,3 +202,27 @@ def test_who_acts_next_names_everyone_the_engine_would(app):
                 assert shown == expected, (model.__name__, record.id)
                 checked += 1
         assert checked > 30  # the demo: records of every workflow, in many states
+
+
+def test_record_page_statements_do_not_grow_with_the_departments_its_tabs_name(
+        app, make, login_as):
+    """A tab's rows name their departments (reporting department, contract owner): one
+    statement per relation for the whole page of rows, never one per department named."""
+    from app.extensions import db
+    from app.models import Department
+
+    with app.app_context():
+        codes = [code for (code,) in db.session.query(Department.code)
+                 .order_by(Department.id).limit(5)]
+    assert len(codes) == 5
+    one = make("system", dept="FIN")
+    many = make("system", dept="FIN")
+    for i, code in enumerate(codes):
+        when = dt.datetime(2026, 2, 1) + dt.timedelta(hours=i)
+        make("incident", dept="FIN", system_id=one, occurred_at=when)
+        make("incident", dept=code, system_id=many, occurred_at=when)
+        make("contract", dept="FIN", system_id=one)
+        make("contract", dept=code, system_id=many)
+    client = login_as("admin")
+    assert _statements(app, client, f"/informationsystemview/show/{one}") == \
+        _statements(app, client, f"/informationsystemview/show/{many}")
