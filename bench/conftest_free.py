@@ -63,3 +63,19 @@ def login(client, username, password="Demo-Pass-2026"):
                                             "csrf_token": token})
     assert response.status_code == 302, f"login of {username} failed"
     return client
+
+
+def signed_in(app, username):
+    """A client whose session carries the account (login itself is not measured)."""
+    from app.extensions import db
+    from app.models import AppUser
+
+    with app.app_context():
+        user_id, stamp = (db.session.query(AppUser.id, AppUser.security_stamp)
+                          .filter_by(username=username).one())
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+        session["_fresh"] = True
+        session["_stamp"] = stamp
+    return client, user_id

@@ -27,6 +27,7 @@ import time
 sys.path[:0] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                 os.path.dirname(os.path.abspath(__file__))]
 
+from conftest_free import signed_in  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -52,22 +53,6 @@ def make_app(url):
 
         upgrade()
     return app
-
-
-def signed_in(app, username):
-    """A client whose session carries the account (login itself is not measured)."""
-    from app.extensions import db
-    from app.models import AppUser
-
-    with app.app_context():
-        user_id, stamp = (db.session.query(AppUser.id, AppUser.security_stamp)
-                          .filter_by(username=username).one())
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
-        session["_fresh"] = True
-        session["_stamp"] = stamp
-    return client, user_id
 
 
 class Statements:

@@ -46,19 +46,11 @@ def server_app():
 
 def cookies(app):
     """A session cookie per account, signed as a login would (login is not measured)."""
-    from app.extensions import db
-    from app.models import AppUser
+    from conftest_free import signed_in
 
     found = {}
     for username in ACCOUNTS:
-        with app.app_context():
-            user_id, stamp = (db.session.query(AppUser.id, AppUser.security_stamp)
-                              .filter_by(username=username).one())
-        client = app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"] = str(user_id)
-            session["_fresh"] = True
-            session["_stamp"] = stamp
+        client, _user_id = signed_in(app, username)
         cookie = client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
         found[username] = f"{cookie.key}={cookie.value}"
     return found
