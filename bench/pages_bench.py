@@ -96,6 +96,10 @@ def bench_app(url):
         "SQLALCHEMY_DATABASE_URI": url,
         # A failing page answers 500 as it would for a user, instead of raising here.
         "TESTING": False, "PROPAGATE_EXCEPTIONS": False,
+        # The garbage collector as in a production worker (app/memory.py; the tests'
+        # config turns it off because the suite builds many apps).
+        "FREEZE_STARTUP_OBJECTS": config.Config.FREEZE_STARTUP_OBJECTS,
+        "GC_FREEZE_AFTER_REQUESTS": config.Config.GC_FREEZE_AFTER_REQUESTS,
     })
     app = create_app(cfg)
     # FAB logs each login's missing "next" as an invalid redirect: noise here.
