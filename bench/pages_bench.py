@@ -100,6 +100,7 @@ def bench_app(url):
         # config turns it off because the suite builds many apps).
         "FREEZE_STARTUP_OBJECTS": config.Config.FREEZE_STARTUP_OBJECTS,
         "GC_FREEZE_AFTER_REQUESTS": config.Config.GC_FREEZE_AFTER_REQUESTS,
+        "GC_FULL_BETWEEN_REQUESTS": config.Config.GC_FULL_BETWEEN_REQUESTS,
     })
     app = create_app(cfg)
     # FAB logs each login's missing "next" as an invalid redirect: noise here.

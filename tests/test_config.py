@@ -144,3 +144,28 @@ def test_a_production_worker_freezes_what_its_first_requests_added_once_they_are
         assert gc.get_freeze_count() <= frozen  # once per configured request only
     finally:
         gc.unfreeze()
+
+
+def test_a_production_worker_runs_full_collections_after_sending_a_response_not_inside_one():
+    import gc
+
+    from app import create_app, memory
+
+    assert config.Config.GC_FULL_BETWEEN_REQUESTS and not config.TestConfig.GC_FULL_BETWEEN_REQUESTS
+    threshold = gc.get_threshold()
+    between = type("Between", (config.TestConfig,), {"GC_FULL_BETWEEN_REQUESTS": True})
+    app = create_app(between)
+    assert gc.get_threshold() == threshold  # a command of the app keeps Python's rule
+    app.add_url_rule("/ping", "ping", lambda: "pong")
+    client = app.test_client()
+    try:
+        client.get("/ping").close()
+        assert gc.get_threshold()[2] == memory.NEVER  # no full pass starts by itself
+        while gc.get_count()[2] < memory.FULL_AFTER:  # younger collections pile up
+            gc.collect(1)
+        response = client.get("/ping")
+        assert gc.get_count()[2] >= memory.FULL_AFTER  # not inside the request
+        response.close()
+        assert gc.get_count()[2] == 0  # a full pass ran once the response was sent
+    finally:
+        gc.set_threshold(*threshold)
