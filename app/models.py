@@ -15,6 +15,8 @@ app/security.py:
   auditors (an audit finding's rectification, a plan feedback's comment).
 * ``write_refusal()``: why the record cannot be written now (a message id), or None;
   checked for every user on every add, edit and delete.
+* ``__title__``: what a record is called, a format over its columns and relations
+  (``"{number} {name}"``), read by ``str()`` and by SQL alike (app/titles.py).
 * ``__title_loads__``: the relations ``__str__`` reads, loaded with a page of records
   that shows them by name (the inbox).
 """
@@ -43,12 +45,13 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import declared_attr, deferred, relationship, validates
 
 from .compliance import rule, setting, utc_now
 from .i18n import LabelledEnum
+from .titles import Titled
 from .validation import AnyOf, Distinct, Ordered
 from .workflow import (
     ACTOR,
@@ -103,8 +106,9 @@ def sort_indexes(table, *columns, scope=()):
     return tuple(Index(f"ix_{table}_{column}_id", column, "id", *scope) for column in columns)
 
 
-class StampMixin:
-    """Who created and last changed a record, and when (UTC).
+class StampMixin(Titled):
+    """Who created and last changed a record, and when (UTC); and what it is called
+    (``__title__``, app/titles.py).
 
     Filled by a session event (app/stamps.py), so CLI and seed code work too:
     there the user is empty and the record shows the system as author.
@@ -175,8 +179,7 @@ class Department(StampMixin, Model):
     head = relationship("AppUser", foreign_keys=[head_id])
     description = Column(Text)
 
-    def __str__(self):
-        return self.name
+    __title__ = "{name}"  # what it is called (app/titles.py)
 
 
 class AppUser(FabUser):
@@ -199,6 +202,13 @@ class AppUser(FabUser):
 
     def __str__(self):
         return self.get_full_name()
+
+    @classmethod
+    def __title_sql__(cls):
+        """``get_full_name`` in SQL (app/titles.py)."""
+        name = func.trim(func.coalesce(cls.last_name, "").concat(
+            func.coalesce(cls.first_name, "")))
+        return case((name == "", cls.username), else_=name)
 
 
 class Delegation(StampMixin, Model):
@@ -246,8 +256,7 @@ class Delegation(StampMixin, Model):
     # The relationships its name reads: lists of names load them with the page.
     __name_loads__ = ("substitute", "principal")
 
-    def __str__(self):
-        return f"{self.substitute} → {self.principal}"
+    __title__ = "{substitute} → {principal}"  # what it is called (app/titles.py)
 
 
 # --------------------------------------------------------------------- Systems
@@ -296,8 +305,7 @@ class InformationSystem(StampMixin, Model):
     vendor = relationship("Vendor")
     description = Column(Text)
 
-    def __str__(self):
-        return f"{self.name}（{self.code}）"
+    __title__ = "{name}（{code}）"  # what it is called (app/titles.py)
 
 
 # -------------------------------------------------------------------- Planning
@@ -358,8 +366,7 @@ class DevelopmentPlan(StampMixin, WorkflowMixin, Model):
     schedule = Column(Text)
     status = enum_column(PlanStatus, nullable=False, default=PlanStatus.draft, index=True)
 
-    def __str__(self):
-        return f"{self.title}（V{self.plan_version}）"
+    __title__ = "{title}（V{plan_version}）"  # what it is called (app/titles.py)
 
 
 class PlanFeedback(StampMixin, Model):
@@ -387,8 +394,7 @@ class PlanFeedback(StampMixin, Model):
 
     __name_loads__ = ("plan", "department")  # what its name reads
 
-    def __str__(self):
-        return f"{self.plan} · {self.department}"
+    __title__ = "{plan} · {department}"  # what it is called (app/titles.py)
 
 
 def _feedback_answered(plan):
@@ -505,8 +511,7 @@ class ProjectRequest(StampMixin, WorkflowMixin, Model):
         return cls.id.in_(select(ExpertReview.project_id)
                           .where(ExpertReview.expert_id == user_id))
 
-    def __str__(self):
-        return self.name
+    __title__ = "{name}"  # what it is called (app/titles.py)
 
 
 class ReviewStatus(LabelledEnum):
@@ -583,8 +588,7 @@ class ExpertReview(StampMixin, WorkflowMixin, Model):
 
     __name_loads__ = ("project", "expert")  # what its name reads
 
-    def __str__(self):
-        return f"{self.project} · {self.expert}"
+    __title__ = "{project} · {expert}"  # what it is called (app/titles.py)
 
 
 def _signed_contract(project):
@@ -741,8 +745,7 @@ class Vendor(StampMixin, Model):
     contact_phone = Column(String(32))
     contact_email = Column(String(200))
 
-    def __str__(self):
-        return self.name
+    __title__ = "{name}"  # what it is called (app/titles.py)
 
 
 class ContractStatus(LabelledEnum):
@@ -809,8 +812,7 @@ class Contract(StampMixin, WorkflowMixin, Model):
     signed_file = relationship("Attachment", foreign_keys=[signed_file_id])
     status = enum_column(ContractStatus, nullable=False, default=ContractStatus.draft)
 
-    def __str__(self):
-        return f"{self.number} {self.name}"
+    __title__ = "{number} {name}"  # what it is called (app/titles.py)
 
 
 DEFAULT_CONTRACT_APPROVAL_THRESHOLD = Decimal("500000")
@@ -935,8 +937,7 @@ class ChangeOrder(StampMixin, WorkflowMixin, Model):
             return N_("Name the contract or the project that changes.")
         return None
 
-    def __str__(self):
-        return f"{self.change_number} {self.title}"
+    __title__ = "{change_number} {title}"  # what it is called (app/titles.py)
 
 
 _C = ChangeStatus
@@ -1050,8 +1051,7 @@ class Incident(StampMixin, WorkflowMixin, Model):
             return None
         return self.resolved_at - self.occurred_at
 
-    def __str__(self):
-        return self.title
+    __title__ = "{title}"  # what it is called (app/titles.py)
 
 
 _I = IncidentStatus
@@ -1160,8 +1160,7 @@ class ChangeRequest(StampMixin, WorkflowMixin, Model):
             return N_("The change window must end after it starts.")
         return None
 
-    def __str__(self):
-        return f"{self.change_number} {self.title}"
+    __title__ = "{change_number} {title}"  # what it is called (app/titles.py)
 
 
 _OWNER_HEAD = dict(roles=_DEPT_HEAD, department="department_id")
@@ -1280,8 +1279,7 @@ class DataSharingRequest(StampMixin, WorkflowMixin, Model):
             return N_("The end date must not be before the start date.")
         return None
 
-    def __str__(self):
-        return self.title
+    __title__ = "{title}"  # what it is called (app/titles.py)
 
 
 _S = SharingStatus
@@ -1373,8 +1371,7 @@ class Audit(StampMixin, Model):
     auditor = relationship("AppUser", foreign_keys=[auditor_id])
     conclusion = Column(Text)
 
-    def __str__(self):
-        return self.title
+    __title__ = "{title}"  # what it is called (app/titles.py)
 
 
 class FindingSeverity(LabelledEnum):
@@ -1423,8 +1420,7 @@ class AuditFinding(StampMixin, WorkflowMixin, Model):
                                           foreign_keys=[rectification_evidence_id])
     status = enum_column(FindingStatus, nullable=False, default=FindingStatus.open)
 
-    def __str__(self):
-        return self.title
+    __title__ = "{title}"  # what it is called (app/titles.py)
 
 
 _F = FindingStatus
