@@ -26,14 +26,14 @@ from markupsafe import Markup
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import selectinload
 
+from .base import AppUser, Approval, ChainHead, ChangeEntry, Model
+from .chapters import view_for_model
 from .counting import AtLeast, bounded_count
 from .extensions import db
 from .filters import SafeFilters, typed_filters
 from .history import APPROVAL, CLOCK_SLACK, record_versions
-from .labels import LABELS
-from .models import AppUser, Approval, ChainHead, ChangeEntry, Model
+from .labels import LABELS, RECORD_LABELS
 from .security import FabRouteGuard
-from .views import RECORD_LABELS
 
 ACTIONS = {"insert": _l("Created"), "update": _l("Changed"), "delete": _l("Deleted")}
 
@@ -183,8 +183,6 @@ class Names:
 
     def find_visible(self, pairs):
         """Which (record type, id) pairs the viewer may open: one query per type."""
-        from .views import view_for_model
-
         by_type = collections.defaultdict(set)
         for record_type, record_id in pairs:
             if str(record_id).isdigit():

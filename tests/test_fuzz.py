@@ -94,7 +94,7 @@ def api(fuzz_app):
 
 
 def record_views(app):
-    from app.views import RecordView
+    from app.records import RecordView
 
     return [v for v in app.appbuilder.baseviews if isinstance(v, RecordView)]
 

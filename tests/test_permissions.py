@@ -43,7 +43,7 @@ EXPECTED = {
     "Auditor": (ALL, frozenset({"Audit", "AuditFinding"})),
 }
 ROLES = tuple(EXPECTED)
-# Beyond the spec above (regulation 8.2.1, app/models.py ``__department_columns__``):
+# Beyond the spec above (regulation 8.2.1, app/audit/models.py ``__department_columns__``):
 # a department's Clerk/DeptHead writes the rectification of its own audit findings,
 # and nothing else of them. So they open the edit form, but adding, deleting and
 # changing any other column stay refused (the write cases below change the title).
@@ -135,9 +135,9 @@ def new_marker():
 
 
 def model_of(record_type):
-    from app import models
+    from app.chapters import record_models
 
-    return getattr(models, record_type)
+    return next(model for model in record_models() if model.__name__ == record_type)
 
 
 def stored_marker(app, record_type, pk):
@@ -179,7 +179,7 @@ class Actor:
             return self._department(marker), marker
         overrides.setdefault(MARKER[record_type], marker)
         if record_type == "ProjectRequest" and self.role == "Expert":
-            from app.models import ProjectStatus
+            from app.planning.models import ProjectStatus
 
             overrides.setdefault("status", ProjectStatus.expert_review)
             pk = self.make(FACTORY[record_type], dept=dept, **overrides)
@@ -188,8 +188,9 @@ class Actor:
         return self.make(FACTORY[record_type], dept=dept, **overrides), marker
 
     def _assign_to_me(self, project_id):
+        from app.base import AppUser
         from app.extensions import db
-        from app.models import AppUser, ExpertReview, ProjectRequest
+        from app.planning.models import ExpertReview, ProjectRequest
 
         with self.app.app_context():
             me = db.session.query(AppUser).filter_by(username=self.username).one()
@@ -199,7 +200,7 @@ class Actor:
 
     def _department(self, marker):
         from app.extensions import db
-        from app.models import Department
+        from app.organisation.models import Department
 
         with self.app.app_context():
             row = Department(code=marker, name=marker)
@@ -337,7 +338,7 @@ def test_edit_form_opens_only_for_roles_that_may_write(login_as, actor, role, re
     pk, marker = who.record(record_type)
     response = login_as(who.username).get(f"{VIEW[record_type]}/edit/{pk}")
     if allowed and record_type in RECTIFIERS.get(role, ()):
-        # The form offers the rectification, and only that (app/models.py ``Edit``).
+        # The form offers the rectification, and only that (app/audit/models.py ``Edit``).
         assert response.status_code == 200
         assert 'name="rectification"' in page(response)
         assert f'value="{marker}"' not in page(response)

@@ -10,17 +10,12 @@ import hashlib
 import pytest
 from sqlalchemy import or_, select
 
-from app.models import (
-    Attachment,
-    Audit,
-    AuditFinding,
-    Contract,
-    Incident,
-    InformationSystem,
-    ProjectRequest,
-    ProjectStatus,
-    Severity,
-)
+from app.audit.models import Audit, AuditFinding
+from app.base import Attachment
+from app.operations.models import Incident, Severity
+from app.organisation.models import InformationSystem
+from app.planning.models import ProjectRequest, ProjectStatus
+from app.procurement.models import Contract
 from webhelpers import count, flashes, form_token, list_page, row
 
 OUTSIDERS = ["clerk_mkt", "head_mkt"]
@@ -36,7 +31,7 @@ KINDS = {
 }
 # Kinds a department's Clerk/DeptHead may write (config.FAB_ROLE_DEFINITIONS).
 WRITABLE = ["project", "incident"]
-# Deleted only as drafts (an incident is submitted on creation): app/models.py ``Delete``.
+# Deleted only as drafts (an incident is submitted on creation): the chapters' ``Delete``.
 DELETABLE = ["project"]
 
 
@@ -564,7 +559,8 @@ NONEXISTENT = [999999, 2**70, -1, "1", 1.5, True, {"id": 1}, {"name": "新部门
 ])
 def test_api_post_with_a_missing_related_record_is_400_and_creates_nothing(
         app, api_as, ids, username, resource, field, value):
-    from app.models import Department, Vendor
+    from app.organisation.models import Department
+    from app.procurement.models import Vendor
 
     payloads = {
         "project_request": api_payload("project", ids, "FIN", name="缺失关联项目"),
@@ -629,8 +625,9 @@ def test_api_form_info_offers_only_the_users_own_department(api_as, ids):
 # ---------------------------------------------------------------------- experts
 
 def _assign(app, project_id, username="expert"):
+    from app.base import AppUser
     from app.extensions import db
-    from app.models import AppUser, ExpertReview
+    from app.planning.models import ExpertReview
 
     with app.app_context():
         expert = db.session.query(AppUser).filter_by(username=username).one()
@@ -651,7 +648,8 @@ def test_expert_sees_only_requests_assigned_to_them(app, login_as, api_as, make)
     assert response.status_code == 200
     assert unique_value(app, "project", in_review) in response.get_data(as_text=True)
     shown, listed = list_page(client, "ProjectRequestView", "psize_ProjectRequestView=100")
-    from app.models import AppUser, ExpertReview
+    from app.base import AppUser
+    from app.planning.models import ExpertReview
 
     with app.app_context():
         from app.extensions import db
