@@ -185,7 +185,7 @@ class Unindexed(ColumnElement):
     """A column that SQLite must not look up by its own index here (``+column``): a long
     list is paged on its sort index, which carries the scoping columns, instead of
     collecting every visible row by the scoping indexes and sorting them all
-    (app/views.py ``ListInterface``). Other databases choose by cost themselves."""
+    (app/records.py ``ListInterface``). Other databases choose by cost themselves."""
 
     __visit_name__ = "unindexed"
     _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]

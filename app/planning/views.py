@@ -239,7 +239,7 @@ class ProjectRequestApi(ProjectRequestAssignApi, RecordApi):
                     "feasibility_report.filename", "feasibility_report.sha256"]
     add_columns = ["name", "applicant_department", "background", "goals", "content",
                    "budget", "implementation_plan", "systems"]
-    # Who writes which of them in which state: app/models.py (``Edit``).
+    # Who writes which of them in which state: app/planning/models.py (``Edit``).
     edit_columns = add_columns + ["expert_opinion"]
     order_columns = ["name", "budget", "status"]
 
