@@ -25,7 +25,8 @@ Department scoping is declared on each model, once, and enforced in app/security
 
 Beside them, in the chapter: ``__workflow__`` (app/workflow.py), ``__rules__``
 (app/validation.py), ``__charts__`` (app/charts.py), ``__deadlines__``
-(app/deadlines.py) and the scorecard rules (``@rule``, app/compliance.py).
+(app/deadlines.py), ``__sod_checks__`` (app/approvals.py) and the scorecard rules
+(``@rule``, app/compliance.py).
 """
 import datetime as dt
 import secrets
@@ -363,7 +364,9 @@ def index_workflow_states(models):
 @event.listens_for(Mapper, "before_configured")
 def _every_chapter_first():
     """Records of one chapter name those of another by name (an incident's system): before
-    the first use of any record, every chapter's records are declared."""
+    the first use of any record, every chapter's records are declared. A chapter's models
+    import only the core's declarations, never the screens or the security manager, whose
+    import is such a first use (tests/test_layout.py)."""
     from .chapters import load_models
 
     load_models()

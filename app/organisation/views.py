@@ -55,9 +55,6 @@ class DelegationView(RecordView):
     edit_form_query_rel_fields = add_form_query_rel_fields
 
 
-# (view, name = permission key, label, icon) by menu category, in regulation order.
-
-
 class InformationSystemView(RecordView):
     record_label = _l("Information system")
     datamodel = scoped(InformationSystem)
