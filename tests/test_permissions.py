@@ -52,6 +52,11 @@ DEPARTMENT_ROLES = ("Clerk", "DeptHead")
 # Submitted on creation, so never deleted (a workflow step ends them): regulation 5.1.3.
 NEVER_DELETED = frozenset({"Incident"})
 ADMIN_ONLY_PAGES = ("/users/list/", "/roles/list/", "/swagger/v1", "/api/v1/_openapi")
+# Record types of the menu this spec does not state yet: who writes them in which state is
+# their workflow table's (tests/test_workflows.py walks every step for every account). A
+# new record type joins RECORD_TYPES, with its line in each table below, or this list.
+NOT_IN_THIS_SPEC = frozenset({"Delegation", "DevelopmentPlan", "PlanFeedback", "ExpertReview",
+                              "ChangeOrder", "ChangeRequest", "DataSharingRequest"})
 
 # ------------------------------------------------------ how each type is reached
 
@@ -132,6 +137,14 @@ def matrix(operation):
 
 def new_marker():
     return f"pm-{uuid.uuid4().hex[:12]}"
+
+
+def test_every_record_type_of_the_menu_is_in_this_spec_or_named_as_not_in_it():
+    from app.chapters import record_views
+
+    menu = {view.datamodel.obj.__name__ for view in record_views()}
+    assert not ALL & NOT_IN_THIS_SPEC
+    assert menu == ALL | NOT_IN_THIS_SPEC, "add the new record type to the spec above"
 
 
 def model_of(record_type):
