@@ -108,9 +108,9 @@ def test_related_tab_counts_only_what_the_viewer_may_see(app, make, login_as):
 
 
 def test_related_tab_count_is_bounded_and_said_so(app, make, login_as, monkeypatch):
-    from app import views
+    from app import records
 
-    monkeypatch.setattr(views, "RELATED_COUNT_CAP", 25)
+    monkeypatch.setattr(records, "RELATED_COUNT_CAP", 25)
     system, incidents = _system_with(app, make, incidents=30)
     admin = login_as("admin")
     ids, count = _tab(admin, system, "IncidentView")
