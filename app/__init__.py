@@ -53,14 +53,14 @@ def _postgresql_session_options(config):
 
 def register_extensions(app):
     from . import headers, history, methods, sessions, stamps  # noqa: F401  (session events)
+    from .chapters import load_models
+    from .dashboards import HomeView
     from .errors import register_error_handlers
     from .login_guard import LoginGuard
     from .paging import clean_paging_args
-    from .chapters import load_models
-    from .dashboards import HomeView
     from .security import AppSecurityManager
 
-    load_models()
+    load_models()  # every chapter's records, before the first request (app/chapters.py)
     db.init_app(app)
     # CSRF before FAB, so FAB exempts its API blueprints and protects every form.
     csrf.init_app(app)
@@ -88,8 +88,8 @@ def register_views(appbuilder):
     from .api import register_apis
     from .approval_views import InboxView, SeparationOfDutiesView
     from .attachments import AttachmentView
-    from .charts import register as register_charts
     from .chapters import menu, record_views
+    from .charts import register as register_charts
     from .compliance import register_compliance
     from .dashboards import register_dashboards
     from .history_views import ChangeLogView
