@@ -155,6 +155,11 @@ class Config:
     # objects) is kept out of the garbage collector's full passes, which otherwise cost
     # 100-160 ms in whichever request triggers one (docs/performance.md, "Charts ...").
     FREEZE_STARTUP_OBJECTS = True
+    # ... and what a worker's first requests add (compiled templates and statements),
+    # frozen after the responses of these requests are sent (app/memory.py).
+    GC_FREEZE_AFTER_REQUESTS = (50, 500, 5000)
+    # Full collections run after a response is sent, never inside a request.
+    GC_FULL_BETWEEN_REQUESTS = True
 
     # Flask-AppBuilder
     APP_NAME = "信息系统归口管理平台"
@@ -299,6 +304,8 @@ class TestConfig(Config):
     PROXY_COUNT = 0
     # The suite builds many apps; frozen, none of them would ever be freed.
     FREEZE_STARTUP_OBJECTS = False
+    GC_FREEZE_AFTER_REQUESTS = ()
+    GC_FULL_BETWEEN_REQUESTS = False
     # Test accounts only: a cheap hash keeps hundreds of logins fast. Production keeps
     # FAB's default (scrypt).
     FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"

@@ -1,5 +1,4 @@
 """信息系统归口管理平台: the application factory."""
-import gc
 import importlib
 import os
 
@@ -7,6 +6,7 @@ from flask import Flask
 from flask_appbuilder import AppBuilder
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import memory
 from .extensions import csrf, db, migrate
 
 def _config_class(config_class):
@@ -28,11 +28,7 @@ def create_app(config_class=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
     register_extensions(app)
     register_commands(app)
-    if app.config.get("FREEZE_STARTUP_OBJECTS"):
-        # Start-up objects live as long as the process: a full collection need not walk
-        # them (gc.freeze, as for pre-fork servers); each worker builds its own app.
-        gc.collect()
-        gc.freeze()
+    memory.init_app(app)  # last: what create_app built is kept out of full collections
     return app
 
 

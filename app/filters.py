@@ -46,11 +46,22 @@ def like_escape(text):
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def case_insensitive_like(query, field, pattern):
+    """``field ILIKE pattern`` (escaped with a backslash). On SQLite its plain LIKE, which
+    folds ASCII letters as SQLite's lower() does (and no others, like lower()), without
+    calling lower() twice per row: a "contains" count over 200,000 incident titles takes
+    19 ms instead of 56-85 ms (docs/performance.md)."""
+    if query.session.get_bind().dialect.name == "sqlite":
+        return field.like(pattern, escape="\\")
+    return field.ilike(pattern, escape="\\")
+
+
 def _escaped(fab_class, pattern, negate):
     class Escaped(fab_class):
         def apply(self, query, value):
             query, field = get_field_setup_query(query, self.model, self.column_name)
-            clause = field.ilike(pattern.format(like_escape(_text(value))), escape="\\")
+            clause = case_insensitive_like(query, field,
+                                           pattern.format(like_escape(_text(value))))
             return query.filter(~clause if negate else clause)
 
     Escaped.__name__ = f"Escaped{fab_class.__name__}"

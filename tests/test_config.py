@@ -115,3 +115,57 @@ def test_a_production_worker_keeps_its_start_up_objects_out_of_full_collections(
         gc.unfreeze()
     create_app(config.TestConfig)
     assert gc.get_freeze_count() == 0
+
+
+def test_a_production_worker_freezes_what_its_first_requests_added_once_they_are_answered():
+    """Compiled templates and statements of the first requests join the frozen objects
+    after the response of the configured request is sent, not before (no one waits)."""
+    import gc
+
+    from app import create_app
+
+    assert config.Config.GC_FREEZE_AFTER_REQUESTS
+    assert not config.TestConfig.GC_FREEZE_AFTER_REQUESTS
+    warm_config = type("Warm", (config.TestConfig,), {"GC_FREEZE_AFTER_REQUESTS": (3,)})
+    app = create_app(warm_config)
+    app.add_url_rule("/ping", "ping", lambda: "pong")  # a page without a database
+    client = app.test_client()
+    try:
+        for _ in range(2):
+            client.get("/ping").close()
+        assert gc.get_freeze_count() == 0
+        response = client.get("/ping")
+        assert response.status_code == 200
+        assert gc.get_freeze_count() == 0  # not while the response is still being sent
+        response.close()
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        client.get("/ping").close()
+        assert gc.get_freeze_count() <= frozen  # once per configured request only
+    finally:
+        gc.unfreeze()
+
+
+def test_a_production_worker_runs_full_collections_after_sending_a_response_not_inside_one():
+    import gc
+
+    from app import create_app, memory
+
+    assert config.Config.GC_FULL_BETWEEN_REQUESTS and not config.TestConfig.GC_FULL_BETWEEN_REQUESTS
+    threshold = gc.get_threshold()
+    between = type("Between", (config.TestConfig,), {"GC_FULL_BETWEEN_REQUESTS": True})
+    app = create_app(between)
+    assert gc.get_threshold() == threshold  # a command of the app keeps Python's rule
+    app.add_url_rule("/ping", "ping", lambda: "pong")
+    client = app.test_client()
+    try:
+        client.get("/ping").close()
+        assert gc.get_threshold()[2] == memory.NEVER  # no full pass starts by itself
+        while gc.get_count()[2] < memory.FULL_AFTER:  # younger collections pile up
+            gc.collect(1)
+        response = client.get("/ping")
+        assert gc.get_count()[2] >= memory.FULL_AFTER  # not inside the request
+        response.close()
+        assert gc.get_count()[2] == 0  # a full pass ran once the response was sent
+    finally:
+        gc.set_threshold(*threshold)

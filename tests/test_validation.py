@@ -361,6 +361,26 @@ def test_like_specials_in_a_text_filter_match_literally(app, login_as, api_as, m
         assert response.get_json()["ids"] == [expected]
 
 
+def test_text_filters_ignore_the_case_of_latin_letters(login_as, api_as, make):
+    tag = next(_n)
+    upper = make("system", dept="FIN", name=f"CRM客户{tag}")
+    mixed = make("system", dept="FIN", name=f"crmBoard{tag}")
+    other = make("system", dept="FIN", name=f"财务总账{tag}")
+    client = login_as("it_staff")
+    # 0 starts with, 2 contains, 6 does not contain.
+    assert list_page(client, "InformationSystemView", "_flt_0_name=cRm")[1] >= {upper, mixed}
+    found = list_page(client, "InformationSystemView", f"_flt_2_name=RM%E5%AE%A2%E6%88%B7{tag}")
+    assert found[1] == {upper}
+    found = list_page(client, "InformationSystemView", f"_flt_2_name=BOARD{tag}")
+    assert found[1] == {mixed}
+    left = list_page(client, "InformationSystemView", f"_flt_6_name=CRM&_flt_2_name={tag}")
+    assert left[1] == {other}
+    api, headers = api_as("it_staff")
+    response = api.get("/api/v1/information_system/", headers=headers, query_string={
+        "q": f"(filters:!((col:name,opr:ct,value:'Board{tag}')),page_size:100)"})
+    assert response.get_json()["ids"] == [mixed]
+
+
 @pytest.mark.parametrize("query", [
     "_flt_0_username=%00", "_flt_0_seq=99999999999999999999999", "_flt_1_seq=NaN",
     "_flt_0_occurred_at=2026-99-99", "_flt_0_record_id=" + "9" * 5000,
