@@ -20,6 +20,8 @@ Department scoping is declared on each model, once, and enforced in app/security
   auditors (an audit finding's rectification, a plan feedback's comment).
 * ``write_refusal()``: why the record cannot be written now (a message id), or None;
   checked for every user on every add, edit and delete.
+* ``__title__``: what a record is called, a format over its columns and relations
+  (``"{number} {name}"``), read by ``str()`` and by SQL alike (app/titles.py).
 * ``__title_loads__``: the relations ``__str__`` reads, loaded with a page of records
   that shows them by name (the inbox).
 
@@ -48,11 +50,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    case,
     event,
+    func,
 )
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapper, declared_attr, deferred, relationship
 
+from .titles import Titled
 from .validation import Distinct, Ordered
 from .workflow import N_
 
@@ -103,8 +108,9 @@ def sort_indexes(table, *columns, scope=()):
     return tuple(Index(f"ix_{table}_{column}_id", column, "id", *scope) for column in columns)
 
 
-class StampMixin:
-    """Who created and last changed a record, and when (UTC).
+class StampMixin(Titled):
+    """Who created and last changed a record, and when (UTC); and what it is called
+    (``__title__``, app/titles.py).
 
     Filled by a session event (app/stamps.py), so CLI and seed code work too:
     there the user is empty and the record shows the system as author.
@@ -175,6 +181,13 @@ class AppUser(FabUser):
     def __str__(self):
         return self.get_full_name()
 
+    @classmethod
+    def __title_sql__(cls):
+        """``get_full_name`` in SQL (app/titles.py)."""
+        name = func.trim(func.coalesce(cls.last_name, "").concat(
+            func.coalesce(cls.first_name, "")))
+        return case((name == "", cls.username), else_=name)
+
 
 class Delegation(StampMixin, Model):
     """A substitute who may act for a person during a date range (approval delegation)."""
@@ -221,8 +234,7 @@ class Delegation(StampMixin, Model):
     # The relationships its name reads: lists of names load them with the page.
     __name_loads__ = ("substitute", "principal")
 
-    def __str__(self):
-        return f"{self.substitute} → {self.principal}"
+    __title__ = "{substitute} → {principal}"  # what it is called (app/titles.py)
 
 
 # ----------------------------------------------------------------- Attachments

@@ -34,6 +34,7 @@ from .filters import SafeFilters, typed_filters
 from .history import APPROVAL, CLOCK_SLACK, record_versions
 from .labels import LABELS, RECORD_LABELS
 from .security import FabRouteGuard
+from .titles import title_sql, titles
 
 ACTIONS = {"insert": _l("Created"), "update": _l("Changed"), "delete": _l("Deleted")}
 
@@ -145,12 +146,16 @@ def _with_names(model, query):
 
 
 class Names:
-    """The records a page of entries names, fetched in one query per related table
-    (a page of the change log, or a record's History tab, never one query per row)."""
+    """The records a page of entries names, read in a fixed number of statements however
+    many rows and record types the page shows (a page of the change log, a record's
+    History tab): people as accounts, in one statement; every other record by its title
+    (app/titles.py), all types in one statement; which records the reader may open, with
+    their titles, in one more. A type whose title SQL cannot compute is read as objects,
+    one statement per such type."""
 
     def __init__(self):
         self.wanted = collections.defaultdict(set)
-        self.found = {}
+        self.found = {}  # (model, id) -> an account (AppUser) or a title
         self.visible = {}
 
     def want(self, cls, value):
@@ -158,12 +163,17 @@ class Names:
             self.wanted[cls].add(value)
 
     def fetch(self):
+        titled = {}
         for cls, ids in self.wanted.items():
             ids = sorted(ids - {key for (c, key) in self.found if c is cls})
-            for start in range(0, len(ids), 500):
-                for row in _with_names(cls, db.session.query(cls)).filter(
-                        cls.id.in_(ids[start:start + 500])):
-                    self.found[(cls, row.id)] = row
+            if not ids:
+                continue
+            if cls is not AppUser and title_sql(cls) is not None:
+                titled[cls] = ids
+                continue
+            for row in _with_names(cls, db.session.query(cls)).filter(cls.id.in_(ids)):
+                self.found[(cls, row.id)] = row if cls is AppUser else str(row)
+        self.found.update(titles(db.session, titled))
         self.wanted.clear()
 
     def get(self, cls, value):
@@ -182,23 +192,40 @@ class Names:
         return Markup('<a href="{}">{}</a>').format(url, text)
 
     def find_visible(self, pairs):
-        """Which (record type, id) pairs the viewer may open: one query per type."""
-        by_type = collections.defaultdict(set)
+        """Which (record type, id) pairs the viewer may open, with their titles: one
+        statement for every type (each type's rows narrowed by the reader's scope)."""
+        from .security import current_actor, read_clause, scope_for
+
+        by_model, named = collections.defaultdict(set), {}
         for record_type, record_id in pairs:
-            if str(record_id).isdigit():
-                by_type[record_type].add(int(record_id))
-        for record_type, ids in by_type.items():
             model = model_by_name(record_type)
-            view = view_for_model(model) if model is not None else None
+            if model is not None and str(record_id).isdigit():
+                by_model[model].add(int(record_id))
+                named[model] = record_type
+        scope = scope_for(current_actor())
+        titled, conditions, views = {}, {}, {}
+        for model, ids in by_model.items():
+            view = view_for_model(model)
             if view is None or not current_app.appbuilder.sm.has_access(
                     "can_read", model.__name__):
                 continue
-            query = view.datamodel.apply_filters(_with_names(model, db.session.query(model)),
-                                                 None)
+            views[model] = view
+            clause = read_clause(model, scope)
+            if title_sql(model) is not None:
+                titled[model] = ids
+                if clause is not None:
+                    conditions[model] = clause
+                continue
+            query = _with_names(model, db.session.query(model))
+            query = query if clause is None else query.filter(clause)
             for row in query.filter(model.id.in_(sorted(ids))):
-                self.visible[(record_type, str(row.id))] = url_for(
-                    f"{view.__name__}.show", pk=row.id)
-                self.found[(model, row.id)] = row
+                self.found[(model, row.id)] = str(row)
+                self.visible[(named[model], str(row.id))] = url_for(
+                    f"{views[model].__name__}.show", pk=row.id)
+        for (model, key), title in titles(db.session, titled, conditions).items():
+            self.found[(model, key)] = title
+            self.visible[(named[model], str(key))] = url_for(
+                f"{views[model].__name__}.show", pk=key)
 
 
 def _changes(entry):

@@ -87,8 +87,7 @@ class DataSharingRequest(StampMixin, WorkflowMixin, Model):
             return N_("The end date must not be before the start date.")
         return None
 
-    def __str__(self):
-        return self.title
+    __title__ = "{title}"  # what it is called (app/titles.py)
 
 
 _S = SharingStatus

@@ -103,8 +103,7 @@ class Incident(StampMixin, WorkflowMixin, Model):
             return None
         return self.resolved_at - self.occurred_at
 
-    def __str__(self):
-        return self.title
+    __title__ = "{title}"  # what it is called (app/titles.py)
 
 
 _I = IncidentStatus
@@ -211,8 +210,7 @@ class ChangeRequest(StampMixin, WorkflowMixin, Model):
             return N_("The change window must end after it starts.")
         return None
 
-    def __str__(self):
-        return f"{self.change_number} {self.title}"
+    __title__ = "{change_number} {title}"  # what it is called (app/titles.py)
 
 
 _OWNER_HEAD = dict(roles=DEPT_HEAD, department="department_id")

@@ -41,8 +41,7 @@ class Department(StampMixin, Model):
     head = relationship("AppUser", foreign_keys=[head_id])
     description = Column(Text)
 
-    def __str__(self):
-        return self.name
+    __title__ = "{name}"  # what it is called (app/titles.py)
 
 
 # --------------------------------------------------------------------- Systems
@@ -92,8 +91,7 @@ class InformationSystem(StampMixin, Model):
     vendor = relationship("Vendor")
     description = Column(Text)
 
-    def __str__(self):
-        return f"{self.name}（{self.code}）"
+    __title__ = "{name}（{code}）"  # what it is called (app/titles.py)
 
 
 @rule("owners", ("1.3.2",), N_("Owning department, IT custodian and business owner set"),

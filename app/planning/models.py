@@ -91,8 +91,7 @@ class DevelopmentPlan(StampMixin, WorkflowMixin, Model):
     schedule = Column(Text)
     status = enum_column(PlanStatus, nullable=False, default=PlanStatus.draft, index=True)
 
-    def __str__(self):
-        return f"{self.title}（V{self.plan_version}）"
+    __title__ = "{title}（V{plan_version}）"  # what it is called (app/titles.py)
 
 
 class PlanFeedback(StampMixin, Model):
@@ -120,8 +119,7 @@ class PlanFeedback(StampMixin, Model):
 
     __name_loads__ = ("plan", "department")  # what its name reads
 
-    def __str__(self):
-        return f"{self.plan} · {self.department}"
+    __title__ = "{plan} · {department}"  # what it is called (app/titles.py)
 
 
 def _feedback_answered(plan):
@@ -238,8 +236,7 @@ class ProjectRequest(StampMixin, WorkflowMixin, Model):
         return cls.id.in_(select(ExpertReview.project_id)
                           .where(ExpertReview.expert_id == user_id))
 
-    def __str__(self):
-        return self.name
+    __title__ = "{name}"  # what it is called (app/titles.py)
 
 
 class ReviewStatus(LabelledEnum):
@@ -316,8 +313,7 @@ class ExpertReview(StampMixin, WorkflowMixin, Model):
 
     __name_loads__ = ("project", "expert")  # what its name reads
 
-    def __str__(self):
-        return f"{self.project} · {self.expert}"
+    __title__ = "{project} · {expert}"  # what it is called (app/titles.py)
 
 
 def _signed_contract(project):

@@ -52,8 +52,7 @@ class Vendor(StampMixin, Model):
     contact_phone = Column(String(32))
     contact_email = Column(String(200))
 
-    def __str__(self):
-        return self.name
+    __title__ = "{name}"  # what it is called (app/titles.py)
 
 
 class ContractStatus(LabelledEnum):
@@ -120,8 +119,7 @@ class Contract(StampMixin, WorkflowMixin, Model):
     signed_file = relationship("Attachment", foreign_keys=[signed_file_id])
     status = enum_column(ContractStatus, nullable=False, default=ContractStatus.draft)
 
-    def __str__(self):
-        return f"{self.number} {self.name}"
+    __title__ = "{number} {name}"  # what it is called (app/titles.py)
 
 
 DEFAULT_CONTRACT_APPROVAL_THRESHOLD = Decimal("500000")
@@ -246,8 +244,7 @@ class ChangeOrder(StampMixin, WorkflowMixin, Model):
             return N_("Name the contract or the project that changes.")
         return None
 
-    def __str__(self):
-        return f"{self.change_number} {self.title}"
+    __title__ = "{change_number} {title}"  # what it is called (app/titles.py)
 
 
 _C = ChangeStatus
