@@ -49,12 +49,14 @@ def _postgresql_session_options(config):
 
 def register_extensions(app):
     from . import headers, history, methods, sessions, stamps  # noqa: F401  (session events)
+    from .chapters import load_models
+    from .dashboards import HomeView
     from .errors import register_error_handlers
     from .login_guard import LoginGuard
     from .paging import clean_paging_args
     from .security import AppSecurityManager
-    from .views import HomeView, register_views
 
+    load_models()  # every chapter's records, before the first request (app/chapters.py)
     db.init_app(app)
     # CSRF before FAB, so FAB exempts its API blueprints and protects every form.
     csrf.init_app(app)
@@ -72,6 +74,43 @@ def register_extensions(app):
         )
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
+
+
+def register_views(appbuilder):
+    """The chapters' screens and API resources (app/chapters.py), in the regulation's order,
+    then the core's own pages."""
+    from flask_babel import lazy_gettext as _l
+
+    from .api import register_apis
+    from .approval_views import InboxView, SeparationOfDutiesView
+    from .attachments import AttachmentView
+    from .chapters import menu, record_views
+    from .charts import register as register_charts
+    from .compliance import register_compliance
+    from .dashboards import register_dashboards
+    from .history_views import ChangeLogView
+
+    for view in record_views():
+        register_charts(view)  # before the screens: their lists filter what charts show
+    for category, category_label, category_icon, items in menu():
+        for view, label, icon in items:
+            appbuilder.add_view(
+                view, view.datamodel.obj.__name__, label=label, icon=icon,
+                category=category, category_label=category_label,
+                category_icon=category_icon,
+            )
+    appbuilder.add_view(InboxView, "Inbox", label=_l("My inbox"), icon="fa-inbox",
+                        href="/inbox/")
+    # Beside the audit chapter's records (8.1, 8.2).
+    appbuilder.add_view(SeparationOfDutiesView, "SoDReport", label=_l("Separation of duties"),
+                        icon="fa-balance-scale", category="Audits",
+                        category_label=_l("Audit and supervision"))
+    appbuilder.add_view_no_menu(AttachmentView)
+    appbuilder.add_view(ChangeLogView, "ChangeLog", label=_l("Change log"), icon="fa-history",
+                        category="Audits", category_label=_l("Audit and supervision"))
+    register_dashboards(appbuilder)
+    register_compliance(appbuilder)
+    register_apis(appbuilder)
 
 
 def register_commands(app):

@@ -9,27 +9,17 @@ from sqlalchemy.orm import RelationshipDirection
 
 from .extensions import db
 from .filters import INT64
+from .forms import FilterInScope
 from .labels import LABELS, labels_for
-from .models import (
-    Delegation,
-    ExpertReview,
-    Audit,
-    AuditFinding,
-    ChangeOrder,
-    ChangeRequest,
-    Contract,
-    DataSharingRequest,
-    Department,
-    DevelopmentPlan,
-    Incident,
-    InformationSystem,
-    PlanFeedback,
-    ProjectRequest,
-    Vendor,
-)
 from .history import current_request_id
 from .paging import PAGE_MAX
-from .security import PERMISSIONS, ScopedInterface, ScopeError, check_write, current_actor
+from .security import (
+    PERMISSIONS,
+    ScopeError,
+    check_write,
+    current_actor,
+    owner_relationship,
+)
 from .validation import (
     DeleteRefused,
     RecordInvalid,
@@ -39,7 +29,6 @@ from .validation import (
     declare_schema_rules,
     is_database_error,
 )
-from .views import FilterInScope, _owner_relationship
 from .workflow import N_
 
 STAMPS = ["created_by.username", "created_on", "changed_by.username", "changed_on"]
@@ -126,7 +115,7 @@ class RecordApi(ModelRestApi):
         model = cls.datamodel.obj
         cls.class_permission_name = model.__name__
         cls.label_columns = dict(LABELS)
-        owner = _owner_relationship(model)
+        owner = owner_relationship(model)
         if owner:
             restrict = {owner: [["id", FilterInScope, None]]}
             cls.add_query_rel_fields = restrict
@@ -326,229 +315,9 @@ class RecordApi(ModelRestApi):
                              **self._workflow_state(record))
 
 
-class DepartmentApi(RecordApi):
-    resource_name = "department"
-    datamodel = ScopedInterface(Department)
-    list_columns = ["id", "code", "name", "kind", "head_id"]
-    show_columns = ["code", "name", "kind", "head_id", "description"]
-    add_columns = ["code", "name", "kind", "head", "description"]
-    edit_columns = add_columns
-    order_columns = ["code", "name"]
-
-
-class InformationSystemApi(RecordApi):
-    resource_name = "information_system"
-    datamodel = ScopedInterface(InformationSystem)
-    list_columns = ["id", "code", "name", "category", "owning_department_id",
-                    "owning_department.name", "lifecycle", "protection_level"]
-    show_columns = ["code", "name", "category", "owning_department_id", "it_custodian_id",
-                    "business_owner_id", "lifecycle", "protection_level", "go_live_date",
-                    "vendor_id", "description"]
-    add_columns = ["code", "name", "category", "owning_department", "it_custodian",
-                   "business_owner", "lifecycle", "protection_level", "go_live_date",
-                   "vendor", "description"]
-    edit_columns = add_columns
-    order_columns = ["code", "name", "protection_level"]
-
-
-class VendorApi(RecordApi):
-    resource_name = "vendor"
-    datamodel = ScopedInterface(Vendor)
-    list_columns = ["id", "name", "credit_code", "rating"]
-    show_columns = ["name", "credit_code", "qualification", "rating", "contact_person",
-                    "contact_phone", "contact_email"]
-    add_columns = show_columns
-    edit_columns = show_columns
-    order_columns = ["name"]
-
-
-class ProjectRequestAssignApi:
-    """POST /api/v1/project_request/<id>/assign_experts {"experts": [ids]} (IT, 3.2.3)."""
-
-    @expose("/<int:pk>/assign_experts", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("transition")
-    def assign_experts(self, pk):
-        from .approvals import assign_experts, may_assign_experts
-
-        project = self.datamodel.get(pk, self._base_filters)
-        if project is None:
-            return self.response_404()
-        if not may_assign_experts(current_actor()):
-            return self.response_403()
-        payload = request.get_json(silent=True)
-        experts = payload.get("experts") if isinstance(payload, dict) else None
-        if not isinstance(experts, list) or not all(
-                isinstance(e, int) and not isinstance(e, bool) for e in experts):
-            return self.response_400(message=gettext("Body must be {\"experts\": [ids]}."))
-        try:
-            reviews = assign_experts(project, experts)
-        except ScopeError as exc:
-            return self.response(422, message=gettext(str(exc)))
-        return self.response(200, reviews=[r.id for r in reviews])
-
-
-class ProjectRequestApi(ProjectRequestAssignApi, RecordApi):
-    resource_name = "project_request"
-    method_permission_name = {**PERMISSIONS, "assign_experts": "read"}
-    datamodel = ScopedInterface(ProjectRequest)
-    list_columns = ["id", "name", "applicant_department_id", "budget", "status"]
-    show_columns = ["name", "applicant_department_id", "background", "goals", "content",
-                    "budget", "implementation_plan", "status", "expert_opinion",
-                    "requirements_report.filename", "requirements_report.sha256",
-                    "feasibility_report.filename", "feasibility_report.sha256"]
-    add_columns = ["name", "applicant_department", "background", "goals", "content",
-                   "budget", "implementation_plan", "systems"]
-    # Who writes which of them in which state: app/models.py (``Edit``).
-    edit_columns = add_columns + ["expert_opinion"]
-    order_columns = ["name", "budget", "status"]
-
-
-class ContractApi(RecordApi):
-    resource_name = "contract"
-    datamodel = ScopedInterface(Contract)
-    list_columns = ["id", "number", "name", "department_id", "vendor_id", "amount", "status"]
-    show_columns = ["number", "name", "department_id", "project_id", "vendor_id", "system_id",
-                    "amount", "sign_date", "start_date", "end_date", "scope", "schedule",
-                    "quality_terms", "acceptance_terms", "after_sales_terms", "status",
-                    "signed_file.filename", "signed_file.sha256"]
-    add_columns = ["number", "name", "department", "project", "vendor", "system", "amount",
-                   "sign_date", "start_date", "end_date", "scope", "schedule",
-                   "quality_terms", "acceptance_terms", "after_sales_terms"]
-    edit_columns = add_columns
-    order_columns = ["number", "amount", "end_date"]
-
-
-class IncidentApi(RecordApi):
-    resource_name = "incident"
-    datamodel = ScopedInterface(Incident)
-    list_columns = ["id", "title", "system_id", "severity", "status",
-                    "reporting_department_id", "occurred_at"]
-    show_columns = ["title", "system_id", "severity", "status", "description",
-                    "reporting_department_id", "reporter_id", "assignee_id", "occurred_at",
-                    "resolved_at", "closed_at", "root_cause", "resolution"]
-    add_columns = ["title", "system", "severity", "description", "reporting_department",
-                   "reporter", "assignee", "occurred_at", "resolved_at", "root_cause",
-                   "resolution"]
-    edit_columns = add_columns
-    order_columns = ["title", "severity", "occurred_at"]
-
-
-class AuditApi(RecordApi):
-    resource_name = "audit"
-    datamodel = ScopedInterface(Audit)
-    list_columns = ["id", "title", "kind", "department_id", "period_start", "period_end"]
-    show_columns = ["title", "kind", "department_id", "scope", "period_start", "period_end",
-                    "auditor_id", "conclusion"]
-    add_columns = ["title", "kind", "department", "scope", "period_start", "period_end",
-                   "auditor", "conclusion"]
-    edit_columns = add_columns
-    order_columns = ["title", "period_start"]
-
-
-class AuditFindingApi(RecordApi):
-    resource_name = "audit_finding"
-    datamodel = ScopedInterface(AuditFinding)
-    list_columns = ["id", "title", "audit_id", "severity", "responsible_department_id",
-                    "due_date", "status"]
-    show_columns = ["audit_id", "title", "description", "severity",
-                    "responsible_department_id", "system_id", "due_date", "rectification",
-                    "rectification_evidence.filename", "rectification_evidence.sha256",
-                    "status"]
-    add_columns = ["audit", "title", "description", "severity", "responsible_department",
-                   "system", "due_date", "rectification"]
-    edit_columns = add_columns
-    order_columns = ["title", "due_date", "severity"]
-
-
-class ExpertReviewApi(RecordApi):
-    resource_name = "expert_review"
-    datamodel = ScopedInterface(ExpertReview)
-    list_columns = ["id", "project_id", "expert_id", "no_conflict", "score", "status"]
-    show_columns = ["project_id", "expert_id", "department_id", "no_conflict", "score",
-                    "opinion", "status"]
-    add_columns = ["project", "expert"]
-    edit_columns = ["no_conflict", "score", "opinion"]
-    order_columns = ["score"]
-
-
-class DelegationApi(RecordApi):
-    resource_name = "delegation"
-    datamodel = ScopedInterface(Delegation)
-    list_columns = ["id", "principal_id", "substitute_id", "start_date", "end_date"]
-    show_columns = ["principal_id", "substitute_id", "start_date", "end_date", "reason"]
-    add_columns = ["principal", "substitute", "start_date", "end_date", "reason"]
-    edit_columns = add_columns
-    order_columns = ["start_date"]
-
-
-class DevelopmentPlanApi(RecordApi):
-    resource_name = "development_plan"
-    datamodel = ScopedInterface(DevelopmentPlan)
-    list_columns = ["id", "title", "period", "plan_version", "status"]
-    show_columns = ["title", "period", "plan_version", "previous_version_id", "goals", "tasks",
-                    "priorities", "schedule", "status"]
-    add_columns = ["title", "period", "goals", "tasks", "priorities", "schedule"]
-    edit_columns = add_columns
-    order_columns = ["title", "period", "plan_version"]
-
-
-class PlanFeedbackApi(RecordApi):
-    resource_name = "plan_feedback"
-    datamodel = ScopedInterface(PlanFeedback)
-    list_columns = ["id", "plan_id", "department_id", "opinion", "it_response"]
-    show_columns = ["plan_id", "department_id", "opinion", "it_response"]
-    add_columns = ["plan", "department", "opinion"]
-    edit_columns = ["opinion", "it_response"]
-    order_columns = ["plan_id", "department_id"]
-
-
-class ChangeOrderApi(RecordApi):
-    resource_name = "change_order"
-    datamodel = ScopedInterface(ChangeOrder)
-    list_columns = ["id", "change_number", "title", "contract_id", "project_id",
-                    "department_id", "cost_impact", "status"]
-    show_columns = ["change_number", "title", "contract_id", "project_id", "department_id",
-                    "reason", "change_content", "cost_impact", "schedule_impact", "status"]
-    add_columns = ["change_number", "title", "contract", "project", "reason",
-                   "change_content", "cost_impact", "schedule_impact"]
-    edit_columns = add_columns
-    order_columns = ["change_number", "cost_impact"]
-
-
-class ChangeRequestApi(RecordApi):
-    resource_name = "change_request"
-    datamodel = ScopedInterface(ChangeRequest)
-    list_columns = ["id", "change_number", "title", "system_id", "department_id", "kind",
-                    "window_start", "status"]
-    show_columns = ["change_number", "title", "system_id", "department_id", "kind",
-                    "change_plan", "rollback_plan", "risk", "window_start", "window_end",
-                    "status"]
-    add_columns = ["change_number", "title", "system", "kind", "change_plan",
-                   "rollback_plan", "risk", "window_start", "window_end"]
-    edit_columns = add_columns
-    order_columns = ["change_number", "window_start"]
-
-
-class DataSharingRequestApi(RecordApi):
-    resource_name = "data_sharing_request"
-    datamodel = ScopedInterface(DataSharingRequest)
-    list_columns = ["id", "title", "requesting_department_id", "providing_department_id",
-                    "system_id", "start_date", "end_date", "status"]
-    show_columns = ["title", "requesting_department_id", "providing_department_id",
-                    "system_id", "data_scope", "purpose", "start_date", "end_date", "status"]
-    add_columns = ["title", "requesting_department", "providing_department", "system",
-                   "data_scope", "purpose", "start_date", "end_date"]
-    edit_columns = add_columns
-    order_columns = ["title", "start_date", "end_date"]
-
-
-APIS = [DepartmentApi, InformationSystemApi, VendorApi, DevelopmentPlanApi, PlanFeedbackApi,
-        ProjectRequestApi, ContractApi, ChangeOrderApi, IncidentApi, ChangeRequestApi,
-        DataSharingRequestApi, AuditApi, AuditFindingApi, ExpertReviewApi, DelegationApi]
-
-
 def register_apis(appbuilder):
-    for api in APIS:
+    """Every chapter's REST resources (app/chapters.py)."""
+    from .chapters import apis
+
+    for api in apis():
         appbuilder.add_api(api)

@@ -12,8 +12,8 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from .base import Approval, Delegation, Model
 from .extensions import db
-from .models import Approval, Delegation, Model
 from .security import current_actor, principals_of, read_clause, scope_for
 from .workflow import (
     N_,
@@ -40,6 +40,9 @@ class AlreadyMoved(WorkflowError):
 
 def workflow_models():
     """Every model that declares a workflow, in a stable order."""
+    from .chapters import load_models
+
+    load_models()
     found = [m.class_ for m in Model.registry.mappers if hasattr(m.class_, "__workflow__")]
     return sorted(found, key=lambda m: m.__name__)
 
@@ -392,14 +395,13 @@ def separation_of_duties_violations():
     * a substitute of such a person (delegation in force that day) approved a step;
     * whoever changed the content under review approved a step in the same round;
     * one person approved two different review steps of the record;
-    * an expert reviewed a project of their own department.
+    * what the chapters declare (``sod_checks``): an expert reviewed a project of their own
+      department.
     There should be none: the engine refuses each. The report proves it, and catches data
     that bypassed the engine (an import, a database edit).
     """
     from sqlalchemy import and_, exists, func, or_
     from sqlalchemy.orm import aliased
-
-    from .models import AppUser, ExpertReview, ReviewStatus
 
     first, approve, between = aliased(Approval), aliased(Approval), aliased(Approval)
     people = (first.actor_id, first.acting_for_id)
@@ -434,75 +436,20 @@ def separation_of_duties_violations():
                    ~new_round)
     found += pairs("two-steps", first.approves.is_(True), same_person,
                    first.from_state != approve.from_state)
-    reviews = (db.session.query(ExpertReview)
-               .join(AppUser, AppUser.id == ExpertReview.expert_id)
-               .filter(ExpertReview.status == ReviewStatus.submitted,
-                       AppUser.department_id == ExpertReview.department_id).all())
-    found += [{"kind": "expert-own-department", "record_type": "ExpertReview",
-               "record_id": r.id, "submitted": None, "approved": None, "review": r}
-              for r in reviews]
+    for kind, (_label, check) in sod_checks().items():
+        found += [{"kind": kind, "submitted": None, "approved": None, **row}
+                  for row in check(db.session)]
     return found
 
 
-def assign_experts(project, expert_ids):
-    """IT assigns several experts to a project in expert review at once (3.2.3): one review
-    each, all or none. Raises ScopeError (with the reason) when any one is refused."""
-    from .models import AppUser, ExpertReview
-    from .security import ScopeError, check_write
+def sod_checks():
+    """The separation-of-duties checks the chapters declare beside their records
+    (``__sod_checks__``: kind -> (label, check(session) -> rows with record_type,
+    record_id and details)), e.g. an expert of the applicant department (app/planning)."""
+    from .chapters import record_models
 
-    ids = []
-    for value in expert_ids:
-        try:
-            ids.append(int(value))
-        except (TypeError, ValueError):
-            raise ScopeError(N_("Choose experts from the list.")) from None
-        if not 0 < ids[-1] < 2**31:
-            raise ScopeError(N_("Choose experts from the list."))
-    if not ids:
-        raise ScopeError(N_("Choose at least one expert."))
-    experts = db.session.query(AppUser).filter(AppUser.id.in_(ids)).all()
-    if len(experts) != len(set(ids)):
-        raise ScopeError(N_("Choose experts from the list."))
-    current = {r.expert_id for r in project.expert_reviews
-               if r.project_round == (project.round or 0)}
-    reviews = []
-    try:
-        for expert in experts:
-            if expert.id in current:
-                continue
-            review = ExpertReview(project=project, expert=expert)
-            check_write(review)
-            db.session.add(review)
-            reviews.append(review)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return reviews
-
-
-def may_assign_experts(user):
-    """Whether the workflow's rules let ``user`` assign experts (IT staff; Admin)."""
-    from .models import ExpertReview
-    from .security import writable_fields
-
-    if user is None:
-        return False
-    return {"project", "expert"} <= (writable_fields(ExpertReview(), user) or set())
-
-
-def eligible_experts(project):
-    """Experts who may review the project: the Expert role, not of the applicant department,
-    not yet assigned in this round."""
-    from .models import AppUser
-
-    current = {r.expert_id for r in project.expert_reviews
-               if r.project_round == (project.round or 0)}
-    return [user for user in db.session.query(AppUser)
-            .filter(AppUser.active.is_(True), AppUser.roles.any(name="Expert"))
-            .order_by(AppUser.username)
-            if user.department_id != project.applicant_department_id
-            and user.id not in current]
+    return {kind: declared for model in record_models()
+            for kind, declared in model.__dict__.get("__sod_checks__", {}).items()}
 
 
 def _could_take(steps, record):
@@ -511,7 +458,7 @@ def _could_take(steps, record):
     5,000 users, the few who could act). The engine still decides, person by person."""
     from flask_appbuilder.security.sqla.models import Role
 
-    from .models import AppUser, Department, DepartmentKind
+    from .base import AppUser
 
     alternatives = []
     for step in steps:
@@ -519,8 +466,7 @@ def _could_take(steps, record):
         if step.department:
             clauses.append(AppUser.department_id == resolve(record, step.department))
         if step.department_kind:
-            clauses.append(AppUser.department.has(
-                Department.kind == DepartmentKind[step.department_kind]))
+            clauses.append(AppUser.department.has(kind=step.department_kind))
         if step.reviewer:
             clauses.append(AppUser.id.in_(
                 list(getattr(record, "reviewer_ids", lambda: ())())))
@@ -532,7 +478,7 @@ def next_steps(record):
     """Who acts next on the record: the steps open in its state, each with the people
     (active users) who may take it now, separation of duties honoured:
     [(transition, [user, ...])]. Computed from the workflow's transition table."""
-    from .models import AppUser
+    from .base import AppUser
 
     workflow = type(record).__workflow__
     state = getattr(record, workflow.state_field)

@@ -24,8 +24,8 @@ from io import BytesIO
 from markupsafe import Markup
 from wtforms.validators import ValidationError
 
+from .base import Attachment, Model
 from .extensions import db
-from .models import Attachment, Model
 from .security import current_actor
 
 # Detected extension -> extensions a file of that content may carry.
@@ -164,7 +164,7 @@ class AttachmentView(BaseView):
     def _visible_owners(self, attachment_id, current):
         """Is there a record the user may see that holds this file now (``current``),
         or held it before it was replaced (named by id in the record's history)?"""
-        from .models import ChangeEntry
+        from .base import ChangeEntry
         from .security import ScopedInterface
 
         sm = self.appbuilder.sm

@@ -1,14 +1,15 @@
-"""Charts declared beside their record's view, aggregated in SQL (PRODUCT.md §5).
+"""Charts declared beside their record, aggregated in SQL (PRODUCT.md §5).
 
-A chart is a few lines of data on a RecordView (``charts = (Chart(...),)``): what to
-group by (an enum or many-to-one column, or a time bucket ``Month``/``Year`` of a date
-column, in company time), the series (``Count``, ``Sum`` of an amount, ``MeanHours``
-between two times) and optionally a second column to stack by. ``chart_data`` compiles
-the declaration to one ``GROUP BY`` under the same department rule as the lists
-(``read_clause``): no row is ever loaded into Python to be counted. Every point carries
-the number of records behind it and a link to the list filtered to exactly those
-records (FAB's ``_flt_<n>_<column>=`` arguments; the ``Within`` and ``IsSet`` filters
-below are added to each list that a chart drills into).
+A chart is a few lines of data beside its model (``Model.__charts__ = (Chart(...),)``;
+it drills into the model's screen in the menu): what to group by (an enum or many-to-one
+column, or a time bucket ``Month``/``Year`` of a date column, in company time), the
+series (``Count``, ``Sum`` of an amount, ``MeanHours`` between two times) and optionally
+a second column to stack by. ``chart_data`` compiles the declaration to one ``GROUP BY``
+under the same department rule as the lists (``read_clause``): no row is ever loaded
+into Python to be counted. Every point carries the number of records behind it and a
+link to the list filtered to exactly those records (FAB's ``_flt_<n>_<column>=``
+arguments; the ``Within`` and ``IsSet`` filters below are added to each list that a
+chart drills into).
 """
 import csv
 import datetime as dt
@@ -29,8 +30,9 @@ from sqlalchemy.types import Float, String
 from .extensions import db
 from .filters import _text
 from .deadlines import company_today
-from .forms import to_local, to_utc
-from .security import current_actor, read_clause, scope_for
+
+# The screens' machinery (forms, security) is imported where used: the chapters' models
+# import this module for their declarations, before any screen exists (app/base.py).
 
 FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)  # dates people may ask for
 MAX_BUCKETS = 240  # twenty years of months: a longer range is cut to its last buckets
@@ -64,6 +66,8 @@ def _is_datetime(column):
 def within_clause(column, start=None, end=None):
     """``column`` within the calendar days ``start``..``end`` (company time, inclusive);
     sargable: compares the stored column with constants."""
+    from .forms import to_utc
+
     clauses = []
     if _is_datetime(column):
         if start is not None:
@@ -213,12 +217,14 @@ class Chart:
         return list(dict.fromkeys(needed))
 
 
-# name -> Chart, filled as views are declared (RecordView.__init_subclass__).
+# name -> Chart, filled when the menu's screens are registered (app/__init__.py), in the
+# menu's order.
 CHARTS = {}
 
 
 def register(view):
-    for chart in view.__dict__.get("charts", ()):
+    """The charts the view's record type declares (``__charts__``), drilling into the view."""
+    for chart in view.datamodel.obj.__dict__.get("__charts__", ()):
         chart.view = view
         CHARTS[chart.name] = chart
 
@@ -345,14 +351,14 @@ def parse_filters(args):
         raise BadChartInput(gettext("The start date must not be after the end date."))
     department = _text(args.get("department", "")).strip()
     if department:
-        from .models import Department
+        from .base import department_model
 
         try:
             number = int(department)
         except ValueError:
             number = None
         if number is None or not 0 < number < 2**31 or \
-                db.session.get(Department, number) is None:
+                db.session.get(department_model(), number) is None:
             raise BadChartInput(gettext("No such department: %(value)s.",
                                         value=department[:40]))
         values["department_id"] = number
@@ -406,6 +412,8 @@ def _labels(model, by, kind, keys, named=None):
 
 
 def _conditions(chart, scope, filters):
+    from .security import read_clause
+
     model = chart.model
     where = []
     # The department filter on one's own department implies one's read rule (its first
@@ -429,6 +437,8 @@ def _conditions(chart, scope, filters):
 
 def _bound(column, day):
     """Midnight of ``day`` in company time as stored in ``column`` (UTC), or the date."""
+    from .forms import to_utc
+
     return to_utc(dt.datetime.combine(day, dt.time())) if _is_datetime(column) else day
 
 
@@ -453,6 +463,8 @@ def _buckets(chart, scope, filters):
                 select(func.max(column)).where(*where).scalar_subquery())).one()
             if low is None:
                 return [], None
+            from .forms import to_local
+
             local = (lambda v: to_local(v).date()) if _is_datetime(column) else (lambda v: v)
             start, end = start or local(low), end or local(high)
     if start > end:
@@ -528,6 +540,8 @@ def _number(value, series):
 def chart_data(chart, user=None, filters=ChartFilters()):
     """The chart's numbers for ``user`` (default: the current one) as a dict ready for
     JSON: categories, series with value, records behind and drill-down link per point."""
+    from .security import current_actor, scope_for
+
     model = chart.model
     scope = scope_for(user if user is not None else current_actor())
     statement, buckets = chart_query(chart, scope, filters)

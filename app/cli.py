@@ -31,7 +31,7 @@ def _anchor(_ctx, _param, values):
 def history_verify(anchor):
     """Walk the hash chain and hold every approval against its entry; name what does not match."""
     from .history import CLOCK_SLACK, verify_approvals, verify_chain
-    from .models import ChainHead
+    from .base import ChainHead
 
     early = []
     checked, broken = verify_chain(db.session, anchors=anchor, early=early)

@@ -1,7 +1,7 @@
 """The compliance scorecard (合规评分, PRODUCT.md §5): each checkable clause of the
 regulation as a rule, computed set-based in SQL for every system at once.
 
-A rule is data (``Rule``), declared in app/models.py beside the records it reads: its
+A rule is data (``Rule``), declared in its chapter's models beside the records it reads: its
 clause ID, a Chinese and English title, and ``failing()``, one SELECT of
 ``(system_id, record_id)`` pairs — the records that make a system fail, which are the
 evidence its page links to. Thresholds come from the configuration. A system's score is
@@ -22,7 +22,9 @@ from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from .chapters import load_models, view_for_model
 from .extensions import db
+from .labels import RECORD_LABELS
 
 # The clause texts the scorecard shows beside its rules (/work/shared/regulation.md).
 CLAUSES = {
@@ -76,7 +78,11 @@ class Rule:
         return [(clause, CLAUSES[clause][1 if english else 0]) for clause in self.clauses]
 
 
-RULES = []
+RULES = []  # in the order of the regulation's clauses
+
+
+def _clause_order(item):
+    return tuple(int(part) for part in item.clauses[0].split("."))
 
 
 def rule(key, clauses, title, evidence):
@@ -84,9 +90,27 @@ def rule(key, clauses, title, evidence):
 
     def declare(failing):
         RULES.append(Rule(key, tuple(clauses), title, failing, evidence))
+        RULES.sort(key=_clause_order)  # whichever chapter was declared first
         return failing
 
     return declare
+
+
+# The record type the scorecard scores, one row each (the information system, 1.3.2),
+# declared by its chapter: ``id``, ``code``, ``name``, ``owning_department_id``. Every
+# rule's SELECT names its id ``system_id``.
+_SCORED = []
+
+
+def scored(model):
+    """Class decorator: the scorecard scores this record type."""
+    _SCORED[:] = [model]
+    return model
+
+
+def scored_model():
+    load_models()
+    return _SCORED[0]
 
 
 def setting(name):
@@ -132,8 +156,9 @@ def failures():
 
 def scorecard(department_id=None):
     """Every system's score and level, the rules it fails, and each department's mean."""
-    from .models import Department, InformationSystem
+    from .base import department_model
 
+    Department, InformationSystem = department_model(), scored_model()
     failed = failures()
     query = select(InformationSystem.id, InformationSystem.code, InformationSystem.name,
                    InformationSystem.owning_department_id).order_by(InformationSystem.code)
@@ -187,8 +212,9 @@ def dashboard_compliance():
 
 def _snapshot_departments(day):
     """Compliance by department as stored on ``day``, or None without a snapshot."""
-    from .models import ComplianceSnapshot, Department
+    from .base import ComplianceSnapshot, department_model
 
+    Department = department_model()
     snap = ComplianceSnapshot
     count_level = {lvl: func.sum(func.cast(snap.level == lvl, db.Integer)) for lvl in
                    (GREEN, AMBER, RED)}
@@ -213,7 +239,7 @@ def _snapshot_departments(day):
 def take_snapshot(day=None):
     """Stores ``day``'s (today's) score of every system; a second run the same day
     replaces that day's rows, so the command is idempotent per day."""
-    from .models import ComplianceSnapshot
+    from .base import ComplianceSnapshot
 
     day = day or dt.date.today()
     card = scorecard()
@@ -228,7 +254,7 @@ def take_snapshot(day=None):
 
 def trend(days=180):
     """Per snapshot day: the mean score and the share of green systems (last ``days``)."""
-    from .models import ComplianceSnapshot
+    from .base import ComplianceSnapshot
 
     since = dt.date.today() - dt.timedelta(days=days)
     green = func.sum(func.cast(ComplianceSnapshot.level == GREEN, db.Integer))
@@ -300,7 +326,7 @@ class ComplianceView(BaseView):
         page = min(page, pages)
         shown = card["systems"][(page - 1) * SYSTEMS_PER_PAGE:page * SYSTEMS_PER_PAGE]
         # Links of 2,000 rows by prefix: url_for once per kind, not once per cell.
-        system_url = url_for("InformationSystemView.show", pk=0)[:-1]
+        system_url = url_for(f"{view_for_model(scored_model()).__name__}.show", pk=0)[:-1]
         evidence_urls = {item.key: url_for("ComplianceView.evidence", key=item.key,
                                            system_id=0)[:-1] for item in RULES}
         return self.render_template(
@@ -313,11 +339,8 @@ class ComplianceView(BaseView):
     @has_access
     def evidence(self, key, system_id):
         """The records that make one system fail one rule, each a link to its page."""
-        from .models import InformationSystem
-        from .views import RECORD_LABELS, view_for_model
-
         item = next((r for r in RULES if r.key == key), None)
-        system = db.session.get(InformationSystem, system_id) if system_id < 2**31 else None
+        system = db.session.get(scored_model(), system_id) if system_id < 2**31 else None
         if item is None or system is None:
             abort(404)
         failing = item.failing().subquery()

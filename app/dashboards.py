@@ -6,7 +6,7 @@ rendered by the vendored Apache ECharts (app/static/vendor/echarts/, nothing fet
 another host). A page embeds its charts' numbers, so a whole dashboard is one page load.
 """
 from flask import Response, abort, current_app, jsonify, make_response, request
-from flask_appbuilder import BaseView, expose
+from flask_appbuilder import BaseView, IndexView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 
@@ -76,8 +76,9 @@ def _json_filters():
 
 def department_choices():
     """Departments for the filter's dropdown: a scoped user's own; everyone's otherwise."""
-    from .models import Department
+    from .base import department_model
 
+    Department = department_model()
     scope = scope_for(current_actor())
     query = db.session.query(Department.id, Department.name).order_by(Department.code)
     if not scope.everything:
@@ -157,6 +158,30 @@ class DashboardView(BaseView):
             filters=filters, departments=department_choices(), echarts=ECHARTS,
             compliance=compliance, trend=trend)
         return (page, 400) if error else page
+
+
+class HomeView(IndexView):
+    """Home page: what waits for the user (待我处理) and their own department's picture,
+    the charts of HOME narrowed to their department."""
+
+    index_template = "index.html"
+
+    @expose("/")
+    def index(self):
+        from .approvals import inbox_count
+
+        user = current_actor()
+        sm = self.appbuilder.sm
+        waiting, charts = None, []
+        if user is not None:
+            if sm.has_access("can_read", "Inbox"):
+                waiting = inbox_count(user)
+            if sm.has_access("can_read", "Charts") and user.department_id:
+                charts = charts_data(HOME, ChartFilters(department_id=user.department_id))
+        return self.render_template(
+            self.index_template, appbuilder=self.appbuilder, waiting=waiting, charts=charts,
+            echarts=ECHARTS, dashboard=user is not None and sm.has_access("can_read",
+                                                                          "Dashboard"))
 
 
 def register_dashboards(appbuilder):

@@ -1,8 +1,10 @@
 """Deadlines people chase in lists: findings past their rectification date (8.2.1),
 contracts ending soon (4.2), approvals waiting too long (3.2, 4.1.3).
 
-Each rule is one declaration: the column its badge sits on, a SQL condition for the
-list filter and the same test in Python for the badge, so both always agree.
+A record type declares its own beside it (``__deadlines__``: app/audit, app/procurement);
+every approvable record has the approval one. Each rule is one declaration: the column its
+badge sits on, a SQL condition for the list filter and the same test in Python for the
+badge, so both always agree.
 """
 import datetime as dt
 from dataclasses import dataclass
@@ -13,8 +15,6 @@ from flask import current_app
 from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-
-from .models import AuditFinding, Contract, ContractStatus, FindingStatus
 
 
 def company_today():
@@ -34,10 +34,6 @@ def review_states(model):
     return frozenset(s for t in workflow.transitions if t.approves for s in t.source)
 
 
-def contract_days():
-    return current_app.config["CONTRACT_DUE_DAYS"]
-
-
 def approval_days():
     return current_app.config["APPROVAL_WAIT_DAYS"]
 
@@ -50,29 +46,11 @@ class Deadline:
     colour: str
     clause: Callable  # model -> SQL condition
     applies: Callable  # record -> bool
+    filter_name: object = None  # the list filter's name ("Overdue")
 
     def badge(self):
         return Markup(' <span class="label label-{} deadline deadline-{}">{}</span>').format(
             self.colour, self.name, self.label())
-
-
-OVERDUE = Deadline(
-    "overdue", lambda model: "due_date", lambda: _l("Overdue"), "danger",
-    lambda model: (model.due_date < company_today()) & (model.status != FindingStatus.closed),
-    lambda record: record.due_date is not None and record.due_date < company_today()
-    and record.status is not FindingStatus.closed)
-
-_CONTRACT_DONE = (ContractStatus.closed, ContractStatus.rejected)
-ENDING_SOON = Deadline(
-    "ending", lambda model: "end_date",
-    lambda: _l("Ends within %(days)d days", days=contract_days()), "warning",
-    lambda model: model.end_date.between(
-        company_today(), company_today() + dt.timedelta(days=contract_days()))
-    & model.status.notin_(_CONTRACT_DONE),
-    lambda record: record.end_date is not None
-    and company_today() <= record.end_date
-    <= company_today() + dt.timedelta(days=contract_days())
-    and record.status not in _CONTRACT_DONE)
 
 
 def _waiting_clause(model):
@@ -91,15 +69,13 @@ def _waiting(record):
 WAITING = Deadline(
     "waiting", lambda model: model.__workflow__.state_field,
     lambda: _l("Waiting over %(days)d days", days=approval_days()), "warning",
-    _waiting_clause, _waiting)
+    _waiting_clause, _waiting, filter_name=_l("Waiting too long"))
 
 
 def deadlines_for(model):
-    rules = []
-    if model is AuditFinding:
-        rules.append(OVERDUE)
-    if model is Contract:
-        rules.append(ENDING_SOON)
+    """The deadlines a record type declares beside it (``__deadlines__``: findings overdue,
+    contracts ending soon), and approvals waiting too long for every approvable one."""
+    rules = list(getattr(model, "__deadlines__", ()))
     if review_states(model):
         rules.append(WAITING)
     return rules
@@ -109,8 +85,7 @@ def deadline_filter(rule):
     """A list filter ("Overdue", ...) for the rule's column; its value is ignored."""
 
     class DeadlineFilter(BaseFilter):
-        name = {"overdue": _l("Overdue"), "ending": _l("Ending soon"),
-                "waiting": _l("Waiting too long")}[rule.name]
+        name = rule.filter_name
         arg_name = f"deadline_{rule.name}"
 
         def apply(self, query, value):

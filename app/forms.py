@@ -202,6 +202,20 @@ class FilterDepartmentUsers(BaseFilter):
                             self.model.active.is_(True))
 
 
+class FilterInScope(BaseFilter):
+    """Dropdown filter: only the departments the current user may assign (a record's
+    owning department, on every screen and API resource)."""
+
+    name = _l("In scope")
+    arg_name = "insc"
+
+    def apply(self, query, value):
+        scope = scope_for(current_actor())
+        if scope.everything:
+            return query
+        return query.filter(self.model.id == (scope.department_id or -1))
+
+
 class FilterOwnedInScope(BaseFilter):
     """Dropdown filter: records whose department column (the filter's column) is one the
     user may write for, e.g. the systems a department files change requests on."""

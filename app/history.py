@@ -23,7 +23,7 @@ from sqlalchemy import LargeBinary, event, func, insert, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import RelationshipDirection, Session
 
-from .models import AppUser, Approval, Attachment, ChainHead, ChangeEntry, StampMixin, utcnow
+from .base import AppUser, Approval, Attachment, ChainHead, ChangeEntry, StampMixin, utcnow
 from .security import current_actor
 
 GENESIS = "0" * 64

@@ -26,15 +26,15 @@ from markupsafe import Markup
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import selectinload
 
+from .base import AppUser, Approval, ChainHead, ChangeEntry, Model
+from .chapters import view_for_model
 from .counting import AtLeast, bounded_count
 from .extensions import db
 from .filters import SafeFilters, typed_filters
 from .history import APPROVAL, CLOCK_SLACK, record_versions
-from .labels import LABELS
-from .models import AppUser, Approval, ChainHead, ChangeEntry, Model
+from .labels import LABELS, RECORD_LABELS
 from .security import FabRouteGuard
 from .titles import title_sql, titles
-from .views import RECORD_LABELS
 
 ACTIONS = {"insert": _l("Created"), "update": _l("Changed"), "delete": _l("Deleted")}
 
@@ -195,7 +195,6 @@ class Names:
         """Which (record type, id) pairs the viewer may open, with their titles: one
         statement for every type (each type's rows narrowed by the reader's scope)."""
         from .security import current_actor, read_clause, scope_for
-        from .views import view_for_model
 
         by_model, named = collections.defaultdict(set), {}
         for record_type, record_id in pairs:

@@ -137,3 +137,8 @@ def labels_for(columns):
         if label is not None:
             labels.setdefault(column, label)
     return labels
+
+
+# Model name -> the record's name for people ("Project request"), filled by RecordView
+# (app/records.py) as each record screen is declared.
+RECORD_LABELS = {}

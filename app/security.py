@@ -35,11 +35,11 @@ from sqlalchemy.orm import RelationshipDirection, joinedload
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
+from .base import AppUser, Delegation
 from .extensions import db
 from .filters import SafeFilters, typed_filters
 from .labels import LABELS
 from .login_guard import LoginLocked, login_guard
-from .models import AppUser, Delegation
 from .sessions import CLAIM, end_sessions, remember_stamp, session_is_current
 
 UNSCOPED_ROLES = frozenset({"Admin", "ITStaff", "Management", "Auditor"})
@@ -185,7 +185,7 @@ class Unindexed(ColumnElement):
     """A column that SQLite must not look up by its own index here (``+column``): a long
     list is paged on its sort index, which carries the scoping columns, instead of
     collecting every visible row by the scoping indexes and sorting them all
-    (app/views.py ``ListInterface``). Other databases choose by cost themselves."""
+    (app/records.py ``ListInterface``). Other databases choose by cost themselves."""
 
     __visit_name__ = "unindexed"
     _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
@@ -257,6 +257,19 @@ def read_clause(model, scope):
             return None
         clauses.append(clause)
     return or_(*clauses) if clauses else false()
+
+
+def owner_relationship(model):
+    """The relationship to the owning department (the first ``__scope__`` path), whose
+    choices a form or API resource restricts to the user's own; or None."""
+    paths = getattr(model, "__scope__", None)
+    if not paths:
+        return None
+    column = inspect(model).columns[paths[0]]
+    for rel in inspect(model).relationships:
+        if column in rel.local_columns:
+            return rel.key
+    return None
 
 
 def _owner_value(record, attr, before):

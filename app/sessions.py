@@ -11,7 +11,7 @@ from flask import has_request_context, session
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from .models import AppUser, new_security_stamp
+from .base import AppUser, new_security_stamp
 
 SESSION_KEY = "_stamp"
 CLAIM = "stamp"

@@ -6,7 +6,7 @@ empty, which screens show as the system.
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from .models import StampMixin, utcnow
+from .base import StampMixin, utcnow
 from .security import current_actor
 
 

@@ -358,7 +358,7 @@ def _referring_columns(model):
 
 def delete_refusal(item, session):
     """Why ``item`` cannot be deleted (other records point to it), or None."""
-    from .views import RECORD_LABELS
+    from .labels import RECORD_LABELS
 
     model = type(item)
     own_id = sa_inspect(item).identity

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from sqlalchemy import and_, exists, false, func, or_
 from sqlalchemy.orm import aliased
 
+from .base import Approval, Delegation
 from .extensions import db
-from .models import Approval, Delegation
 from .security import _path_clause
 
 

@@ -57,18 +57,12 @@ def _bulk(db, table, rows):
 
 def fill(app):
     """§8 volumes, spread over departments, systems, states and three years."""
+    from app.audit.models import Audit, AuditFinding
     from app.extensions import db
-    from app.models import (
-        Audit,
-        AuditFinding,
-        ChangeRequest,
-        Contract,
-        Department,
-        Incident,
-        InformationSystem,
-        ProjectRequest,
-        Vendor,
-    )
+    from app.operations.models import ChangeRequest, Incident
+    from app.organisation.models import Department, InformationSystem
+    from app.planning.models import ProjectRequest
+    from app.procurement.models import Contract, Vendor
 
     rnd = random.Random(10)
     t0 = time.perf_counter()
@@ -160,7 +154,9 @@ def add_stock_charts(app):
     from flask_appbuilder.models.group import aggregate_count
     from flask_appbuilder.models.sqla.interface import SQLAInterface
 
-    from app.models import AuditFinding, ChangeRequest, Incident, ProjectRequest
+    from app.audit.models import AuditFinding
+    from app.operations.models import ChangeRequest, Incident
+    from app.planning.models import ProjectRequest
 
     stock = {}
     for chart, model, column in (("incidents_by_month", Incident, "severity"),

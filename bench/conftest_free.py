@@ -67,8 +67,8 @@ def login(client, username, password="Demo-Pass-2026"):
 
 def signed_in(app, username):
     """A client whose session carries the account (login itself is not measured)."""
+    from app.base import AppUser
     from app.extensions import db
-    from app.models import AppUser
 
     with app.app_context():
         user_id, stamp = (db.session.query(AppUser.id, AppUser.security_stamp)

@@ -46,9 +46,9 @@ def prepare():
 
 
 def fill(app):
+    from app.base import ChainHead, ChangeEntry
     from app.extensions import db
     from app.history import entry_content, entry_hash
-    from app.models import ChainHead, ChangeEntry
 
     table = ChangeEntry.__table__
     with app.app_context():

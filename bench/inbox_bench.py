@@ -152,7 +152,7 @@ def measure(url):
 
         def old():
             with app.test_request_context():
-                from app.models import AppUser
+                from app.base import AppUser
 
                 user = db.session.get(AppUser, user_id)
                 len(before_inbox(user))  # the page

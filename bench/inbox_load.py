@@ -73,8 +73,8 @@ def main():
     sessions = cookies(app)
     with app.app_context():
         from app.approvals import inbox_count
+        from app.base import AppUser
         from app.extensions import db
-        from app.models import AppUser
 
         pages = {u: max(1, math.ceil(inbox_count(db.session.query(AppUser).filter_by(
             username=u).one()) / app.config["INBOX_PAGE_SIZE"])) for u in ACCOUNTS}

@@ -55,12 +55,14 @@ def _insert(conn, table, rows):
 
 def load(app):
     """The §8 volumes by bulk insertion (what it bypasses: see the module docstring)."""
+    from app.audit.models import Audit, AuditFinding
+    from app.base import AppUser
+    from app.data.models import DataSharingRequest
     from app.extensions import db
-    from app.models import (
-        AppUser, Audit, AuditFinding, ChangeOrder, ChangeRequest, Contract,
-        DataSharingRequest, Department, ExpertReview, Incident, InformationSystem,
-        ProjectRequest, Vendor,
-    )
+    from app.operations.models import ChangeRequest, Incident
+    from app.organisation.models import Department, InformationSystem
+    from app.planning.models import ExpertReview, ProjectRequest
+    from app.procurement.models import ChangeOrder, Contract, Vendor
 
     rnd = random.Random(9)
     t0 = time.perf_counter()
@@ -277,15 +279,14 @@ def cases(view, count):
 
 
 def measure(app):
-    from app.api import APIS
+    from app.chapters import apis, record_views
     from app.extensions import db
-    from app.views import MENU
 
     with app.app_context():
         engine = db.engine
         dialect = engine.dialect.name
     timer = Timer(engine)
-    views = [view for _c, _l, _i, items in MENU for view, *_ in items
+    views = [view for view in record_views()
              if not ONLY or view.__name__ in ONLY]
     print(f"{dialect}: median / p95 server ms, median CPU ms of the app process, over {RUNS} "
           "runs; SQL statements per request")
@@ -301,7 +302,7 @@ def measure(app):
                 print(f"{username:10} {view.__name__:24} {label:32} {p50:7.1f} {p95:7.1f} "
                       f"{timer.cpu:7.1f} {statements:3d}   ({count} rows)")
         headers = api_token(client, username)
-        for api in APIS:
+        for api in apis():
             if ONLY and api.resource_name not in ONLY:
                 continue
             path = f"/api/v1/{api.resource_name}/"

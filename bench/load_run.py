@@ -347,11 +347,10 @@ class Client(threading.Thread):
 
 def view_names():
     """Route base -> FAB view class name (the suffix of its paging and sort arguments)."""
-    from app.views import MENU
+    from app.chapters import record_views
 
-    for _c, _l, _i, items in MENU:
-        for view, *_rest in items:
-            VIEW_NAMES[view.__name__.lower()] = view.__name__
+    for view in record_views():
+        VIEW_NAMES[view.__name__.lower()] = view.__name__
 
 
 def step_pool(url, size=400):

@@ -14,7 +14,7 @@ head_fin = DeptHead, it_staff = ITStaff, manager = Management, auditor = Auditor
 time is the wall time of the request in this process (no network). Only GETs: the
 database is never written (logins update the user's last login, as they always do).
 
-Per role, for every list in the menu (app/views.py MENU) the role may read: the default
+Per role, for every list in the menu (app/chapters.py) the role may read: the default
 page, a deep page (page 200, or the last page when there are fewer), each sortable column
 ascending and descending, each filter the list offers (one representative value, taken
 from a record the role sees; ``--all-filters`` for every filter of every column), page
@@ -119,8 +119,8 @@ def stock_incident_view():
     from flask_appbuilder import ModelView
     from flask_appbuilder.models.sqla.interface import SQLAInterface
 
-    from app.models import Incident
-    from app.views import IncidentView
+    from app.operations.models import Incident
+    from app.operations.views import IncidentView
 
     class StockIncidentView(ModelView):
         route_base = "/stockincidentview"
@@ -193,8 +193,8 @@ def as_user(app, username):
     from flask import g
     from flask_login import login_user
 
+    from app.base import AppUser
     from app.extensions import db
-    from app.models import AppUser
 
     with app.test_request_context("/"):
         g.user = db.session.query(AppUser).filter_by(username=username).one()
@@ -351,46 +351,45 @@ def list_cases(app, role, username, quick, all_filters):
     """The lists of the menu the role may read, with their record pages."""
     from sqlalchemy import func
 
+    from app.chapters import record_views
     from app.extensions import db
-    from app.views import MENU
 
     cases = []
     with as_user(app, username):
         sm = app.appbuilder.sm
-        for _category, _label, _icon, items in MENU:
-            for view_class, _name, _icon2 in items:
-                view = _instance(app, view_class)
-                model = view.datamodel.obj
-                if not sm.has_access("can_read", model.__name__):
-                    continue
-                label = model.__name__
-                scoped = view.datamodel.apply_filters(db.session.query(model.id), None)
-                count = scoped.order_by(None).with_entities(func.count(model.id)).scalar()
-                pages = max(1, math.ceil(count / view.page_size))
-                deep = min(DEEP_PAGE, pages - 1)
-                base = dict(kind="list", role=role, view=label, rows=count)
-                cases.append(Case(base, page=f"{label} list", path=list_url(view)))
-                cases.append(Case(base, page=f"{label} list, page {deep + 1:,} of {pages:,}",
-                                  path=list_url(view, page=deep)))
-                if not quick:
-                    cases.append(Case(base, page=f"{label} list, 100 a page",
-                                      path=list_url(view, psize=100)))
-                orders = list(view.order_columns or [])
-                for column in orders[:1] if quick else orders:
-                    for direction in ("asc",) if quick else ("asc", "desc"):
-                        cases.append(Case(base, page=f"{label} sorted by {column} {direction}",
-                                          path=list_url(view, _oc=column, _od=direction)))
-                # samples: records the role sees, from the middle of the table
-                samples = (view.datamodel.apply_filters(db.session.query(model), None)
-                           .order_by(model.id).offset(max(0, count // 2 - 5)).limit(10).all())
-                filters = filter_cases(view, samples, all_filters)
-                for name, args in filters[:1] if quick else filters:
-                    cases.append(Case(base, page=f"{label} {name}",
-                                      path=list_url(view, **args)))
-                if samples:
-                    cases.append(Case(base, kind="record", page=f"{label} record page",
-                                      path=f"/{view.route_base.strip('/')}/show/"
-                                           f"{samples[0].id}"))
+        for view_class in record_views():
+            view = _instance(app, view_class)
+            model = view.datamodel.obj
+            if not sm.has_access("can_read", model.__name__):
+                continue
+            label = model.__name__
+            scoped = view.datamodel.apply_filters(db.session.query(model.id), None)
+            count = scoped.order_by(None).with_entities(func.count(model.id)).scalar()
+            pages = max(1, math.ceil(count / view.page_size))
+            deep = min(DEEP_PAGE, pages - 1)
+            base = dict(kind="list", role=role, view=label, rows=count)
+            cases.append(Case(base, page=f"{label} list", path=list_url(view)))
+            cases.append(Case(base, page=f"{label} list, page {deep + 1:,} of {pages:,}",
+                              path=list_url(view, page=deep)))
+            if not quick:
+                cases.append(Case(base, page=f"{label} list, 100 a page",
+                                  path=list_url(view, psize=100)))
+            orders = list(view.order_columns or [])
+            for column in orders[:1] if quick else orders:
+                for direction in ("asc",) if quick else ("asc", "desc"):
+                    cases.append(Case(base, page=f"{label} sorted by {column} {direction}",
+                                      path=list_url(view, _oc=column, _od=direction)))
+            # samples: records the role sees, from the middle of the table
+            samples = (view.datamodel.apply_filters(db.session.query(model), None)
+                       .order_by(model.id).offset(max(0, count // 2 - 5)).limit(10).all())
+            filters = filter_cases(view, samples, all_filters)
+            for name, args in filters[:1] if quick else filters:
+                cases.append(Case(base, page=f"{label} {name}",
+                                  path=list_url(view, **args)))
+            if samples:
+                cases.append(Case(base, kind="record", page=f"{label} record page",
+                                  path=f"/{view.route_base.strip('/')}/show/"
+                                       f"{samples[0].id}"))
         cases += related_record_cases(app, role)
     return cases
 
@@ -408,8 +407,12 @@ def related_record_cases(app, role):
     from sqlalchemy import func
 
     from app.extensions import db
-    from app.models import Contract, Incident, InformationSystem, ProjectRequest
-    from app.views import InformationSystemView, ProjectRequestView
+    from app.operations.models import Incident
+    from app.organisation.models import InformationSystem
+    from app.organisation.views import InformationSystemView
+    from app.planning.models import ProjectRequest
+    from app.planning.views import ProjectRequestView
+    from app.procurement.models import Contract
 
     cases = []
     for view_class, parent, child, key, what in (
@@ -449,9 +452,9 @@ def page_cases(app, role, username):
 def changelog_cases(app, role):
     """The change log: first, deep, 100 a page, each sort, each filter, and the filter
     combinations people use (a record; user + type + month; a day)."""
+    from app.base import ChainHead, ChangeEntry
     from app.extensions import db
     from app.history_views import ChangeLogView
-    from app.models import ChainHead, ChangeEntry
 
     view = _instance(app, ChangeLogView)
     head = db.session.get(ChainHead, 1)
@@ -510,12 +513,12 @@ def api_cases(app, role, username, quick):
     """The REST lists: default, a deep page, 100 a page, each sort key (JWT)."""
     from sqlalchemy import func
 
-    from app.api import APIS
+    from app.chapters import apis
     from app.extensions import db
 
     cases = []
     with as_user(app, username):
-        for api_class in APIS:
+        for api_class in apis():
             api = next(a for a in app.appbuilder.baseviews if type(a) is api_class)
             model = api.datamodel.obj
             if not app.appbuilder.sm.has_access("can_read", model.__name__):
@@ -544,7 +547,7 @@ def api_cases(app, role, username, quick):
 
 def stock_cases(app, quick):
     """Ours and stock FAB, as admin, over the incidents table: same page, same sort."""
-    from app.views import IncidentView
+    from app.operations.views import IncidentView
 
     ours = _instance(app, IncidentView)
     stock = next(v for v in app.appbuilder.baseviews
@@ -553,7 +556,7 @@ def stock_cases(app, quick):
         from sqlalchemy import func
 
         from app.extensions import db
-        from app.models import Incident
+        from app.operations.models import Incident
 
         count = db.session.query(func.count(Incident.id)).scalar()
     deep = min(DEEP_PAGE, max(0, math.ceil(count / ours.page_size) - 1))

@@ -207,7 +207,7 @@ class Loader:
         """Bulk insert ``rows`` (dicts with every column of the table's ``columns``)."""
         if not rows:
             return
-        from app.models import Model
+        from app.base import Model
 
         t = Model.metadata.tables[table]
         start = time.perf_counter()
@@ -320,7 +320,8 @@ class Loader:
     def organisation(self):
         from sqlalchemy import text
 
-        from app.models import AppUser, Department
+        from app.base import AppUser
+        from app.organisation.models import Department
 
         db, rng = self.db, self.rng
         roles = {n: i for n, i in db.session.execute(text("SELECT name, id FROM ab_role"))}
@@ -673,7 +674,7 @@ class Loader:
         """``count`` records of ``model``: states from STATE_MIX, creation times by state,
         ``build(row, created, target)`` fills the columns and returns (relations, submitter,
         extra insert changes)."""
-        from app.models import Model
+        from app.base import Model
 
         name = model.__name__
         mix = STATE_MIX[name]
@@ -705,7 +706,7 @@ class Loader:
 
     # --------------------------------------------------------------- the records
     def plans(self):
-        from app.models import DevelopmentPlan
+        from app.planning.models import DevelopmentPlan
 
         rng = self.rng
         feedback = []
@@ -737,7 +738,7 @@ class Loader:
         self.write("plan_feedback", frows)
 
     def projects(self):
-        from app.models import ProjectRequest
+        from app.planning.models import ProjectRequest
 
         rng, files = self.rng, self.files
         links = []
@@ -780,7 +781,7 @@ class Loader:
         self.expert_reviews()
 
     def expert_reviews(self):
-        from app.models import ExpertReview, ProjectStatus
+        from app.planning.models import ExpertReview, ProjectStatus
 
         rng = self.rng
         first = self.next_ids("expert_review")
@@ -823,7 +824,7 @@ class Loader:
         self.write("expert_review", out)
 
     def contracts(self):
-        from app.models import Contract, contract_approval_threshold
+        from app.procurement.models import Contract, contract_approval_threshold
 
         rng, files = self.rng, self.files
         projects = [p for p in self.project_rows
@@ -860,7 +861,7 @@ class Loader:
                               ("signed", "in_force", "accepted", "closed")]
 
     def change_orders(self):
-        from app.models import ChangeOrder
+        from app.procurement.models import ChangeOrder
 
         rng = self.rng
 
@@ -878,7 +879,7 @@ class Loader:
         self.write("change_order", self.records(ChangeOrder, self.n("change_orders"), build))
 
     def change_requests(self):
-        from app.models import ChangeRequest
+        from app.operations.models import ChangeRequest
 
         rng = self.rng
 
@@ -900,7 +901,7 @@ class Loader:
                    self.records(ChangeRequest, self.n("change_requests"), build))
 
     def incidents(self):
-        from app.models import Incident
+        from app.operations.models import Incident
 
         rng = self.rng
         count = self.n("incidents")
@@ -922,7 +923,7 @@ class Loader:
         self.write("incident", self.records(Incident, count, build))
 
     def sharing(self):
-        from app.models import DataSharingRequest
+        from app.data.models import DataSharingRequest
 
         rng = self.rng
 
@@ -951,7 +952,7 @@ class Loader:
                    self.records(DataSharingRequest, self.n("sharing"), build))
 
     def audits(self):
-        from app.models import AuditFinding
+        from app.audit.models import AuditFinding
 
         rng = self.rng
         aid = self.next_ids("audit")
@@ -1086,8 +1087,8 @@ class Loader:
         sees them off)."""
         from sqlalchemy import bindparam, select, text, update
 
+        from app.base import ChainHead, ChangeEntry
         from app.history import GENESIS, entry_content, entry_hash
-        from app.models import ChainHead, ChangeEntry
 
         entries, head = ChangeEntry.__table__, ChainHead.__table__
         triggers = (("change_entry", "change_entry_append_only"),
@@ -1118,7 +1119,7 @@ class Loader:
 
     # ------------------------------------------------------------------- running
     def run(self):
-        from app.models import ProjectRequest
+        from app.planning.models import ProjectRequest
 
         steps = [("organisation", self.organisation), ("attachments", self.attachments),
                  ("vendors", self.vendors), ("systems", self.systems),
@@ -1284,8 +1285,10 @@ def describe(url):
     lines = []
     with app.app_context(), app.test_request_context("/"):
         from app.approvals import inbox
+        from app.base import AppUser
         from app.extensions import db
-        from app.models import AppUser, Incident, InformationSystem
+        from app.operations.models import Incident
+        from app.organisation.models import InformationSystem
         from app.security import read_clause, scope_for
 
         head = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()

@@ -44,7 +44,8 @@ def main():
     app = make_app(URL)
     with app.app_context():
         from app.extensions import db
-        from app.models import Department, Incident, InformationSystem
+        from app.operations.models import Incident
+        from app.organisation.models import Department, InformationSystem
         from app.security import Scope, read_clause
 
         systems = [s for (s,) in db.session.query(InformationSystem.id)]

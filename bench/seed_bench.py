@@ -34,8 +34,8 @@ def once():
     with app.app_context():
         from flask_migrate import upgrade
 
+        from app.base import Approval, ChangeEntry
         from app.extensions import db
-        from app.models import Approval, ChangeEntry
 
         upgrade()
         runner = app.test_cli_runner()

@@ -33,8 +33,8 @@ def fill():
     with app.app_context():
         from flask_migrate import upgrade
 
+        from app.base import Approval
         from app.extensions import db
-        from app.models import Approval
 
         upgrade()
         started = time.time()

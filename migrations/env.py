@@ -50,7 +50,9 @@ def get_metadata():
     # db.metadata is empty.
     from flask_appbuilder import Model
 
-    import app.models  # noqa: F401  (registers every table)
+    from app.chapters import load_models
+
+    load_models()  # every chapter's tables (app/chapters.py)
 
     return Model.metadata
 

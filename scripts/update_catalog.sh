@@ -5,7 +5,7 @@
 #
 # The template (app/translations/messages.pot) holds:
 #   * every msgid of ours (_l / lazy_gettext / gettext / _ in app/, seeds/, templates);
-#   * the labels of the LabelledEnum classes (app/models.py), which are plain strings
+#   * the labels of the LabelledEnum classes (the chapters' models), which are plain strings
 #     in the source and translated at run time;
 #   * the role names (config.FAB_ROLES and the Public role), shown as _(role.name);
 #   * Flask-AppBuilder msgids that FAB's own zh catalog lacks, leaves empty or marks
@@ -61,7 +61,9 @@ with open(pot_path, "rb") as f:
     pot = read_po(f)
 
 # Enum labels (LabelledEnum members store an English msgid as their value).
-import app.models  # noqa: E402,F401  (defines the enums)
+from app.chapters import load_models  # noqa: E402
+
+load_models()  # defines the enums
 from app.i18n import LabelledEnum  # noqa: E402
 
 for cls in sorted(LabelledEnum.__subclasses__(), key=lambda c: inspect.getsourcelines(c)[1]):

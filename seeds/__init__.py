@@ -8,7 +8,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from app.extensions import db
-from app.models import Department, DepartmentKind
+from app.organisation.models import Department, DepartmentKind
 
 IT_DEPARTMENT = {"code": "IT", "name": "信息管理部", "kind": DepartmentKind.it,
                  "description": "信息系统归口管理部门（制度第2.1条）"}

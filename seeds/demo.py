@@ -17,41 +17,35 @@ from decimal import Decimal
 
 from flask import current_app, g
 
-from app.approvals import assign_experts, perform
+from app.approvals import perform
+from app.audit.models import Audit, AuditFinding, AuditKind, FindingSeverity, FindingStatus
+from app.base import AppUser, Attachment, Delegation
+from app.data.models import DataSharingRequest, SharingStatus
 from app.extensions import db
-from app.models import (
-    AppUser,
-    Delegation,
-    Attachment,
-    Audit,
-    AuditFinding,
-    AuditKind,
-    ChangeKind,
-    ChangeOrder,
-    ChangeRequest,
-    ChangeStatus,
-    Contract,
-    ContractStatus,
-    DataSharingRequest,
+from app.operations.models import ChangeKind, ChangeRequest, Incident, IncidentStatus, Severity
+from app.organisation.models import (
     Department,
     DepartmentKind,
-    DevelopmentPlan,
-    FindingSeverity,
-    FindingStatus,
-    Incident,
-    IncidentStatus,
     InformationSystem,
     Lifecycle,
+    SystemCategory,
+)
+from app.planning.models import (
+    DevelopmentPlan,
     PlanFeedback,
     PlanStatus,
     ProjectRequest,
     ProjectStatus,
-    Severity,
-    SharingStatus,
-    SystemCategory,
+    plan_new_version,
+)
+from app.planning.panels import assign_experts
+from app.procurement.models import (
+    ChangeOrder,
+    ChangeStatus,
+    Contract,
+    ContractStatus,
     Vendor,
     VendorRating,
-    plan_new_version,
 )
 from app.security import check_write
 
@@ -171,7 +165,7 @@ PLAN_FEEDBACK = [
 
 _K = ContractStatus
 # number, name, department, project, vendor, system, amount, state, start, end
-# (from 500,000 management approves too: app/models.py CONTRACT_APPROVAL_THRESHOLD)
+# (from 500,000 management approves too: app/procurement/models.py CONTRACT_APPROVAL_THRESHOLD)
 CONTRACTS = [
     ("HT-2025-001", "财务核算系统升级实施合同", "FIN", "财务核算系统升级", 3, "FIN-GL", "580000",
      _K.closed, dt.date(2025, 3, 1), dt.date(2025, 12, 31)),

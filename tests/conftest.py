@@ -204,8 +204,10 @@ def api_as(app):
 @pytest.fixture
 def ids(app):
     """Ids of demo rows by natural key: ids.dept("FIN"), ids.user("clerk_fin") ..."""
+    from app.base import AppUser
     from app.extensions import db as _db
-    from app.models import AppUser, Department, InformationSystem, Vendor
+    from app.organisation.models import Department, InformationSystem
+    from app.procurement.models import Vendor
 
     class Ids:
         def _one(self, model, **keys):
@@ -237,16 +239,12 @@ def make(app, ids):
     """Factory: make("project", dept="FIN", **overrides) -> id of a new committed record."""
     import datetime as dt
 
+    from app.audit.models import Audit, AuditFinding
     from app.extensions import db as _db
-    from app.models import (
-        Audit,
-        AuditFinding,
-        Contract,
-        Incident,
-        InformationSystem,
-        ProjectRequest,
-        Vendor,
-    )
+    from app.operations.models import Incident
+    from app.organisation.models import InformationSystem
+    from app.planning.models import ProjectRequest
+    from app.procurement.models import Contract, Vendor
 
     def _make(kind, dept="FIN", **overrides):
         n = next(_counter)

@@ -38,7 +38,7 @@ ATTACKS = ("acted_for", "substitute_of_submitter", "substitute_of_acted_for", "l
 
 
 def _approval(session, record, **values):
-    from app.models import Approval
+    from app.base import Approval
 
     state = getattr(record, type(record).__workflow__.state_field).name
     defaults = dict(record_type=type(record).__name__, record_id=record.id,
@@ -48,7 +48,7 @@ def _approval(session, record, **values):
 
 
 def _delegation(session, principal, substitute):
-    from app.models import Delegation
+    from app.base import Delegation
 
     row = Delegation(principal_id=uid(principal), substitute_id=uid(substitute),
                      start_date=TODAY - dt.timedelta(days=1), end_date=TODAY + dt.timedelta(days=1),
@@ -76,8 +76,8 @@ def _other_state(step):
 @pytest.mark.parametrize("step", APPROVING, ids=str)
 def test_nobody_approves_what_they_stand_behind_or_already_decided(app, api, web, step,
                                                                   attack, door):
+    from app.base import Delegation
     from app.extensions import db
-    from app.models import Delegation
 
     made = []
     with app.app_context():
@@ -138,7 +138,7 @@ def _delegation_api(api, username, principal, substitute):
 
 
 def test_nobody_names_themselves_substitute(app, api, web):
-    from app.models import Delegation
+    from app.base import Delegation
     from webhelpers import count
 
     before = count(app, Delegation)
@@ -154,8 +154,8 @@ def test_nobody_names_themselves_substitute(app, api, web):
 
 
 def test_delegations_cannot_go_in_a_circle(app, api):
+    from app.base import Delegation
     from app.extensions import db
-    from app.models import Delegation
     from webhelpers import count
 
     first = _delegation_api(api, "head_fin", "head_fin", "it_staff")
@@ -175,7 +175,7 @@ def test_delegations_cannot_go_in_a_circle(app, api):
 
 
 def _project(app, state, **values):
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     with app.app_context():
         step = Step("ProjectRequest", "approve", state) if state != "draft" else None
@@ -190,7 +190,7 @@ def _project(app, state, **values):
 
 @pytest.mark.parametrize("door", ["api", "web"])
 def test_a_step_sent_on_an_old_version_is_409_and_moves_nothing(app, api, web, door):
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     pk, version = _project(app, "dept_review")
     before = snapshot(app, ProjectRequest, pk)
@@ -218,7 +218,7 @@ def test_a_step_sent_on_an_old_version_is_409_and_moves_nothing(app, api, web, d
 
 
 def test_the_record_page_carries_the_version_its_buttons_act_on(app, web):
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     pk, version = _project(app, "dept_review")
     client, _ = web("head_fin")
@@ -228,7 +228,7 @@ def test_the_record_page_carries_the_version_its_buttons_act_on(app, web):
 
 def test_a_return_starts_a_new_round_the_old_opinions_no_longer_count(app, api):
     from app.extensions import db
-    from app.models import ProjectRequest, ProjectStatus
+    from app.planning.models import ProjectRequest, ProjectStatus
 
     pk, _ = _project(app, "expert_review")
     with app.app_context():
@@ -285,7 +285,7 @@ def _edit_form_fields(web, username, model, pk, app):
 ])
 def test_forms_offer_and_the_api_takes_only_the_fields_of_the_state(app, api, web, state,
                                                                     writer, shown, refused):
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     pk, _ = _project(app, state)
     fields = _edit_form_fields(web, writer, ProjectRequest, pk, app)
@@ -300,7 +300,7 @@ def test_forms_offer_and_the_api_takes_only_the_fields_of_the_state(app, api, we
 
 
 def test_a_clerk_cannot_change_the_budget_of_a_project_in_implementation(app, api):
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
     from webhelpers import row
 
     pk, _ = _project(app, "implementation")
@@ -312,7 +312,7 @@ def test_a_clerk_cannot_change_the_budget_of_a_project_in_implementation(app, ap
 
 
 def test_the_applicant_cannot_write_the_opinions_and_reports_the_it_steps_check(app, api):
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
     from webhelpers import row
 
     pk, _ = _project(app, "expert_review")
@@ -323,7 +323,7 @@ def test_the_applicant_cannot_write_the_opinions_and_reports_the_it_steps_check(
 
 
 def test_the_head_who_changed_the_budget_under_review_cannot_approve_it(app, api, web):
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     pk, _ = _project(app, "dept_review")
     response = _put(api, "head_fin", "project_request", pk, {"budget": 1234})
@@ -347,7 +347,7 @@ def test_the_head_who_changed_the_budget_under_review_cannot_approve_it(app, api
 @pytest.mark.parametrize("door", ["api", "web"])
 def test_only_a_draft_can_be_deleted_and_only_by_its_department(app, api, web, state,
                                                                 username, allowed, door):
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
     from webhelpers import row
 
     pk, _ = _project(app, state)
@@ -366,7 +366,7 @@ def test_only_a_draft_can_be_deleted_and_only_by_its_department(app, api, web, s
 
 def _assigned_review(app, project_state="expert_review", expert="expert"):
     from app.extensions import db
-    from app.models import ExpertReview, ProjectRequest
+    from app.planning.models import ExpertReview, ProjectRequest
 
     pk, _ = _project(app, project_state)
     with app.app_context():
@@ -380,7 +380,7 @@ def _assigned_review(app, project_state="expert_review", expert="expert"):
 
 
 def test_an_expert_sees_only_the_projects_assigned_to_them(app, api, web):
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     assigned, _ = _assigned_review(app)
     unassigned, _ = _project(app, "expert_review")
@@ -394,7 +394,7 @@ def test_an_expert_sees_only_the_projects_assigned_to_them(app, api, web):
 
 
 def test_an_expert_cannot_create_an_expert_review(app, api):
-    from app.models import ExpertReview
+    from app.planning.models import ExpertReview
     from webhelpers import count
 
     pk, _ = _project(app, "expert_review")
@@ -407,7 +407,7 @@ def test_an_expert_cannot_create_an_expert_review(app, api):
 
 
 def test_a_submitted_review_is_locked_until_it_hands_it_back(app, api):
-    from app.models import ExpertReview
+    from app.planning.models import ExpertReview
     from webhelpers import row
 
     _, review = _assigned_review(app)
@@ -433,7 +433,7 @@ def test_a_submitted_review_is_locked_until_it_hands_it_back(app, api):
 
 @pytest.mark.parametrize("username,allowed", [("expert", False), ("it_staff", True)])
 def test_experts_never_delete_reviews(app, api, username, allowed):
-    from app.models import ExpertReview
+    from app.planning.models import ExpertReview
     from webhelpers import row
 
     _, review = _assigned_review(app)
@@ -445,8 +445,9 @@ def test_experts_never_delete_reviews(app, api, username, allowed):
 
 def _expert_users(app, count_, department="OPS"):
     """Extra users with the Expert role (made once)."""
+    from app.base import AppUser
     from app.extensions import db
-    from app.models import AppUser, Department
+    from app.organisation.models import Department
 
     with app.app_context():
         sm = app.appbuilder.sm
@@ -468,7 +469,7 @@ def _expert_users(app, count_, department="OPS"):
 @pytest.mark.parametrize("door", ["api", "web"])
 def test_it_assigns_several_experts_at_once(app, api, web, door):
     from app.extensions import db
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     experts = _expert_users(app, 3)
     pk, _ = _project(app, "expert_review")
@@ -492,7 +493,7 @@ def test_it_assigns_several_experts_at_once(app, api, web, door):
 @pytest.mark.parametrize("username", ["expert", "clerk_fin", "head_fin"])
 def test_only_it_assigns_experts(app, api, username):
     from app.extensions import db
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     experts = _expert_users(app, 1)
     pk, _ = _project(app, "expert_review")
@@ -508,7 +509,7 @@ def test_only_it_assigns_experts(app, api, username):
 
 def test_an_expert_of_the_applicant_department_cannot_be_assigned(app, api):
     from app.extensions import db
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     insider = _expert_users(app, 1, department="FIN")
     pk, _ = _project(app, "expert_review")
@@ -534,7 +535,7 @@ def test_the_separation_of_duties_report_stays_empty(app, login_as):
 
 def test_it_starts_a_new_version_of_a_published_plan_as_a_draft(app, web):
     from app.extensions import db
-    from app.models import DevelopmentPlan, PlanStatus
+    from app.planning.models import DevelopmentPlan, PlanStatus
 
     with app.app_context():
         plan = DevelopmentPlan(title="新版本测试规划", period="2031-2035", goals="g", tasks="t",
@@ -554,7 +555,7 @@ def test_it_starts_a_new_version_of_a_published_plan_as_a_draft(app, web):
 @pytest.mark.parametrize("junk", [["abc"], [10**30], [-1], [], [True]])
 def test_junk_expert_ids_are_a_clear_refusal(app, api, web, junk):
     from app.extensions import db
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     pk, _ = _project(app, "expert_review")
     with app.app_context():
@@ -573,7 +574,7 @@ def test_junk_expert_ids_are_a_clear_refusal(app, api, web, junk):
 
 @pytest.mark.parametrize("version", ["abc", "99999999999999999999999", "-1", "1.5"])
 def test_a_junk_version_on_a_step_changes_nothing(app, web, version):
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     pk, _ = _project(app, "dept_review")
     before = snapshot(app, ProjectRequest, pk)

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from app.models import ProjectRequest
+from app.planning.models import ProjectRequest
 from webhelpers import form_token, row
 
 PDF = (b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"

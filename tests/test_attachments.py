@@ -5,7 +5,8 @@ import io
 
 import pytest
 
-from app.models import Attachment, ProjectRequest
+from app.base import Attachment
+from app.planning.models import ProjectRequest
 from webhelpers import count, flashes, form_token, row
 
 PDF = (b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
@@ -239,8 +240,8 @@ def test_web_records_carry_their_author_and_last_editor(app, login_as, ids):
     assert changed["changed_on"] >= created["changed_on"]
 
     show = editor.get(f"/projectrequestview/show/{pk}").get_data(as_text=True)
+    from app.base import AppUser
     from app.extensions import db
-    from app.models import AppUser
 
     with app.app_context():
         clerk, head = (str(db.session.get(AppUser, ids.user(name)))

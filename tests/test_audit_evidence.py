@@ -37,8 +37,8 @@ def submit(client, pk, rectification="已修订审批流程并完成培训", dat
 
 
 def evidence(app, pk):
+    from app.audit.models import AuditFinding
     from app.extensions import db
-    from app.models import AuditFinding
 
     with app.app_context():
         attachment = db.session.get(AuditFinding, pk).rectification_evidence
@@ -47,8 +47,8 @@ def evidence(app, pk):
 
 
 def approvals(app, pk):
+    from app.base import Approval
     from app.extensions import db
-    from app.models import Approval
 
     with app.app_context():
         return [(a.transition, a.content_hash) for a in db.session.query(Approval).filter_by(
@@ -70,7 +70,7 @@ def test_the_finding_page_offers_the_evidence_file_beside_the_submit_button(logi
 
 def test_the_department_submits_the_rectification_with_its_evidence_file(
         app, login_as, make):
-    from app.models import AuditFinding
+    from app.audit.models import AuditFinding
 
     pk = make("finding")
     head = login_as("head_fin")
@@ -99,7 +99,8 @@ def test_the_department_submits_the_rectification_with_its_evidence_file(
 
 def test_a_step_without_the_rectification_text_keeps_what_was_typed_and_says_so(
         app, login_as, make):
-    from app.models import Attachment, AuditFinding
+    from app.audit.models import AuditFinding
+    from app.base import Attachment
     from webhelpers import count
 
     pk = make("finding")
@@ -128,7 +129,8 @@ def test_a_step_without_the_rectification_text_keeps_what_was_typed_and_says_so(
 ])
 def test_a_refused_evidence_file_moves_nothing_and_says_why(app, login_as, make, data,
                                                             filename, says):
-    from app.models import Attachment, AuditFinding
+    from app.audit.models import AuditFinding
+    from app.base import Attachment
     from webhelpers import count
 
     pk = make("finding")
@@ -144,8 +146,8 @@ def test_a_refused_evidence_file_moves_nothing_and_says_why(app, login_as, make,
 
 
 def test_the_submit_approval_covers_the_evidence_files_content(app, login_as, make):
+    from app.audit.models import AuditFinding
     from app.extensions import db
-    from app.models import AuditFinding
     from app.workflow import content_hash
 
     first, second = make("finding"), make("finding")
@@ -166,7 +168,7 @@ def test_the_submit_approval_covers_the_evidence_files_content(app, login_as, ma
 def test_replacing_the_evidence_after_submitting_asks_for_submission_again(
         app, login_as, make):
     """A new file under review is a change of the content the submission covered."""
-    from app.models import AuditFinding
+    from app.audit.models import AuditFinding
 
     pk = make("finding")
     head = login_as("head_fin")
@@ -189,7 +191,8 @@ def test_replacing_the_evidence_after_submitting_asks_for_submission_again(
 
 def test_an_auditor_cannot_write_the_rectification_or_its_file(app, login_as, api_as,
                                                                 make):
-    from app.models import Attachment, AuditFinding
+    from app.audit.models import AuditFinding
+    from app.base import Attachment
     from webhelpers import count
 
     pk = make("finding")
@@ -222,7 +225,7 @@ def test_an_auditor_cannot_write_the_rectification_or_its_file(app, login_as, ap
 
 
 def test_the_department_cannot_change_the_findings_title(app, login_as, api_as, make):
-    from app.models import AuditFinding
+    from app.audit.models import AuditFinding
 
     pk = make("finding")
     title = row(app, AuditFinding, pk)["title"]
@@ -242,7 +245,7 @@ def test_the_department_cannot_change_the_findings_title(app, login_as, api_as, 
 
 
 def test_another_department_cannot_submit_the_rectification(app, login_as, make):
-    from app.models import AuditFinding
+    from app.audit.models import AuditFinding
 
     pk = make("finding")
     response = submit(login_as("head_mkt"), pk)
@@ -265,7 +268,7 @@ def test_the_api_shows_the_evidence_file_by_name_and_hash(app, login_as, api_as,
 
 def test_the_api_submit_step_takes_the_text_and_refuses_a_file_reference(
         app, api_as, make):
-    from app.models import AuditFinding
+    from app.audit.models import AuditFinding
 
     pk = make("finding")
     client, headers = api_as("head_fin")

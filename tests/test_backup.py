@@ -71,7 +71,7 @@ def test_restore_into_a_fresh_database_gives_identical_tables_and_a_valid_chain(
     # the restored database keeps working: new rows get fresh ids and extend the chain
     with target.app_context():
         from app.extensions import db
-        from app.models import Vendor
+        from app.procurement.models import Vendor
 
         db.session.add(Vendor(name="恢复后新增供应商", credit_code="91000000000000RST1"))
         db.session.commit()
@@ -122,7 +122,7 @@ def test_restore_refuses_a_non_empty_database_unless_told_to_replace(source, tmp
     target = seeded(tmp_path, "occupied")
     with target.app_context():
         from app.extensions import db
-        from app.models import Vendor
+        from app.procurement.models import Vendor
 
         db.session.add(Vendor(name="只在目标库的供应商", credit_code="91000000000000ONLY"))
         db.session.commit()
@@ -144,7 +144,7 @@ def test_backup_taken_while_writes_go_on_is_consistent(tmp_path):
 
     def writer():
         from app.extensions import db
-        from app.models import Vendor
+        from app.procurement.models import Vendor
 
         with app.app_context():
             n = 0
@@ -171,8 +171,9 @@ def test_backup_taken_while_writes_go_on_is_consistent(tmp_path):
     code, output = cli(target, "history", "verify")
     assert code == 0, output  # a torn snapshot would break the chain or the head
     with target.app_context():
+        from app.base import ChangeEntry
         from app.extensions import db
-        from app.models import ChangeEntry, Vendor
+        from app.procurement.models import Vendor
 
         vendors = db.session.query(Vendor).filter(Vendor.name.like("写入中供应商%")).count()
         logged = db.session.query(ChangeEntry).filter(

@@ -36,8 +36,9 @@ def test_clerk_creates_a_system_in_the_chinese_ui_and_finds_it_in_the_list(page,
     assert "财务部" in table  # assigned to the clerk's own department
 
     with app.app_context():
+        from app.base import AppUser
         from app.extensions import db
-        from app.models import AppUser, InformationSystem
+        from app.organisation.models import InformationSystem
 
         system = db.session.query(InformationSystem).filter_by(code="BR-TEST-01").one()
         clerk = db.session.query(AppUser).filter_by(username="clerk_fin").one()

@@ -32,8 +32,8 @@ def test_audit_journey_with_the_rectifications_evidence_file(live_server, people
 
 
 def _audit_journey(people, app, ids, tmp_path):
+    from app.audit.models import Audit, AuditFinding
     from app.extensions import db
-    from app.models import Audit, AuditFinding
 
     evidence = tmp_path / "整改证明材料.pdf"
     evidence.write_bytes(PDF)

@@ -6,7 +6,7 @@ from conftest import PASSWORD
 def test_the_delete_button_in_the_list_deletes_the_record_in_a_browser(browser, live_server,
                                                                       app, make):
     from app.extensions import db
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     # A draft: after submission records leave by a workflow step, never by deletion.
     project = make("project", dept="FIN", name="浏览器删除测试项目")

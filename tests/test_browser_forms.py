@@ -18,7 +18,7 @@ def page(browser, live_server):
 
 def test_clerk_reports_an_incident_with_the_date_time_picker_in_local_time(page, app, ids):
     from app.extensions import db
-    from app.models import Incident
+    from app.operations.models import Incident
 
     page.goto(page.base + "/login/")
     page.fill("#username", "clerk_fin")

@@ -65,7 +65,7 @@ def test_incident_list_on_a_phone_shows_name_state_and_date(phone, make):
 
 def test_inbox_on_a_phone_lists_the_waiting_record_and_opens_it(phone, app, make):
     from app.extensions import db
-    from app.models import ProjectRequest, ProjectStatus
+    from app.planning.models import ProjectRequest, ProjectStatus
 
     project = make("project", dept="FIN", name="手机上待审批的项目" + "，名称很长" * 30,
                    status=ProjectStatus.dept_review)

@@ -44,8 +44,9 @@ class Session:
 
 def test_project_request_goes_from_draft_to_approved_through_five_accounts(
         live_server, browser, app, ids, tmp_path):
+    from app.base import Approval
     from app.extensions import db
-    from app.models import Approval, ProjectRequest
+    from app.planning.models import ProjectRequest
 
     report = tmp_path / "需求分析报告.pdf"
     report.write_bytes(PDF)
@@ -96,7 +97,7 @@ def test_project_request_goes_from_draft_to_approved_through_five_accounts(
     it.close()
 
     with app.app_context():
-        from app.models import ExpertReview
+        from app.planning.models import ExpertReview
 
         review_id = db.session.query(ExpertReview.id).filter_by(project_id=project_id).scalar()
     assert review_id, "IT assigned the expert"

@@ -121,7 +121,7 @@ def test_project_request_journey_on_the_record_pages(live_server, people, app, i
 
 def _project_journey(people, app, ids, tmp_path):
     from app.extensions import db
-    from app.models import ExpertReview, ProjectRequest
+    from app.planning.models import ExpertReview, ProjectRequest
 
     report = tmp_path / "需求分析报告.pdf"
     report.write_bytes(PDF)
@@ -235,7 +235,7 @@ def test_incident_journey_on_the_record_page(live_server, people, app, ids, tmp_
 
 def _incident_journey(people, app, ids, tmp_path):
     from app.extensions import db
-    from app.models import Incident
+    from app.operations.models import Incident
 
     title = "工作台故障：总账凭证无法过账"
     clerk = people("clerk_fin")

@@ -37,9 +37,9 @@ def _append_entries(application, count=300):
     "early", as a server with a skewed clock would), hashed into the chain."""
     from sqlalchemy import text
 
+    from app.base import ChainHead, ChangeEntry
     from app.extensions import db
     from app.history import entry_content, entry_hash
-    from app.models import ChainHead, ChangeEntry
 
     head = db.session.get(ChainHead, 1)
     seq, prev = head.seq, head.hash
@@ -68,8 +68,8 @@ def _append_entries(application, count=300):
 def everything(log_app):
     """Every entry as (id, seq, username, record_type, record_id, action, request_id,
     occurred_at), in the log's order (newest first)."""
+    from app.base import ChangeEntry
     from app.extensions import db
-    from app.models import ChangeEntry
 
     with log_app.app_context():
         return [dict(id=e.id, seq=e.seq, username=e.username, record_type=e.record_type,
@@ -283,8 +283,9 @@ def test_an_entry_is_never_dated_before_the_one_it_follows(log_app):
     """The log's last entries are dated ahead of the clock (another server's): an entry
     written now takes the time of the one it follows, so time and number stay in order.
     (Last in this file: it adds an entry to the module's log.)"""
+    from app.base import ChainHead, ChangeEntry
     from app.extensions import db
-    from app.models import ChainHead, ChangeEntry, Department
+    from app.organisation.models import Department
 
     with log_app.app_context():
         head = db.session.get(ChainHead, 1).seq

@@ -78,8 +78,8 @@ def test_a_department_heads_chart_counts_only_what_they_may_see(app, login_as, m
 def test_chart_counts_match_an_independent_sql_count(app, db):
     from sqlalchemy import text
 
+    from app.base import AppUser
     from app.charts import CHARTS, chart_data
-    from app.models import AppUser
 
     chart = CHARTS["projects_by_stage"]
     with app.test_request_context():

@@ -35,7 +35,7 @@ def _failing(app, system_id):
 
 
 def _owners(app, ids, system_id):
-    from app.models import InformationSystem
+    from app.organisation.models import InformationSystem
 
     _set(app, InformationSystem, system_id, it_custodian_id=ids.user("it_staff"),
          business_owner_id=ids.user("clerk_fin"))
@@ -49,7 +49,8 @@ def test_a_system_without_its_business_owner_fails_1_3_2_and_passes_once_set(app
 
 def test_an_initiated_project_without_its_feasibility_report_fails_its_systems(app, make, system):
     from app.extensions import db
-    from app.models import InformationSystem, ProjectRequest, ProjectStatus
+    from app.organisation.models import InformationSystem
+    from app.planning.models import ProjectRequest, ProjectStatus
 
     project = make("project", dept="FIN", status=ProjectStatus.approved)
     with app.app_context():
@@ -61,7 +62,8 @@ def test_an_initiated_project_without_its_feasibility_report_fails_its_systems(a
 
 def test_a_configuration_change_implemented_without_approval_fails_5_1_4(app, ids, system):
     from app.extensions import db
-    from app.models import ChangeKind, ChangeRequest, ChangeStatus
+    from app.operations.models import ChangeKind, ChangeRequest
+    from app.procurement.models import ChangeStatus
 
     with app.app_context():
         db.session.add(ChangeRequest(
@@ -74,8 +76,8 @@ def test_a_configuration_change_implemented_without_approval_fails_5_1_4(app, id
 
 
 def test_a_data_sharing_grant_past_its_end_date_fails_7_4_2(app, ids, system):
+    from app.data.models import DataSharingRequest, SharingStatus
     from app.extensions import db
-    from app.models import DataSharingRequest, SharingStatus
 
     with app.app_context():
         db.session.add(DataSharingRequest(
@@ -93,7 +95,7 @@ def test_an_overdue_rectification_fails_8_1(app, make, system):
 
 
 def test_p1_incidents_count_when_not_closed_in_time(app, make, system):
-    from app.models import Severity
+    from app.operations.models import Severity
 
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     make("incident", dept="FIN", system_id=system, severity=Severity.p4,
@@ -176,7 +178,8 @@ def test_who_may_open_the_scorecard(login_as, user, allowed):
 
 
 def test_the_snapshot_command_is_idempotent_per_day_and_feeds_the_trend(app, login_as):
-    from app.models import ComplianceSnapshot, InformationSystem
+    from app.base import ComplianceSnapshot
+    from app.organisation.models import InformationSystem
 
     runner = app.test_cli_runner()
     for _ in range(2):

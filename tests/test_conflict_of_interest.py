@@ -16,8 +16,9 @@ EXPERT_PASSWORD = "Expert-Pass-2026"
 def conflicted(app, make, ids, login_as):
     """(review id, expert username): an Expert of FIN, assigned by IT staff to a FIN
     project in expert review (through the add form, or stored when the form refuses)."""
+    from app.base import AppUser
     from app.extensions import db
-    from app.models import AppUser, ExpertReview, ProjectStatus
+    from app.planning.models import ExpertReview, ProjectStatus
 
     project = make("project", dept="FIN", status=ProjectStatus.expert_review)
     username = f"fin_expert_{project}"
@@ -45,8 +46,9 @@ def conflicted(app, make, ids, login_as):
 
 
 def review_status(app, pk):
+    from app.base import Approval
     from app.extensions import db
-    from app.models import Approval, ExpertReview
+    from app.planning.models import ExpertReview
 
     with app.app_context():
         approvals = db.session.query(Approval).filter_by(record_type="ExpertReview",
@@ -92,7 +94,7 @@ def test_an_expert_of_another_department_can_submit_the_same_kind_of_review(
         app, make, ids, login_as):
     """The control case: the refusal above is the conflict, not the setup."""
     from app.extensions import db
-    from app.models import ExpertReview, ProjectStatus
+    from app.planning.models import ExpertReview, ProjectStatus
 
     project = make("project", dept="FIN", status=ProjectStatus.expert_review)
     with app.app_context():

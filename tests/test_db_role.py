@@ -11,8 +11,9 @@ from conftest import PASSWORD, build_app, dispose, login
 @pytest.fixture
 def postgres(app, make, api_as):
     """The session database's engine, with at least one approval stored."""
+    from app.base import Approval
     from app.extensions import db
-    from app.models import Approval, IncidentStatus
+    from app.operations.models import IncidentStatus
 
     with app.app_context():
         if db.engine.dialect.name != "postgresql":

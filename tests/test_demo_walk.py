@@ -20,16 +20,11 @@ def demo_app(tmp_path_factory):
 
 def _declared():
     """(model, natural key, declared state, expected creator) of every seeded record."""
-    from app.models import (
-        AuditFinding,
-        ChangeOrder,
-        ChangeRequest,
-        Contract,
-        DataSharingRequest,
-        DevelopmentPlan,
-        Incident,
-        ProjectRequest,
-    )
+    from app.audit.models import AuditFinding
+    from app.data.models import DataSharingRequest
+    from app.operations.models import ChangeRequest, Incident
+    from app.planning.models import DevelopmentPlan, ProjectRequest
+    from app.procurement.models import ChangeOrder, Contract
 
     rows = []
     for name, dept, _budget, state, _systems, _exit in demo.PROJECTS:
@@ -58,7 +53,7 @@ def _declared():
 def _records(db):
     """Every seeded approvable record with its declared state and creator, and the expert
     reviews of the demo's projects."""
-    from app.models import ExpertReview
+    from app.planning.models import ExpertReview
 
     found = []
     for model, keys, state, creator in _declared():
@@ -86,7 +81,8 @@ def test_every_demo_record_stands_in_its_declared_state(demo_app):
 
 def test_the_demo_shows_every_state_it_declares_for_each_workflow(demo_app):
     """Variety: returned and rejected records, every review step, closed ones."""
-    from app.models import ContractStatus, ProjectStatus
+    from app.planning.models import ProjectStatus
+    from app.procurement.models import ContractStatus
 
     shown = {}
     for model, _keys, state, _creator in _declared():
@@ -165,15 +161,12 @@ def test_no_demo_approval_is_given_by_its_submitter_or_for_two_review_steps(demo
 
 
 def test_change_history_names_the_demo_account_that_created_each_record(demo_app):
+    from app.audit.models import Audit
+    from app.base import ChangeEntry, Delegation
     from app.extensions import db
-    from app.models import (
-        Audit,
-        ChangeEntry,
-        Delegation,
-        InformationSystem,
-        PlanFeedback,
-        Vendor,
-    )
+    from app.organisation.models import InformationSystem
+    from app.planning.models import PlanFeedback
+    from app.procurement.models import Vendor
 
     with demo_app.app_context():
         expected = [(record, creator) for record, _state, creator in _records(db)]
@@ -216,7 +209,7 @@ def test_the_applicant_reads_why_a_demo_project_came_back(demo_app, username, pr
     """A returned or rejected demo project shows the reviewer's reason on its page; another
     department does not see the project at all."""
     from app.extensions import db
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     with demo_app.app_context():
         pk = db.session.query(ProjectRequest.id).filter_by(name=project).scalar()

@@ -15,8 +15,10 @@ from conftest import dispose, scratch_database_url, seeded_app
 
 def approve_over_the_api(app, comment=""):
     """A FIN project in department review, approved by head_fin over the API: its id."""
+    from app.base import AppUser
     from app.extensions import db
-    from app.models import AppUser, Department, ProjectRequest, ProjectStatus
+    from app.organisation.models import Department
+    from app.planning.models import ProjectRequest, ProjectStatus
 
     from conftest import PASSWORD
 
@@ -117,8 +119,8 @@ def named(output, seq):
 @pytest.fixture(scope="module")
 def middle_entry(chain_app):
     """An entry in the middle of the chain, with a successor."""
+    from app.base import ChangeEntry
     from app.extensions import db
-    from app.models import ChangeEntry
 
     with chain_app.app_context():
         last = db.session.query(func.max(ChangeEntry.seq)).scalar()
@@ -127,8 +129,8 @@ def middle_entry(chain_app):
 
 
 def test_an_untouched_chain_with_its_approvals_verifies(chain_app):
+    from app.base import Approval, ChangeEntry
     from app.extensions import db
-    from app.models import Approval, ChangeEntry
 
     with chain_app.app_context():
         approvals = db.session.query(Approval).count()
@@ -223,8 +225,8 @@ def test_a_forger_who_rehashes_the_entry_and_relinks_the_next_one_is_caught(
 @pytest.fixture(scope="module")
 def approval(chain_app):
     """A stored approval with an actor, and a user id that is not its actor."""
+    from app.base import AppUser, Approval
     from app.extensions import db
-    from app.models import AppUser, Approval
 
     with chain_app.app_context():
         row = (db.session.query(Approval).filter(Approval.actor_id.isnot(None))
@@ -286,8 +288,9 @@ def test_verify_names_an_approval_whose_id_was_changed(chain_app, approval):
 
 
 def test_verify_names_an_approval_inserted_directly_in_the_database(chain_app, approval):
+    from app.base import Approval
     from app.extensions import db
-    from app.models import Approval, ProjectRequest
+    from app.planning.models import ProjectRequest
 
     with chain_app.app_context():
         project = db.session.query(ProjectRequest.id).order_by(ProjectRequest.id).first()[0]
@@ -320,8 +323,8 @@ def test_verify_names_an_approval_deleted_in_the_database(chain_app, approval):
 
 def test_an_approval_fired_over_http_is_recorded_in_the_chain(chain_app):
     """The step and its approval are written in one transaction, one request."""
+    from app.base import Approval, ChangeEntry
     from app.extensions import db
-    from app.models import Approval, ChangeEntry
 
     project_id = approve_over_the_api(chain_app, comment="证据")
     with chain_app.app_context():
@@ -433,8 +436,8 @@ def test_approvals_stored_before_the_upgrade_enter_the_chain(tmp_path):
         with application.app_context():
             from flask_migrate import upgrade
 
+            from app.base import Approval, ChangeEntry
             from app.extensions import db
-            from app.models import Approval, ChangeEntry
 
             upgrade(revision="638b3f1ff235")
             with db.engine.begin() as conn:  # as the old code wrote them: no history entry
@@ -464,9 +467,9 @@ def test_the_record_page_finds_its_approvals_entries_by_the_record_index(chain_a
     log (a million at PRODUCT.md §8 scale). Read from the plan SQLite chooses."""
     from sqlalchemy import event
 
+    from app.base import Approval
     from app.extensions import db
     from app.history import unrecorded_approvals
-    from app.models import Approval
 
     with chain_app.app_context():
         if db.engine.dialect.name != "sqlite":

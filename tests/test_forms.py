@@ -1,6 +1,6 @@
 """Forms accept what they offer (7.2.1): every record form, as rendered, saves.
 
-For every record type in the menu (derived from app/views.py MENU, so a new type is
+For every record type in the menu (derived from the chapters' menus, app/chapters.py, so a new type is
 covered without new test code): the add form, opened by a user who may add it and sent
 with its own defaults plus valid values for what it requires, creates the record; the
 edit form of that record, sent back unchanged, succeeds and changes nothing. Then the
@@ -87,9 +87,9 @@ class FormFields(HTMLParser):
 
 
 def _menu_views():
-    from app.views import MENU
+    from app.chapters import record_views
 
-    return [view for _c, _l, _i, items in MENU for view, *_ in items]
+    return record_views()
 
 
 VIEWS = _menu_views()
@@ -146,8 +146,8 @@ def _record_ids(app, model):
 
 
 def _change_entries(app, model, pk):
+    from app.base import ChangeEntry
     from app.extensions import db
-    from app.models import ChangeEntry
 
     with app.app_context():
         return db.session.query(ChangeEntry).filter_by(record_type=model.__name__,
@@ -211,7 +211,8 @@ def project_awaiting_experts(app):
     from decimal import Decimal
 
     from app.extensions import db
-    from app.models import Department, ProjectRequest, ProjectStatus
+    from app.organisation.models import Department
+    from app.planning.models import ProjectRequest, ProjectStatus
 
     with app.app_context():
         # of finance, where no expert works (an expert never reviews their own department)
@@ -287,7 +288,7 @@ def test_edit_form_of_demo_records_saved_unchanged_changes_nothing(app, clients,
 def test_a_stored_choice_outside_the_offered_list_is_kept_when_saved_unchanged(app, clients,
                                                                                make, ids):
     """An incident handled by someone no longer in IT: IT staff save it unchanged."""
-    from app.models import Incident
+    from app.operations.models import Incident
 
     pk = make("incident", assignee_id=ids.user("auditor"))
     form = FormFields(clients("it_staff").get(f"/incidentview/edit/{pk}")
@@ -362,7 +363,7 @@ def _report(clients, ids, **changes):
 
 def _incident(app, title):
     from app.extensions import db
-    from app.models import Incident
+    from app.operations.models import Incident
 
     with app.app_context():
         incident = db.session.query(Incident).filter_by(title=title).one_or_none()
@@ -411,7 +412,7 @@ def test_reporter_and_department_default_to_the_reporting_clerk(app, clients, id
 
 
 def test_edit_saved_unchanged_keeps_the_seconds_of_a_stored_time(app, clients, make):
-    from app.models import Incident
+    from app.operations.models import Incident
 
     pk = make("incident", occurred_at=dt.datetime(2026, 11, 30, 8, 10, 47, 606002))
     client = clients("clerk_fin")
@@ -425,8 +426,8 @@ def test_edit_saved_unchanged_keeps_the_seconds_of_a_stored_time(app, clients, m
 
 
 def test_a_date_field_uses_the_native_date_input_and_keeps_the_typed_date(app, clients, ids):
+    from app.audit.models import Audit
     from app.extensions import db
-    from app.models import Audit
 
     client = clients("auditor")
     form = FormFields(client.get("/auditview/add").get_data(as_text=True))
@@ -452,8 +453,8 @@ def _options(form, name):
 
 
 def _names(app, *criteria):
+    from app.base import AppUser
     from app.extensions import db
-    from app.models import AppUser
 
     with app.app_context():
         return {str(u) for u in db.session.query(AppUser).filter(*criteria)}
@@ -461,7 +462,7 @@ def _names(app, *criteria):
 
 def test_incident_reporter_lists_the_department_and_handler_lists_it_staff_only(app, clients,
                                                                                  ids):
-    from app.models import AppUser
+    from app.base import AppUser
     from flask_appbuilder.security.sqla.models import Role
 
     form = FormFields(clients("it_staff").get("/incidentview/add").get_data(as_text=True))
@@ -489,7 +490,7 @@ def test_a_reporter_from_another_department_is_refused(app, clients, ids):
 def test_system_custodian_lists_it_staff_and_business_owner_the_owning_department(app,
                                                                                   clients,
                                                                                   ids):
-    from app.models import AppUser
+    from app.base import AppUser
     from flask_appbuilder.security.sqla.models import Role
 
     form = FormFields(clients("clerk_fin").get("/informationsystemview/add")
@@ -501,7 +502,7 @@ def test_system_custodian_lists_it_staff_and_business_owner_the_owning_departmen
 
 
 def test_audit_auditor_lists_auditors_only(app, clients):
-    from app.models import AppUser
+    from app.base import AppUser
     from flask_appbuilder.security.sqla.models import Role
 
     form = FormFields(clients("auditor").get("/auditview/add").get_data(as_text=True))
@@ -519,7 +520,7 @@ def test_text_over_its_length_is_refused_in_chinese_and_kept(app, clients, ids):
 
 @pytest.mark.parametrize("typed", ["2026-02-30", "01.03.2026", "下周一"])
 def test_unreadable_date_is_refused_in_chinese_and_the_input_is_kept(app, clients, ids, typed):
-    from app.models import Audit
+    from app.audit.models import Audit
 
     client = clients("auditor")
     sent = FormFields(client.get("/auditview/add").get_data(as_text=True)).values()
@@ -536,7 +537,7 @@ def test_unreadable_date_is_refused_in_chinese_and_the_input_is_kept(app, client
 
 
 def test_department_head_lists_the_department_s_own_people(app, clients, ids):
-    from app.models import AppUser
+    from app.base import AppUser
 
     form = FormFields(clients("admin").get(f"/departmentview/edit/{ids.dept('FIN')}")
                       .get_data(as_text=True))

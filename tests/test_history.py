@@ -12,8 +12,8 @@ from conftest import build_app, dispose, scratch_database_url, seeded_app
 
 
 def entries(app, record_type, record_id):
+    from app.base import ChangeEntry
     from app.extensions import db
-    from app.models import ChangeEntry
 
     with app.app_context():
         rows = (db.session.query(ChangeEntry)
@@ -84,8 +84,9 @@ def test_one_request_id_ties_together_everything_one_request_changed(app, make, 
 def test_attachments_are_recorded_by_name_and_hash_never_bytes(app, make):
     import hashlib
 
+    from app.base import Attachment
     from app.extensions import db
-    from app.models import Attachment, ProjectRequest
+    from app.planning.models import ProjectRequest
 
     body = b"%PDF-1.4\n%history test\n%%EOF\n"
     project = make("project")
@@ -104,8 +105,8 @@ def test_attachments_are_recorded_by_name_and_hash_never_bytes(app, make):
 
 
 def test_password_hashes_are_never_recorded(app):
+    from app.base import AppUser, ChangeEntry
     from app.extensions import db
-    from app.models import AppUser, ChangeEntry
 
     with app.app_context():
         sm = app.appbuilder.sm
@@ -122,9 +123,9 @@ def test_password_hashes_are_never_recorded(app):
 
 
 def test_change_entries_cannot_be_changed_or_deleted_through_the_model(app):
+    from app.base import ChangeEntry
     from app.extensions import db
     from app.history import AppendOnlyError
-    from app.models import ChangeEntry
 
     with app.app_context():
         entry = db.session.query(ChangeEntry).order_by(ChangeEntry.seq).first()
@@ -146,8 +147,8 @@ def test_no_screen_or_api_edits_history(login_as, api_as):
         posted = admin.post(path, data={"csrf_token": token, "action": "forged"})
         assert posted.status_code in (302, 403, 404, 405)
     with admin.application.app_context():
+        from app.base import ChangeEntry
         from app.extensions import db
-        from app.models import ChangeEntry
 
         first = db.session.query(ChangeEntry).filter_by(seq=1).one()
         assert first.action == "insert"
@@ -178,7 +179,7 @@ def test_change_log_filters_by_user_and_request_id(app, make, login_as):
 
 def test_history_tab_shows_old_and_new_values_in_chinese(app, make, login_as):
     from app.extensions import db
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     project = make("project", dept="FIN", goals="旧目标X")
     with app.app_context():
@@ -193,7 +194,7 @@ def test_history_tab_shows_old_and_new_values_in_chinese(app, make, login_as):
 
 def test_every_version_of_a_record_can_be_opened(app, make, login_as):
     from app.extensions import db
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     project = make("project", dept="FIN", goals="第一版")
     with app.app_context():
@@ -239,8 +240,8 @@ def tamper(app, sql, **params):
 
 
 def test_verify_reports_an_intact_chain_with_its_length(chain_app):
+    from app.base import ChangeEntry
     from app.extensions import db
-    from app.models import ChangeEntry
 
     with chain_app.app_context():
         total = db.session.query(ChangeEntry).count()
@@ -250,8 +251,9 @@ def test_verify_reports_an_intact_chain_with_its_length(chain_app):
 
 
 def test_concurrent_writers_extend_one_unbroken_chain(chain_app):
+    from app.base import ChangeEntry
     from app.extensions import db
-    from app.models import ChangeEntry, Vendor
+    from app.procurement.models import Vendor
 
     errors = []
 
@@ -327,9 +329,9 @@ def test_verify_warns_of_entries_dated_an_hour_before_the_one_they_follow(tmp_pa
     with app.app_context():
         from flask_migrate import upgrade
 
+        from app.base import ChainHead, ChangeEntry
         from app.extensions import db
         from app.history import entry_content, entry_hash
-        from app.models import ChainHead, ChangeEntry
         from seeds import load_reference
 
         upgrade()
@@ -382,8 +384,9 @@ def test_postgres_trigger_rejects_update_and_delete(app):
 def test_a_delegated_step_names_both_people_in_the_change_history(app, make, ids, api_as):
     import datetime as dt
 
+    from app.base import ChangeEntry, Delegation
     from app.extensions import db
-    from app.models import ChangeEntry, Delegation, ProjectRequest, ProjectStatus
+    from app.planning.models import ProjectRequest, ProjectStatus
 
     project = make("project", dept="FIN", status=ProjectStatus.dept_review,
                    submitted_by_fk=ids.user("clerk_fin"))

@@ -50,15 +50,15 @@ def ctx(inbox_app):
 
 
 def user(username):
+    from app.base import AppUser
     from app.extensions import db
-    from app.models import AppUser
 
     return db.session.query(AppUser).filter_by(username=username).one()
 
 
 def dept(code):
     from app.extensions import db
-    from app.models import Department
+    from app.organisation.models import Department
 
     return db.session.query(Department).filter_by(code=code).one().id
 
@@ -66,7 +66,7 @@ def dept(code):
 def project(state, dept_code="FIN", submitter=None, changed_on=None, **extra):
     """A project request put straight into ``state`` (test setup, no workflow)."""
     from app.extensions import db
-    from app.models import ProjectRequest, ProjectStatus
+    from app.planning.models import ProjectRequest, ProjectStatus
 
     n = next(_numbers)
     record = ProjectRequest(
@@ -87,8 +87,8 @@ def project(state, dept_code="FIN", submitter=None, changed_on=None, **extra):
 def approval(record, transition, actor, acting_for=None, submits=False, approves=False,
              from_state=None):
     """An approval row as the engine would have written it (test setup)."""
+    from app.base import Approval
     from app.extensions import db
-    from app.models import Approval
 
     state = from_state or record.status.name
     db.session.add(Approval(
@@ -100,8 +100,8 @@ def approval(record, transition, actor, acting_for=None, submits=False, approves
 
 
 def delegation(principal, substitute, start=None, end=None):
+    from app.base import Delegation
     from app.extensions import db
-    from app.models import Delegation
 
     today = dt.date.today()
     row = Delegation(principal_id=user(principal).id, substitute_id=user(substitute).id,
@@ -314,7 +314,7 @@ def test_nobody_approves_two_review_steps_of_one_record(inbox_app, ctx):
 
 def test_an_expert_of_the_applicant_department_is_never_offered_the_review(inbox_app, ctx):
     from app.extensions import db
-    from app.models import ExpertReview
+    from app.planning.models import ExpertReview
 
     expert = user("expert")
     fin, ops = project("expert_review", submitter="clerk_fin"), project("expert_review", "OPS")
@@ -332,7 +332,12 @@ def test_an_expert_of_the_applicant_department_is_never_offered_the_review(inbox
 
 def test_contracts_route_to_management_by_amount_in_the_database_too(inbox_app, ctx):
     from app.extensions import db
-    from app.models import Contract, ContractStatus, Vendor, contract_approval_threshold
+    from app.procurement.models import (
+        Contract,
+        ContractStatus,
+        Vendor,
+        contract_approval_threshold,
+    )
 
     vendor = db.session.query(Vendor).first()
     threshold = contract_approval_threshold()
@@ -362,7 +367,7 @@ def test_a_review_is_handed_back_only_while_its_panel_sits(inbox_app):
     returned and submitted again) the step is neither offered nor taken, over the web
     form and the API alike, and the inbox does not hold it."""
     from app.extensions import db
-    from app.models import ExpertReview, PANEL_SITTING, ReviewStatus
+    from app.planning.models import PANEL_SITTING, ExpertReview, ReviewStatus
 
     def reviewed(state, new_round=False):
         record = project(state, submitter="clerk_fin")
@@ -487,7 +492,7 @@ def test_the_inbox_page_pages_with_next_and_previous_and_survives_junk(inbox_app
 def test_the_count_is_recounted_as_soon_as_anyone_takes_a_step(inbox_app):
     """Requests run outside the test's own app context (each gets its own, as served)."""
     from app.extensions import db
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     def setup(make):
         with inbox_app.app_context():
@@ -526,7 +531,7 @@ def test_a_rule_without_an_sql_form_is_left_to_the_engine_and_the_count_stays_tr
     the record out, saying so."""
     from app.approvals import inbox_count, inbox_page
     from app.extensions import db
-    from app.models import ExpertReview
+    from app.planning.models import ExpertReview
 
     expert = user("expert")
     ops = project("expert_review", "OPS")

@@ -8,11 +8,11 @@ import pytest
 from conftest import ROLE_USERS
 from sqlalchemy import event
 
-from app.api import APIS
-from app.views import MENU
+from app.chapters import apis, record_views
 
 # Every list screen of the menu and every record API.
-VIEWS = [view for _category, _label, _icon, items in MENU for view, *_rest in items]
+VIEWS = record_views()
+APIS = apis()
 RESOURCES = [api.resource_name for api in APIS]
 VIEW_IDS = [view.__name__ for view in VIEWS]
 PAGE_SIZE_MAX = 100
@@ -276,25 +276,14 @@ ROWS = 60
 @pytest.fixture(scope="module")
 def many_rows(app):
     """At least ROWS rows of every list, owned by FIN, each with its own related rows."""
+    from app.audit.models import Audit, AuditFinding
+    from app.base import AppUser, Delegation
+    from app.data.models import DataSharingRequest
     from app.extensions import db
-    from app.models import (
-        AppUser,
-        Audit,
-        AuditFinding,
-        ChangeOrder,
-        ChangeRequest,
-        Contract,
-        DataSharingRequest,
-        Delegation,
-        Department,
-        DevelopmentPlan,
-        ExpertReview,
-        Incident,
-        InformationSystem,
-        PlanFeedback,
-        ProjectRequest,
-        Vendor,
-    )
+    from app.operations.models import ChangeRequest, Incident
+    from app.organisation.models import Department, InformationSystem
+    from app.planning.models import DevelopmentPlan, ExpertReview, PlanFeedback, ProjectRequest
+    from app.procurement.models import ChangeOrder, Contract, Vendor
 
     with app.app_context():
         fin = db.session.query(Department).filter_by(code="FIN").one()
@@ -462,7 +451,8 @@ def scoped_incidents(app):
     marketing's system (not for finance); repeated values in every sortable column, so
     the key decides ties. Returns (title prefix, {id: row})."""
     from app.extensions import db
-    from app.models import Department, Incident, InformationSystem, IncidentStatus, Severity
+    from app.operations.models import Incident, IncidentStatus, Severity
+    from app.organisation.models import Department, InformationSystem
 
     prefix = f"LST{dt.datetime.now():%H%M%S%f}"
     with app.app_context():
@@ -513,10 +503,10 @@ def test_every_page_of_a_sorted_incident_list_shows_the_right_rows(
     order, the last pages too (read from the other end of the list), and the count;
     whether the list is short (found by its scoping indexes, then sorted) or long (paged
     on its sort index)."""
-    import app.views
+    import app.records
 
     if plan == "sort index":
-        monkeypatch.setattr(app.views, "SORT_INDEX_WALK_ABOVE", 0)
+        monkeypatch.setattr(app.records, "SORT_INDEX_WALK_ABOVE", 0)
     prefix, rows = scoped_incidents
     expected = expected_order(rows, column, direction, finance_only)
     client = login_as(username)

@@ -21,8 +21,9 @@ LOCKED_ADDRESS = "您所在网络地址的登录失败次数过多"
 @pytest.fixture(scope="module")
 def colleagues(app):
     """Sixty clerks of the finance department (the demo has only a handful of accounts)."""
+    from app.base import AppUser
     from app.extensions import db
-    from app.models import AppUser, Department
+    from app.organisation.models import Department
 
     names = [f"office{n:02d}" for n in range(1, COLLEAGUES + 1)]
     with app.app_context():

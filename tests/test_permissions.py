@@ -43,7 +43,7 @@ EXPECTED = {
     "Auditor": (ALL, frozenset({"Audit", "AuditFinding"})),
 }
 ROLES = tuple(EXPECTED)
-# Beyond the spec above (regulation 8.2.1, app/models.py ``__department_columns__``):
+# Beyond the spec above (regulation 8.2.1, app/audit/models.py ``__department_columns__``):
 # a department's Clerk/DeptHead writes the rectification of its own audit findings,
 # and nothing else of them. So they open the edit form, but adding, deleting and
 # changing any other column stay refused (the write cases below change the title).
@@ -52,6 +52,11 @@ DEPARTMENT_ROLES = ("Clerk", "DeptHead")
 # Submitted on creation, so never deleted (a workflow step ends them): regulation 5.1.3.
 NEVER_DELETED = frozenset({"Incident"})
 ADMIN_ONLY_PAGES = ("/users/list/", "/roles/list/", "/swagger/v1", "/api/v1/_openapi")
+# Record types of the menu this spec does not state yet: who writes them in which state is
+# their workflow table's (tests/test_workflows.py walks every step for every account). A
+# new record type joins RECORD_TYPES, with its line in each table below, or this list.
+NOT_IN_THIS_SPEC = frozenset({"Delegation", "DevelopmentPlan", "PlanFeedback", "ExpertReview",
+                              "ChangeOrder", "ChangeRequest", "DataSharingRequest"})
 
 # ------------------------------------------------------ how each type is reached
 
@@ -134,10 +139,18 @@ def new_marker():
     return f"pm-{uuid.uuid4().hex[:12]}"
 
 
-def model_of(record_type):
-    from app import models
+def test_every_record_type_of_the_menu_is_in_this_spec_or_named_as_not_in_it():
+    from app.chapters import record_views
 
-    return getattr(models, record_type)
+    menu = {view.datamodel.obj.__name__ for view in record_views()}
+    assert not ALL & NOT_IN_THIS_SPEC
+    assert menu == ALL | NOT_IN_THIS_SPEC, "add the new record type to the spec above"
+
+
+def model_of(record_type):
+    from app.chapters import record_models
+
+    return next(model for model in record_models() if model.__name__ == record_type)
 
 
 def stored_marker(app, record_type, pk):
@@ -179,7 +192,7 @@ class Actor:
             return self._department(marker), marker
         overrides.setdefault(MARKER[record_type], marker)
         if record_type == "ProjectRequest" and self.role == "Expert":
-            from app.models import ProjectStatus
+            from app.planning.models import ProjectStatus
 
             overrides.setdefault("status", ProjectStatus.expert_review)
             pk = self.make(FACTORY[record_type], dept=dept, **overrides)
@@ -188,8 +201,9 @@ class Actor:
         return self.make(FACTORY[record_type], dept=dept, **overrides), marker
 
     def _assign_to_me(self, project_id):
+        from app.base import AppUser
         from app.extensions import db
-        from app.models import AppUser, ExpertReview, ProjectRequest
+        from app.planning.models import ExpertReview, ProjectRequest
 
         with self.app.app_context():
             me = db.session.query(AppUser).filter_by(username=self.username).one()
@@ -199,7 +213,7 @@ class Actor:
 
     def _department(self, marker):
         from app.extensions import db
-        from app.models import Department
+        from app.organisation.models import Department
 
         with self.app.app_context():
             row = Department(code=marker, name=marker)
@@ -337,7 +351,7 @@ def test_edit_form_opens_only_for_roles_that_may_write(login_as, actor, role, re
     pk, marker = who.record(record_type)
     response = login_as(who.username).get(f"{VIEW[record_type]}/edit/{pk}")
     if allowed and record_type in RECTIFIERS.get(role, ()):
-        # The form offers the rectification, and only that (app/models.py ``Edit``).
+        # The form offers the rectification, and only that (app/audit/models.py ``Edit``).
         assert response.status_code == 200
         assert 'name="rectification"' in page(response)
         assert f'value="{marker}"' not in page(response)

@@ -9,8 +9,8 @@ import pytest
 
 
 def last_entry(app, record_type, record_id):
+    from app.base import ChangeEntry
     from app.extensions import db
-    from app.models import ChangeEntry
 
     with app.app_context():
         entry = (db.session.query(ChangeEntry)
@@ -51,8 +51,8 @@ def test_change_log_row_reads_in_chinese_with_names_local_time_and_links(
 def test_change_entry_page_shows_fields_by_label_and_values_by_name(
         app, make, api_as, login_as, ids):
     project = changed_by_head_fin(app, make, api_as, ids)
+    from app.base import ChangeEntry
     from app.extensions import db
-    from app.models import ChangeEntry
 
     with app.app_context():
         insert = (db.session.query(ChangeEntry)
@@ -93,7 +93,7 @@ def test_version_page_names_related_records_and_links_back(app, make, login_as, 
 
 def test_link_to_a_deleted_record_is_not_offered(app, make, login_as):
     from app.extensions import db
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     project = make("project", dept="FIN")
     with app.app_context():
@@ -108,8 +108,8 @@ def test_link_to_a_deleted_record_is_not_offered(app, make, login_as):
 
 def test_re_approval_trail_is_translated_with_field_labels(app, make, login_as, ids):
     """The stored comment stays as recorded (hash-chained); the screen translates it."""
+    from app.base import Approval, ChangeEntry
     from app.extensions import db
-    from app.models import Approval, ChangeEntry
 
     project = make("project", dept="FIN")
     head = ids.user("head_fin")
@@ -162,7 +162,7 @@ def test_api_show_labels_name_stamps_and_files_in_chinese(api_as, make):
 
 def test_history_shows_the_submitter_as_a_person_and_hides_counters(app, make, login_as, ids):
     from app.extensions import db
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     project = make("project", dept="FIN")
     head = ids.user("head_fin")
@@ -180,8 +180,8 @@ def test_history_shows_the_submitter_as_a_person_and_hides_counters(app, make, l
 
 def test_approval_entry_in_the_change_log_links_to_the_record_decided_on(
         app, make, login_as, ids):
+    from app.base import Approval, ChangeEntry
     from app.extensions import db
-    from app.models import Approval, ChangeEntry
 
     project = make("project", dept="FIN", name="审批链接测试项目")
     head = ids.user("head_fin")

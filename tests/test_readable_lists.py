@@ -63,7 +63,7 @@ def test_contract_list_filters_by_an_end_date_range(login_as, make):
 
 def test_project_list_filters_by_creation_date(app, login_as, make):
     from app.extensions import db
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     old, new = make("project"), make("project")
     with app.app_context():
@@ -102,8 +102,8 @@ def rows_with(html, text):
 
 
 def test_findings_past_due_and_open_carry_a_badge_and_a_filter(app, login_as, make):
+    from app.audit.models import AuditFinding, FindingStatus
     from app.extensions import db
-    from app.models import AuditFinding, FindingStatus
 
     mine = unique("逾期")
     late = make("finding", title=mine + "a", due_date=today() - dt.timedelta(days=1))
@@ -146,7 +146,7 @@ def test_contracts_ending_within_the_configured_days_carry_a_badge_and_a_filter(
 
 def test_approvals_waiting_too_long_carry_a_badge_in_list_and_inbox(app, login_as, make):
     from app.extensions import db
-    from app.models import ProjectRequest, ProjectStatus
+    from app.planning.models import ProjectRequest, ProjectStatus
 
     mine = unique("等待")
     stale = make("project", dept="FIN", name=mine + "a", status=ProjectStatus.dept_review)

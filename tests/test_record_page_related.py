@@ -35,7 +35,7 @@ def _system_with(app, make, incidents, contracts=0, edits=0, mkt_incidents=0):
     occurred_at), ``mkt_incidents`` more reported by MKT, ``contracts`` contracts and
     ``edits`` changes of its own (history entries)."""
     from app.extensions import db
-    from app.models import InformationSystem
+    from app.organisation.models import InformationSystem
 
     system = make("system", dept="FIN")
     start = dt.datetime(2026, 1, 1)
@@ -108,9 +108,9 @@ def test_related_tab_counts_only_what_the_viewer_may_see(app, make, login_as):
 
 
 def test_related_tab_count_is_bounded_and_said_so(app, make, login_as, monkeypatch):
-    from app import views
+    from app import records
 
-    monkeypatch.setattr(views, "RELATED_COUNT_CAP", 25)
+    monkeypatch.setattr(records, "RELATED_COUNT_CAP", 25)
     system, incidents = _system_with(app, make, incidents=30)
     admin = login_as("admin")
     ids, count = _tab(admin, system, "IncidentView")
@@ -120,8 +120,8 @@ def test_related_tab_count_is_bounded_and_said_so(app, make, login_as, monkeypat
 
 
 def test_history_tab_is_paginated_newest_first(app, make, login_as):
+    from app.base import ChangeEntry
     from app.extensions import db
-    from app.models import ChangeEntry
 
     system, _ = _system_with(app, make, incidents=0, edits=24)
     with app.app_context():
@@ -150,8 +150,8 @@ def test_history_tab_is_paginated_newest_first(app, make, login_as):
 
 def test_record_page_statements_do_not_grow_with_approvals(app, make, ids, login_as):
     """The approvals panel loads each decision with its people in one query."""
+    from app.base import Approval
     from app.extensions import db
-    from app.models import Approval
 
     people = ["admin", "clerk_fin", "head_fin", "it_staff", "it_staff2", "manager",
               "auditor", "expert", "expert2"]
@@ -180,8 +180,8 @@ def test_who_acts_next_names_everyone_the_engine_would(app):
     department, reviewers); on every demo record the engine, given every active user,
     names exactly the same people."""
     from app.approvals import duties_for, identity, next_steps
+    from app.base import AppUser, Model
     from app.extensions import db
-    from app.models import AppUser, Model
     from app.workflow import who_acts_next
 
     with app.app_context():
@@ -209,7 +209,7 @@ def test_record_page_statements_do_not_grow_with_the_departments_its_tabs_name(
     """A tab's rows name their departments (reporting department, contract owner): one
     statement per relation for the whole page of rows, never one per department named."""
     from app.extensions import db
-    from app.models import Department
+    from app.organisation.models import Department
 
     with app.app_context():
         codes = [code for (code,) in db.session.query(Department.code)

@@ -42,8 +42,8 @@ def model_of(view):
 
 def sample_values(app, rule):
     """Every combination of real values for the rule's arguments (live records)."""
+    from app.base import Attachment, ChangeEntry
     from app.extensions import db
-    from app.models import Attachment, ChangeEntry
 
     view = view_of(app, rule.endpoint)
     model = model_of(view)
@@ -143,8 +143,9 @@ def test_get_head_and_options_change_nothing_on_any_route(app, login_as, make):
                                    "/users/action/muldelete/{user}"])
 def test_head_or_get_on_a_delete_refuses_and_deletes_nothing(app, login_as, make, route,
                                                             method):
+    from app.base import AppUser
     from app.extensions import db
-    from app.models import AppUser, Incident
+    from app.operations.models import Incident
 
     incident = make("incident", dept="FIN")
     sm = app.appbuilder.sm
@@ -172,7 +173,7 @@ def test_the_delete_button_of_the_list_still_deletes_by_post_with_its_token(app,
     import re
 
     from app.extensions import db
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     # A draft: after submission records leave by a workflow step, never by deletion.
     project = make("project", dept="FIN")
@@ -222,7 +223,7 @@ def test_every_post_route_refuses_a_request_without_csrf_token(app, login_as, ma
 
 def test_new_version_of_a_published_plan_needs_the_csrf_token(app, login_as):
     from app.extensions import db
-    from app.models import DevelopmentPlan, PlanStatus
+    from app.planning.models import DevelopmentPlan, PlanStatus
 
     with app.app_context():
         plan = (db.session.query(DevelopmentPlan.id)

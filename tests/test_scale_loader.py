@@ -26,8 +26,11 @@ def loaded(tmp_path_factory):
 def test_loader_writes_the_scaled_volumes_and_the_demo_accounts(loaded):
     url, application = loaded
     with application.app_context():
+        from app.base import AppUser
         from app.extensions import db
-        from app.models import AppUser, Contract, Incident, ProjectRequest
+        from app.operations.models import Incident
+        from app.planning.models import ProjectRequest
+        from app.procurement.models import Contract
 
         def count(model):
             return db.session.execute(select(func.count()).select_from(model)).scalar()
@@ -45,8 +48,9 @@ def test_loader_writes_the_scaled_volumes_and_the_demo_accounts(loaded):
 def test_every_loaded_record_has_the_approvals_of_its_way_to_its_state(loaded):
     url, application = loaded
     with application.app_context():
+        from app.base import Approval
         from app.extensions import db
-        from app.models import Approval, Incident
+        from app.operations.models import Incident
 
         # The last approval of each record leads to the state the record is in.
         for record in db.session.query(Incident).order_by(Incident.id.desc()).limit(100):
@@ -77,8 +81,8 @@ def test_loaded_history_is_dated_in_sequence_order(loaded):
     change log turns a date range into a range of entry numbers)."""
     _url, application = loaded
     with application.app_context():
+        from app.base import ChangeEntry
         from app.extensions import db
-        from app.models import ChangeEntry
 
         rows = db.session.execute(select(ChangeEntry.seq, ChangeEntry.occurred_at)
                                   .order_by(ChangeEntry.seq)).all()

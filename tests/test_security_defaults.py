@@ -6,15 +6,11 @@ the difference.
 """
 import pytest
 
-from app.models import (
-    Audit,
-    AuditFinding,
-    Contract,
-    Incident,
-    InformationSystem,
-    ProjectRequest,
-    Vendor,
-)
+from app.audit.models import Audit, AuditFinding
+from app.operations.models import Incident
+from app.organisation.models import InformationSystem
+from app.planning.models import ProjectRequest
+from app.procurement.models import Contract, Vendor
 from conftest import PASSWORD, csrf_token
 from webhelpers import count, form_token, row
 
@@ -89,7 +85,7 @@ def test_delete_and_muldelete_without_a_valid_csrf_token_are_refused(
     assert row(app, model, pk) is not None
 
     if kind == "incident":
-        return  # a reported incident is never deleted, token or not (app/models.py)
+        return  # a reported incident is never deleted, token or not (app/operations/models.py)
     response = client.post(f"{base}/delete/{pk}", data={"csrf_token": form_token(client)})
     assert response.status_code == 302
     assert row(app, model, pk) is None

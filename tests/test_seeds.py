@@ -19,8 +19,9 @@ def test_seeding_twice_changes_nothing(tmp_path):
     with app.app_context():
         from flask_migrate import upgrade
 
+        from app.base import AppUser
         from app.extensions import db
-        from app.models import AppUser, Department
+        from app.organisation.models import Department
 
         upgrade()
         first = runner.invoke(args=["seed", "--demo"])
@@ -63,7 +64,7 @@ def test_reference_seed_alone_creates_roles_and_it_department(tmp_path):
         from flask_migrate import upgrade
 
         from app.extensions import db
-        from app.models import Department, DepartmentKind
+        from app.organisation.models import Department, DepartmentKind
 
         upgrade()
         result = app.test_cli_runner().invoke(args=["seed"])

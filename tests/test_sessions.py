@@ -5,7 +5,7 @@ import itertools
 
 import pytest
 
-from app.models import AppUser, ChangeEntry
+from app.base import AppUser, ChangeEntry
 from conftest import PASSWORD, login
 from webhelpers import flashes, form_token, remove_users
 
@@ -17,7 +17,7 @@ _numbers = itertools.count(1)
 def person(app):
     """A new finance clerk of this test alone (ending their sessions disturbs no one)."""
     from app.extensions import db
-    from app.models import Department
+    from app.organisation.models import Department
 
     name = f"stamp{next(_numbers):03d}"
     with app.app_context():
@@ -154,7 +154,7 @@ def test_a_password_change_ends_other_sessions_and_old_tokens(app, person, how):
 
 def set_active(app, user_id, active):
     from app.extensions import db
-    from app.models import Department
+    from app.organisation.models import Department
 
     admin = web_session(app, "admin")
     with app.app_context():

@@ -20,8 +20,8 @@ def test_records_moved_by_the_engine_show_no_violation(app, login_as):
 
 def test_report_names_a_record_submitted_and_approved_by_one_person(app, ids, login_as):
     """Data that bypassed the engine (an import, a database edit) is caught."""
+    from app.base import Approval
     from app.extensions import db
-    from app.models import Approval
 
     clerk = ids.user("clerk_fin")
     head = ids.user("head_fin")
@@ -51,8 +51,8 @@ def test_report_is_for_auditors_management_and_admin(login_as, username, allowed
 
 def _forged(app, ids, record_id, rows):
     """Approval rows written past the engine (as an import or a database edit would)."""
+    from app.base import Approval
     from app.extensions import db
-    from app.models import Approval
 
     with app.app_context():
         for values in rows:
@@ -66,8 +66,8 @@ def _forged(app, ids, record_id, rows):
 def test_report_names_every_kind_of_duty_the_engine_keeps_apart(app, ids, login_as, kind):
     import datetime as dt
 
+    from app.base import Delegation
     from app.extensions import db
-    from app.models import Delegation
 
     record_id = FORGED_ID + {"substitute-approve": 1, "editor-approve": 2, "two-steps": 3}[kind]
     clerk, head, it = ids.user("clerk_mkt"), ids.user("head_mkt"), ids.user("it_staff")

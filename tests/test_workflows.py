@@ -151,8 +151,8 @@ _ids = {}
 
 
 def person(username):
+    from app.base import AppUser
     from app.extensions import db
-    from app.models import AppUser
 
     return db.session.query(AppUser).filter_by(username=username).one()
 
@@ -165,7 +165,7 @@ def uid(username):
 
 def department(code):
     from app.extensions import db
-    from app.models import Department
+    from app.organisation.models import Department
 
     return db.session.query(Department).filter_by(code=code).one()
 
@@ -205,8 +205,8 @@ def facts(username):
 def principals_today(username):
     """Everyone (active) who has named the account their substitute for today, whoever
     made the delegation: the rules hold with whatever data other tests left behind."""
+    from app.base import AppUser, Delegation
     from app.extensions import db
-    from app.models import AppUser, Delegation
 
     today = dt.date.today()
     return [_who(user) for user in db.session.query(AppUser)
@@ -269,8 +269,8 @@ def duties_restated(record):
     """Separation of duties, restated from the approvals table: who stands behind a
     submission (submitter, whom they acted for, their substitutes today), who changed the
     content in this round, and which review steps each person approved."""
+    from app.base import Approval, Delegation
     from app.extensions import db
-    from app.models import Approval, Delegation
 
     rows = (db.session.query(Approval).filter_by(record_type=type(record).__name__,
                                                  record_id=record.id)
@@ -386,7 +386,7 @@ _serial = itertools.count(1)
 def _pdf():
     import hashlib
 
-    from app.models import Attachment
+    from app.base import Attachment
 
     body = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
     return Attachment(filename="工作流测试.pdf", content_type="application/pdf",
@@ -652,16 +652,16 @@ class Snapshot:
 
 
 def approvals_of(model, pk):
+    from app.base import Approval
     from app.extensions import db
-    from app.models import Approval
 
     return (db.session.query(Approval)
             .filter_by(record_type=model.__name__, record_id=pk).order_by(Approval.id).all())
 
 
 def history_of(model, pk):
+    from app.base import ChangeEntry
     from app.extensions import db
-    from app.models import ChangeEntry
 
     return (db.session.query(ChangeEntry)
             .filter_by(record_type=model.__name__, record_id=str(pk)).order_by(ChangeEntry.seq)
@@ -714,7 +714,7 @@ def check_effect(app, model, pk, before, expected, username, comment):
     new = [a_id for a_id in after.approvals if a_id not in before.approvals]
     assert len(new) == 1, f"expected one new Approval, got {len(new)}"
     with app.app_context():
-        from app.models import Approval
+        from app.base import Approval
 
         approval = db.session.get(Approval, new[0])
         record = db.session.get(model, pk)
@@ -900,7 +900,7 @@ def test_web_step_sample(app, web, api, step, username):
 
 
 def test_head_who_submitted_a_project_cannot_approve_it(app, api, web):
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     with app.app_context():
         pk = build(ProjectRequest, "draft", submitter=None).id
@@ -929,7 +929,7 @@ def test_head_who_submitted_a_project_cannot_approve_it(app, api, web):
 
 def test_project_submitted_by_the_clerk_is_approved_by_the_head(app, api):
     """The counterpart of the SoD test above: the head's refusal was SoD, not the role."""
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     with app.app_context():
         pk = build(ProjectRequest, "draft", submitter=None).id
@@ -967,7 +967,7 @@ def _edit_form(app, model, pk, **changes):
 
 
 def _project_in_it_review(app, api):
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     with app.app_context():
         pk = build(ProjectRequest, "draft", submitter=None).id
@@ -980,8 +980,9 @@ def _project_in_it_review(app, api):
 
 
 def test_editing_the_approved_budget_sends_the_project_back_for_approval(app, api, web):
+    from app.base import ChangeEntry
     from app.extensions import db
-    from app.models import ChangeEntry, ProjectRequest
+    from app.planning.models import ProjectRequest
 
     pk = _project_in_it_review(app, api)
     first = snapshot(app, ProjectRequest, pk)
@@ -1028,7 +1029,7 @@ def test_editing_the_approved_budget_sends_the_project_back_for_approval(app, ap
 def test_saving_the_form_unchanged_or_writing_a_steps_own_opinion_keeps_the_approval(
         app, api, web):
     from app.extensions import db
-    from app.models import ProjectRequest, ProjectStatus
+    from app.planning.models import ProjectRequest, ProjectStatus
 
     pk = _project_in_it_review(app, api)
     before = snapshot(app, ProjectRequest, pk)
@@ -1133,8 +1134,8 @@ def test_changing_uncovered_fields_keeps_a_frozen_state(app, model):
 @pytest.fixture
 def delegate(app):
     """delegate(principal, substitute, first_day, last_day) -> a Delegation, removed after."""
+    from app.base import Delegation
     from app.extensions import db
-    from app.models import Delegation
 
     made = []
 
@@ -1157,7 +1158,7 @@ def delegate(app):
 
 
 def _pending_for_head_fin(app, submitter="clerk_fin"):
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     with app.app_context():
         return build(ProjectRequest, "dept_review",
@@ -1174,8 +1175,9 @@ def answer(app, model, pk, name, username):
 
 
 def test_substitute_from_another_department_approves_for_the_absent_head(app, api, web):
+    from app.base import Approval, Delegation
     from app.extensions import db
-    from app.models import Approval, Delegation, ProjectRequest
+    from app.planning.models import ProjectRequest
 
     pk = _pending_for_head_fin(app)
     waiting_since(app, ProjectRequest, pk, dt.datetime(2000, 1, 2))
@@ -1224,7 +1226,7 @@ def test_substitute_from_another_department_approves_for_the_absent_head(app, ap
     pytest.param(0, 5, True, id="starts-today"),
 ])
 def test_delegation_counts_only_within_its_dates(app, api, delegate, first, last, allowed):
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     pk = _pending_for_head_fin(app, submitter=OTHER)
     today = dt.date.today()
@@ -1249,7 +1251,7 @@ def test_delegation_counts_only_within_its_dates(app, api, delegate, first, last
 
 def test_substitute_acts_for_the_head_only_in_the_heads_department(app, api, delegate):
     """clerk_mkt sees MKT records herself; standing in for head_fin gives no say over them."""
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     with app.app_context():
         step = Step("ProjectRequest", "approve", "dept_review")
@@ -1267,7 +1269,7 @@ def test_substitute_acts_for_the_head_only_in_the_heads_department(app, api, del
 
 
 def test_substitute_cannot_approve_for_the_head_what_she_submitted(app, api, delegate):
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     pk = _pending_for_head_fin(app, submitter="clerk_fin")
     today = dt.date.today()
@@ -1282,7 +1284,7 @@ def test_substitute_cannot_approve_for_the_head_what_she_submitted(app, api, del
 
 def test_substitute_from_another_department_sees_nothing_outside_the_dates(app, api,
                                                                            delegate):
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     pk = _pending_for_head_fin(app)
     today = dt.date.today()
@@ -1358,7 +1360,7 @@ def test_a_guard_refuses_a_bare_record_with_its_message(app, api, step):
 
 def test_submitting_a_project_without_requirements_report_is_refused_with_the_message(
         app, api, web):
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     with app.app_context():
         pk = build(ProjectRequest, "draft", submitter=None, bare=True).id
@@ -1391,7 +1393,7 @@ def test_get_on_a_step_url_changes_nothing(app, api, web, model):
 
 
 def test_web_step_without_csrf_token_is_refused(app, web):
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     pk = _pending_for_head_fin(app)
     before = snapshot(app, ProjectRequest, pk)
@@ -1405,7 +1407,7 @@ def test_web_step_without_csrf_token_is_refused(app, web):
 
 
 def test_other_department_cannot_reach_a_record_to_step_it(app, api, web):
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     pk = _pending_for_head_fin(app)
     before = snapshot(app, ProjectRequest, pk)
@@ -1423,7 +1425,7 @@ def test_other_department_cannot_reach_a_record_to_step_it(app, api, web):
 
 
 def test_unknown_step_is_404(app, api, web):
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     pk = _pending_for_head_fin(app)
     client, headers = api("head_fin")
@@ -1437,7 +1439,7 @@ def test_unknown_step_is_404(app, api, web):
 
 @pytest.mark.parametrize("door", ["api", "web"])
 def test_replaying_a_step_is_409_the_second_time(app, api, web, door):
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     pk = _pending_for_head_fin(app)
     if door == "api":
@@ -1459,8 +1461,8 @@ def test_replaying_a_step_is_409_the_second_time(app, api, web, door):
 
 
 def test_approvals_cannot_be_changed_or_deleted_through_the_orm(app, api):
+    from app.base import Approval
     from app.extensions import db
-    from app.models import Approval
 
     model = MODELS["ProjectRequest"]
     pk = _pending_for_head_fin(app)
@@ -1483,7 +1485,7 @@ def test_approvals_cannot_be_changed_or_deleted_through_the_orm(app, api):
 
 
 def test_no_screen_or_api_edits_approvals(app):
-    from app.models import Approval
+    from app.base import Approval
 
     served = [view for view in app.appbuilder.baseviews
               if getattr(getattr(view, "datamodel", None), "obj", None) is Approval]
@@ -1520,8 +1522,9 @@ def _race(app, pk, attempt):
 
 @pytest.mark.parametrize("door", ["api", "engine"])
 def test_concurrent_approvals_move_the_record_exactly_once(app, api, door):
+    from app.base import AppUser
     from app.extensions import db
-    from app.models import AppUser, ProjectRequest
+    from app.planning.models import ProjectRequest
 
     pk = _pending_for_head_fin(app)
     _client, headers = api("head_fin")  # one token, many clients
@@ -1596,8 +1599,8 @@ def demo_app(tmp_path_factory):
 def signed_in(application, username):
     """A client whose session carries the account, without the (slow) password check:
     what is tested here is the data, login is tested elsewhere."""
+    from app.base import AppUser
     from app.extensions import db
-    from app.models import AppUser
 
     with application.app_context():
         user_id, stamp = (db.session.query(AppUser.id, AppUser.security_stamp)
@@ -1625,7 +1628,7 @@ def test_every_demo_account_finds_work_in_the_inbox(demo_app):
 
 
 def test_inbox_lists_oldest_first_and_its_count_matches(app, web):
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     step = Step("ProjectRequest", "approve", "dept_review")
     with app.app_context():
@@ -1656,7 +1659,7 @@ def test_inbox_lists_oldest_first_and_its_count_matches(app, web):
 
 def test_inbox_offers_only_what_the_account_may_do(app, web):
     from app.extensions import db
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     step = Step("ProjectRequest", "approve", "dept_review")
     with app.app_context():

@@ -46,7 +46,7 @@ def version_of(app, model, pk):
 
 def project_id(app, name):
     from app.extensions import db
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     with app.app_context():
         return db.session.query(ProjectRequest.id).filter_by(name=name).scalar()
@@ -55,7 +55,7 @@ def project_id(app, name):
 # ------------------------------------------------------------ incident steps
 
 def test_starting_an_incident_makes_the_actor_its_handler(app, login_as, make, ids):
-    from app.models import Incident
+    from app.operations.models import Incident
 
     pk = make("incident")
     client = login_as("it_staff")
@@ -69,7 +69,7 @@ def test_starting_an_incident_makes_the_actor_its_handler(app, login_as, make, i
 
 def test_resolving_an_incident_writes_root_cause_and_resolution_and_stamps_the_time(
         app, login_as, make):
-    from app.models import Incident
+    from app.operations.models import Incident
 
     pk = make("incident")
     client = login_as("it_staff")
@@ -98,7 +98,7 @@ def test_resolving_an_incident_writes_root_cause_and_resolution_and_stamps_the_t
 
 def test_a_refused_resolve_keeps_what_was_typed_and_marks_what_is_missing(
         app, login_as, make):
-    from app.models import Incident
+    from app.operations.models import Incident
 
     pk = make("incident")
     client = login_as("it_staff")
@@ -118,7 +118,7 @@ def test_a_refused_resolve_keeps_what_was_typed_and_marks_what_is_missing(
 
 
 def test_the_api_resolves_an_incident_with_its_fields_in_the_body(app, api_as, make, ids):
-    from app.models import Incident
+    from app.operations.models import Incident
 
     pk = make("incident")
     client, headers = api_as("it_staff")
@@ -146,7 +146,7 @@ def test_the_api_resolves_an_incident_with_its_fields_in_the_body(app, api_as, m
 
 def test_the_api_refuses_step_fields_from_someone_who_may_not_take_the_step(
         app, api_as, make):
-    from app.models import Incident
+    from app.operations.models import Incident
 
     pk = make("incident")
     set_state(app, Incident, pk, status=Incident.__workflow__.states.in_progress)
@@ -162,8 +162,9 @@ def test_the_api_refuses_step_fields_from_someone_who_may_not_take_the_step(
 @pytest.fixture
 def assigned_review(app, make, ids):
     """A FIN project in expert review with a review assigned to ``expert``."""
+    from app.base import AppUser
     from app.extensions import db
-    from app.models import AppUser, ExpertReview, ProjectRequest, ProjectStatus
+    from app.planning.models import ExpertReview, ProjectRequest, ProjectStatus
 
     pk = make("project", status=ProjectStatus.expert_review)
     with app.app_context():
@@ -177,7 +178,7 @@ def assigned_review(app, make, ids):
 
 def test_the_expert_declares_scores_and_gives_an_opinion_in_one_step(
         app, login_as, assigned_review):
-    from app.models import ExpertReview
+    from app.planning.models import ExpertReview
 
     _project, pk = assigned_review
     client = login_as("expert")
@@ -200,7 +201,7 @@ def test_the_expert_declares_scores_and_gives_an_opinion_in_one_step(
 ])
 def test_a_refused_expert_step_keeps_everything_typed_and_says_what_is_missing(
         app, login_as, assigned_review, typed, missing):
-    from app.models import ExpertReview
+    from app.planning.models import ExpertReview
 
     _project, pk = assigned_review
     client = login_as("expert")
@@ -215,7 +216,7 @@ def test_a_refused_expert_step_keeps_everything_typed_and_says_what_is_missing(
 
 def test_it_records_the_consolidated_opinion_and_passes_the_review_in_one_step(
         app, login_as, assigned_review):
-    from app.models import ExpertReview, ProjectRequest, ReviewStatus
+    from app.planning.models import ExpertReview, ProjectRequest, ReviewStatus
 
     project, review = assigned_review
     set_state(app, ExpertReview, review, status=ReviewStatus.submitted, no_conflict=True,
@@ -280,7 +281,7 @@ def test_the_add_form_offers_save_and_submit(login_as):
 
 
 def test_save_and_submit_saves_and_submits_in_one_go(app, login_as, ids):
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     client = login_as("clerk_fin")
     response = client.post("/projectrequestview/add", content_type="multipart/form-data",
@@ -293,7 +294,7 @@ def test_save_and_submit_saves_and_submits_in_one_go(app, login_as, ids):
 
 
 def test_save_and_submit_without_the_report_keeps_a_draft_and_says_why(app, login_as, ids):
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     client = login_as("clerk_fin")
     response = client.post("/projectrequestview/add", data={
@@ -309,7 +310,7 @@ def test_save_and_submit_without_the_report_keeps_a_draft_and_says_why(app, logi
 
 def test_the_tracker_shows_every_state_where_the_record_stands_and_who_acts_next(
         app, login_as, make):
-    from app.models import ProjectRequest, ProjectStatus
+    from app.planning.models import ProjectRequest, ProjectStatus
 
     pk = make("project", status=ProjectStatus.dept_review)
     page = text(login_as("clerk_fin").get(f"/projectrequestview/show/{pk}"))
@@ -328,7 +329,7 @@ def test_the_tracker_shows_every_state_where_the_record_stands_and_who_acts_next
 
 def test_who_acts_next_honours_separation_of_duties(app, login_as, make, ids):
     """head_fin submitted it: the department approval falls to nobody else in FIN."""
-    from app.models import ProjectStatus
+    from app.planning.models import ProjectStatus
 
     pk = make("project", status=ProjectStatus.dept_review,
               submitted_by_fk=ids.user("head_fin"))
@@ -339,7 +340,7 @@ def test_who_acts_next_honours_separation_of_duties(app, login_as, make, ids):
 
 
 def test_the_latest_return_reason_is_at_the_top_of_the_page(app, login_as, make):
-    from app.models import ProjectStatus
+    from app.planning.models import ProjectStatus
 
     pk = make("project", status=ProjectStatus.dept_review)
     head = login_as("head_fin")
@@ -352,7 +353,7 @@ def test_the_latest_return_reason_is_at_the_top_of_the_page(app, login_as, make)
 
 
 def test_terminal_steps_ask_for_confirmation_the_others_do_not(login_as, make):
-    from app.models import ProjectStatus
+    from app.planning.models import ProjectStatus
 
     pk = make("project", status=ProjectStatus.dept_review)
     page = text(login_as("head_fin").get(f"/projectrequestview/show/{pk}"))
@@ -364,7 +365,7 @@ def test_terminal_steps_ask_for_confirmation_the_others_do_not(login_as, make):
 
 def test_a_step_without_comment_keeps_the_typed_fields_and_asks_for_the_comment(
         app, login_as, make):
-    from app.models import ProjectStatus
+    from app.planning.models import ProjectStatus
 
     pk = make("project", status=ProjectStatus.dept_review)
     head = login_as("head_fin")
@@ -380,7 +381,7 @@ def test_a_step_without_comment_keeps_the_typed_fields_and_asks_for_the_comment(
 def test_the_edit_form_lists_attached_files_with_size_and_hash_and_can_replace_them(
         app, login_as, ids):
     from app.extensions import db
-    from app.models import ProjectRequest
+    from app.planning.models import ProjectRequest
 
     client = login_as("clerk_fin")
     client.post("/projectrequestview/add", content_type="multipart/form-data",
@@ -436,7 +437,7 @@ def test_the_engine_applies_a_steps_declared_effects_actor_and_now():
 def test_who_acts_next_names_the_qualified_people_and_leaves_out_the_submitter():
     from types import SimpleNamespace
 
-    from app.models import ProjectRequest, ProjectStatus
+    from app.planning.models import ProjectRequest, ProjectStatus
     from app.workflow import Identity, who_acts_next
 
     record = SimpleNamespace(status=ProjectStatus.dept_review, applicant_department_id=1,
@@ -455,7 +456,7 @@ def test_who_acts_next_names_the_qualified_people_and_leaves_out_the_submitter()
 
 def test_the_api_takes_the_experts_declaration_score_and_opinion_with_the_step(
         app, api_as, assigned_review):
-    from app.models import ExpertReview
+    from app.planning.models import ExpertReview
 
     _project, pk = assigned_review
     client, headers = api_as("expert")
@@ -472,7 +473,7 @@ def test_the_api_takes_the_experts_declaration_score_and_opinion_with_the_step(
 
 def test_another_expert_cannot_write_a_review_through_its_step(app, api_as, login_as,
                                                                  assigned_review):
-    from app.models import ExpertReview
+    from app.planning.models import ExpertReview
 
     _project, pk = assigned_review
     client, headers = api_as("expert2")
@@ -488,7 +489,7 @@ def test_another_expert_cannot_write_a_review_through_its_step(app, api_as, logi
 
 
 def test_the_department_submits_a_findings_rectification_with_the_step(app, login_as, make):
-    from app.models import AuditFinding
+    from app.audit.models import AuditFinding
 
     pk = make("finding")
     client = login_as("clerk_fin")
@@ -504,8 +505,9 @@ def test_the_department_submits_a_findings_rectification_with_the_step(app, logi
 
 
 def test_a_step_with_its_fields_is_one_change_in_the_history(app, login_as, make):
+    from app.base import ChangeEntry
     from app.extensions import db
-    from app.models import ChangeEntry, Incident
+    from app.operations.models import Incident
 
     pk = make("incident", status=Incident.__workflow__.states.in_progress)
     with app.app_context():

@@ -59,8 +59,8 @@ def flashes(html):
 
 def remove_users(app, names):
     """Delete accounts a test made (other tests read the user list as the demo made it)."""
+    from app.base import AppUser
     from app.extensions import db
-    from app.models import AppUser
 
     with app.app_context():
         for user in db.session.query(AppUser).filter(AppUser.username.in_(names)):

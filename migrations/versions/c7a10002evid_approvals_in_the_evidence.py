@@ -22,8 +22,8 @@ EVIDENCE_TABLES = ("change_entry", "approval", "change_chain_head")
 
 def _backfill_approvals(conn):
     """Approvals written before they joined the chain get their insert entry now."""
+    from app.base import Approval, utcnow
     from app.history import approval_values, canonical, entry_content, entry_hash
-    from app.models import Approval, utcnow
 
     approvals = Approval.__table__
     head = sa.table("change_chain_head", sa.column("id"), sa.column("seq"), sa.column("hash"))

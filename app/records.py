@@ -1,86 +1,48 @@
-"""Screens: one ModelView per record, as configuration; the menu in regulation order."""
+"""What every record screen is made of: ``RecordView`` and its data layer ``ListInterface``.
+
+A chapter's screens (app/<chapter>/views.py) subclass ``RecordView`` with a model and its
+columns, as configuration; permissions, scoping, forms, workflow steps, attachments,
+deadlines, charts' drill-down and the record page follow from the model's declarations.
+"""
 import datetime as dt
 import enum
 from zoneinfo import ZoneInfo
 
-from flask import (
-    abort,
-    current_app,
-    flash,
-    g,
-    has_request_context,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-)
-from flask import url_for
-from flask_appbuilder import BaseView, IndexView, ModelView, expose
+from flask import abort, current_app, flash, g, has_request_context, redirect, request, url_for
+from flask_appbuilder import ModelView, expose
 from flask_appbuilder.actions import action
-from flask_appbuilder.widgets import ListWidget
-from flask_appbuilder.models.filters import BaseFilter
-from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import Date, DateTime, LargeBinary, Numeric, Text
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import RelationshipDirection, defer, selectinload
 from wtforms import FileField
 from wtforms.fields.core import UnboundField
 
 from .attachments import UploadCheck, attachment_link, make_attachment
-from .charts import Chart, Count, MeanHours, Month, Sum, Year, add_chart_filters
-from .charts import register as register_charts
+from .charts import add_chart_filters
 from .counting import CappedCountMixin, capped, current_cap, pages_of
 from .extensions import db
-from .forms import (
-    FilterDepartmentUsers,
-    FilterHasRole,
-    FilterOwnedInScope,
-    native_date_inputs,
-    prepare_form,
-)
-from .labels import LABELS
-from .paging import PAGE_MAX
-from .models import (
-    Delegation,
-    ExpertReview,
-    Audit,
-    AuditFinding,
-    ChangeOrder,
-    ChangeRequest,
-    Contract,
-    DataSharingRequest,
-    Department,
-    DevelopmentPlan,
-    Incident,
-    InformationSystem,
-    PlanFeedback,
-    PlanStatus,
-    ProjectRequest,
-    ProjectStatus,
-    Vendor,
-    plan_new_version,
-)
+from .forms import FilterInScope, native_date_inputs, prepare_form
+from .labels import LABELS, RECORD_LABELS
 from .security import (
     PERMISSIONS,
     SORT_INDEX_WALK,
     FabRouteGuard,
     ScopedInterface,
     ScopeError,
+    _derived,
     check_write,
     current_actor,
-    _derived,
+    owner_relationship,
     scope_for,
     stored_state,
     writable_fields,
 )
-from .deadlines import OVERDUE, review_states
 from .validation import ValidatedSaveMixin, check_delete, check_record, delete_refusal
-from .workflow import N_
 
 
 def enum_badge(value):
@@ -142,34 +104,6 @@ def author(user):
 # through them; the list of that record type, filtered, shows the rest.
 RELATED_COUNT_CAP = 1000
 
-# Model name -> the record's name for people ("Project request"), filled by RecordView.
-RECORD_LABELS = {}
-
-
-class FilterInScope(BaseFilter):
-    """Dropdown filter: only the departments the current user may assign."""
-
-    name = _l("In scope")
-    arg_name = "insc"
-
-    def apply(self, query, value):
-        scope = scope_for(current_actor())
-        if scope.everything:
-            return query
-        return query.filter(self.model.id == (scope.department_id or -1))
-
-
-def _owner_relationship(model):
-    paths = getattr(model, "__scope__", None)
-    if not paths:
-        return None
-    column = sa_inspect(model).columns[paths[0]]
-    for rel in sa_inspect(model).relationships:
-        if column in rel.local_columns:
-            return rel.key
-    return None
-
-
 def _own_department():
     return getattr(current_actor(), "department", None)
 
@@ -220,13 +154,15 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
     add_form_defaults = {}
     list_widget = ReadableListWidget
     key_columns = []
+    # The records shown as tabs on a record's page, by model: each tab is that model's
+    # screen in the menu, whichever chapter declares it.
+    related_records = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "datamodel" not in cls.__dict__:
             return
         model = cls.datamodel.obj
-        register_charts(cls)
         cls.class_permission_name = model.__name__
         if isinstance(cls.datamodel, ListInterface):
             cls.datamodel.shown = tuple(cls.__dict__.get("list_columns", ()))
@@ -268,7 +204,7 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
         for attr in ("add_columns", "edit_columns"):
             if attr in cls.__dict__:
                 setattr(cls, attr, list(cls.__dict__[attr]) + list(uploads))
-        owner = _owner_relationship(model)
+        owner = owner_relationship(model)
         if owner:
             restrict = {owner: [["id", FilterInScope, None]]}
             cls.add_form_query_rel_fields = {
@@ -280,6 +216,12 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
                 (_l("Record"), {"fields": cls.stamp_columns, "expanded": False})]
         elif "show_columns" in cls.__dict__:
             cls.show_columns = list(cls.show_columns) + cls.stamp_columns
+
+    def get_uninit_inner_views(self):
+        from .chapters import view_for_model
+
+        return list(self.related_views or ()) + [view_for_model(model)
+                                                 for model in self.related_records]
 
     # -- show page: the record's workspace -----------------------------------
     show_template = "record_show.html"
@@ -695,7 +637,7 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
         super()._init_forms()
         model = self.datamodel.obj
         defaults = dict(self.add_form_defaults)
-        owner = _owner_relationship(model)
+        owner = owner_relationship(model)
         if owner:  # a new record belongs to the user's own department unless they choose
             defaults.setdefault(owner, _own_department)
         prepare_form(self.add_form, model, defaults)
@@ -920,592 +862,3 @@ class ListInterface(CappedCountMixin, ScopedInterface):
 
 def scoped(model):
     return ListInterface(model)
-
-
-# ---------------------------------------------------------------- Organisation
-
-class DepartmentView(RecordView):
-    record_label = _l("Department")
-    datamodel = scoped(Department)
-    list_columns = ["code", "name", "kind", "head", "changed_on"]
-    search_columns = ["code", "name", "kind"]
-    show_columns = ["code", "name", "kind", "head", "description"]
-    add_columns = ["code", "name", "kind", "head", "description"]
-    edit_columns = add_columns
-    order_columns = ["code", "name", "kind", "changed_on"]
-    base_order = ("code", "asc")
-    add_form_query_rel_fields = {"head": [["username", FilterDepartmentUsers, "id"]]}
-    edit_form_query_rel_fields = add_form_query_rel_fields
-
-
-# --------------------------------------------------------------------- Systems
-
-class IncidentView(RecordView):
-    record_label = _l("Incident")
-    datamodel = scoped(Incident)
-    list_columns = ["title", "system", "severity", "status", "reporting_department",
-                    "occurred_at"]
-    search_columns = ["title", "severity", "status", "reporting_department", "occurred_at",
-                      "resolved_at", "description"]
-    show_fieldsets = [
-        (_l("Incident"), {"fields": ["title", "system", "severity", "status", "description",
-                                     "reporting_department", "reporter", "assignee"]}),
-        (_l("Handling"), {"fields": ["occurred_at", "resolved_at", "time_to_resolve",
-                                     "closed_at", "root_cause", "resolution"]}),
-    ]
-    add_columns = ["title", "system", "severity", "description", "reporting_department",
-                   "reporter", "assignee", "occurred_at", "resolved_at", "root_cause",
-                   "resolution"]
-    edit_columns = add_columns
-    order_columns = ["title", "severity", "status", "occurred_at"]
-    base_order = ("occurred_at", "desc")
-    formatters_columns = {"time_to_resolve": duration, "closed_at": local_time}
-    charts = (
-        Chart("incidents_by_month", _l("Incidents per month by severity"),
-              Month("occurred_at"), stack="severity"),
-        Chart("incident_resolution_hours", _l("Mean time to resolve incidents, per month"),
-              Month("occurred_at"), kind="line", series=(
-                  MeanHours("occurred_at", "resolved_at", _l("Mean time to resolve")),)),
-    )
-    add_form_defaults = {"reporter": current_actor}
-    add_form_query_rel_fields = {
-        "reporter": [["username", FilterDepartmentUsers, "reporting_department_id"]],
-        "assignee": [["username", FilterHasRole, "ITStaff"]],
-    }
-    edit_form_query_rel_fields = add_form_query_rel_fields
-
-
-class ChangeOrderView(RecordView):
-    record_label = _l("Change order")
-    datamodel = scoped(ChangeOrder)
-    list_columns = ["change_number", "title", "contract", "project", "department",
-                    "cost_impact", "status"]
-    search_columns = ["change_number", "title", "status", "department", "cost_impact",
-                      "created_on", "reason"]
-    show_fieldsets = [
-        (_l("Change order"), {"fields": ["change_number", "title", "status", "contract",
-                                         "project", "department"]}),
-        (_l("Change"), {"fields": ["reason", "change_content", "cost_impact",
-                                   "schedule_impact"]}),
-    ]
-    add_columns = ["change_number", "title", "contract", "project", "reason",
-                   "change_content", "cost_impact", "schedule_impact"]
-    edit_columns = add_columns
-    order_columns = ["change_number", "title", "cost_impact", "status"]
-    base_order = ("change_number", "desc")
-
-
-class ChangeRequestView(RecordView):
-    record_label = _l("Change request")
-    datamodel = scoped(ChangeRequest)
-    list_columns = ["change_number", "title", "system", "kind", "window_start", "status"]
-    search_columns = ["change_number", "title", "kind", "status", "department", "window_start",
-                      "window_end"]
-    show_fieldsets = [
-        (_l("Change request"), {"fields": ["change_number", "title", "system", "department",
-                                           "kind", "status"]}),
-        (_l("Plan and window"), {"fields": ["change_plan", "rollback_plan", "risk",
-                                            "window_start", "window_end"]}),
-    ]
-    add_columns = ["change_number", "title", "system", "kind", "change_plan",
-                   "rollback_plan", "risk", "window_start", "window_end"]
-    edit_columns = add_columns
-    order_columns = ["change_number", "title", "kind", "window_start", "status"]
-    base_order = ("change_number", "desc")
-    charts = (
-        Chart("change_requests_by_outcome", _l("Change requests by outcome"), "status",
-              stack="kind"),
-    )
-    # The system decides the requesting department: only systems of the user's own.
-    add_form_query_rel_fields = {
-        "system": [["owning_department_id", FilterOwnedInScope, None]]}
-    edit_form_query_rel_fields = add_form_query_rel_fields
-
-
-class ContractView(RecordView):
-    record_label = _l("Contract")
-    datamodel = scoped(Contract)
-    list_columns = ["number", "name", "vendor", "department", "amount", "status", "end_date"]
-    search_columns = ["number", "name", "amount", "status", "department", "sign_date",
-                      "start_date", "end_date"]
-    show_fieldsets = [
-        (_l("Contract"), {"fields": ["number", "name", "status", "department", "project",
-                                     "vendor", "system", "amount", "signed_file"]}),
-        (_l("Dates"), {"fields": ["sign_date", "start_date", "end_date"]}),
-        (_l("Terms"), {"fields": ["scope", "schedule", "quality_terms", "acceptance_terms",
-                                  "after_sales_terms"]}),
-    ]
-    add_columns = ["number", "name", "department", "project", "vendor", "system", "amount",
-                   "sign_date", "start_date", "end_date", "scope", "schedule",
-                   "quality_terms", "acceptance_terms", "after_sales_terms"]
-    edit_columns = add_columns
-    order_columns = ["number", "name", "amount", "status", "end_date"]
-    base_order = ("number", "desc")
-    related_views = [ChangeOrderView]
-    charts = (
-        Chart("contract_amount_by_vendor", _l("Contract amounts by vendor (top 15)"), "vendor",
-              series=(Sum("amount", _l("Amount (CNY)")),), top=15),
-        Chart("contract_amount_by_year", _l("Contract amounts by signing year"),
-              Year("sign_date"), series=(Sum("amount", _l("Amount (CNY)")),)),
-        Chart("approvals_waiting_contracts", _l("Contracts waiting for approval, by step"),
-              "status", only=tuple(review_states(Contract))),
-    )
-
-
-class InformationSystemView(RecordView):
-    record_label = _l("Information system")
-    datamodel = scoped(InformationSystem)
-    list_columns = ["code", "name", "category", "owning_department", "it_custodian",
-                    "lifecycle", "protection_level"]
-    search_columns = ["code", "name", "category", "lifecycle", "protection_level",
-                      "owning_department", "go_live_date"]
-    show_fieldsets = [
-        (_l("System"), {"fields": ["code", "name", "category", "lifecycle",
-                                   "protection_level", "go_live_date", "vendor",
-                                   "description"]}),
-        (_l("Ownership"), {"fields": ["owning_department", "it_custodian",
-                                      "business_owner"]}),
-    ]
-    add_columns = ["code", "name", "category", "owning_department", "it_custodian",
-                   "business_owner", "lifecycle", "protection_level", "go_live_date",
-                   "vendor", "description"]
-    edit_columns = add_columns
-    order_columns = ["code", "name", "category", "lifecycle", "protection_level"]
-    add_form_query_rel_fields = {
-        "it_custodian": [["username", FilterHasRole, "ITStaff"]],
-        "business_owner": [["username", FilterDepartmentUsers, "owning_department_id"]],
-    }
-    edit_form_query_rel_fields = add_form_query_rel_fields
-    base_order = ("code", "asc")
-    related_views = [IncidentView, ContractView, ChangeRequestView]
-
-
-# -------------------------------------------------------------------- Planning
-
-class PlanFeedbackView(RecordView):
-    record_label = _l("Plan feedback")
-    datamodel = scoped(PlanFeedback)
-    list_columns = ["plan", "department", "opinion", "it_response", "changed_on"]
-    search_columns = ["department", "opinion", "it_response", "created_on"]
-    show_columns = ["plan", "department", "opinion", "it_response"]
-    add_columns = ["plan", "department", "opinion"]
-    edit_columns = ["opinion", "it_response"]
-    order_columns = ["changed_on"]
-    base_order = ("changed_on", "desc")
-    add_form_query_rel_fields = {"plan": [["status", FilterEqual, PlanStatus.consultation]]}
-
-
-class DevelopmentPlanView(RecordView):
-    record_label = _l("Development plan")
-    datamodel = scoped(DevelopmentPlan)
-    method_permission_name = {**PERMISSIONS, "new_version": "write"}
-    list_columns = ["title", "period", "plan_version", "status", "changed_on"]
-    search_columns = ["title", "period", "plan_version", "status", "goals", "created_on"]
-    show_fieldsets = [
-        (_l("Plan"), {"fields": ["title", "period", "plan_version", "previous_version",
-                                 "status"]}),
-        (_l("Content"), {"fields": ["goals", "tasks", "priorities", "schedule"]}),
-    ]
-    add_columns = ["title", "period", "goals", "tasks", "priorities", "schedule"]
-    edit_columns = add_columns
-    order_columns = ["title", "period", "plan_version", "status", "changed_on"]
-    base_order = ("changed_on", "desc")
-    related_views = [PlanFeedbackView]
-
-    def record_buttons(self, record):
-        if (record.status is PlanStatus.published and not record.next_versions
-                and self.appbuilder.sm.has_access("can_write", "DevelopmentPlan")):
-            return [(url_for(f"{type(self).__name__}.new_version", pk=record.id),
-                     _l("Start a new version"), "primary")]
-        return []
-
-    @expose("/new_version/<pk>", methods=["POST"])
-    @has_access
-    def new_version(self, pk):
-        """A new draft starting from a published plan (3.1); POST with CSRF only."""
-        plan = self.datamodel.get(pk, self._base_filters)
-        if plan is None:
-            abort(404)
-        try:
-            draft = plan_new_version(plan)
-            check_write(draft)
-            db.session.add(draft)
-            db.session.commit()
-        except (ValueError, ScopeError, IntegrityError) as exc:
-            db.session.rollback()
-            message = str(exc) if not isinstance(exc, IntegrityError) else N_(
-                "A newer version of this plan exists already.")
-            flash(gettext(message), "danger")
-            return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
-        flash(gettext("Version %(version)s started as a draft.", version=draft.plan_version),
-              "success")
-        return redirect(url_for(f"{type(self).__name__}.show", pk=draft.id))
-
-
-# ------------------------------------------------------------------- Projects
-
-class FilterExperts(BaseFilter):
-    """Dropdown filter: users holding the Expert role."""
-
-    name = _l("Experts")
-    arg_name = "expert"
-
-    def apply(self, query, value):
-        from .models import AppUser
-
-        return query.filter(AppUser.roles.any(name="Expert"))
-
-
-class FilterMe(BaseFilter):
-    """Dropdown filter: only the current user (Admin: everyone)."""
-
-    name = _l("Me")
-    arg_name = "me"
-
-    def apply(self, query, value):
-        actor = current_actor()
-        if scope_for(actor).everything:
-            return query
-        return query.filter(self.model.id == (actor.id if actor else -1))
-
-
-class ExpertReviewView(RecordView):
-    record_label = _l("Expert review")
-    datamodel = scoped(ExpertReview)
-    list_columns = ["project", "expert", "no_conflict", "score", "status", "changed_on"]
-    search_columns = ["status", "score", "department", "created_on"]
-    show_columns = ["project", "expert", "department", "no_conflict", "score", "opinion",
-                    "status"]
-    add_columns = ["project", "expert"]  # IT assigns; the expert fills in the rest
-    edit_columns = ["no_conflict", "score", "opinion"]
-    order_columns = ["score", "status", "changed_on"]
-    base_order = ("changed_on", "asc")
-    add_form_query_rel_fields = {
-        "expert": [["id", FilterExperts, None]],
-        "project": [["status", FilterEqual, ProjectStatus.expert_review]],
-    }
-    edit_form_query_rel_fields = add_form_query_rel_fields
-
-
-class ProjectRequestView(RecordView):
-    record_label = _l("Project request")
-    method_permission_name = {**PERMISSIONS, "assign_experts": "read"}
-
-    def record_panel(self, record):
-        """IT assigns the expert panel from the project's page (several at once)."""
-        from .approvals import eligible_experts
-        from .models import ProjectStatus
-
-        from .approvals import may_assign_experts
-
-        if record.status is not ProjectStatus.expert_review or \
-                not may_assign_experts(current_actor()):
-            return None
-        return Markup(render_template(
-            "assign_experts.html", experts=eligible_experts(record),
-            action=url_for(f"{type(self).__name__}.assign_experts", pk=record.id)))
-
-    @expose("/assign_experts/<pk>", methods=["POST"])
-    @has_access
-    def assign_experts(self, pk):
-        """IT assigns the chosen experts (3.2.3); POST with CSRF only."""
-        from .approvals import assign_experts, may_assign_experts
-
-        project = self.datamodel.get(pk, self._base_filters)
-        if project is None:
-            abort(404)
-        if not may_assign_experts(current_actor()):
-            abort(403)
-        try:
-            reviews = assign_experts(project, request.form.getlist("expert"))
-        except ScopeError as exc:
-            flash(gettext(str(exc)), "danger")
-        else:
-            flash(gettext("%(count)d experts assigned.", count=len(reviews)), "success")
-        return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
-    datamodel = scoped(ProjectRequest)
-    list_columns = ["name", "applicant_department", "budget", "status", "changed_on"]
-    search_columns = ["name", "status", "applicant_department", "budget", "created_on",
-                      "changed_on", "background", "goals"]
-    show_fieldsets = [
-        (_l("Request"), {"fields": ["name", "applicant_department", "status", "budget",
-                                    "systems"]}),
-        (_l("Content"), {"fields": ["background", "goals", "content",
-                                    "implementation_plan"]}),
-        (_l("Reports and review"), {"fields": ["requirements_report", "expert_opinion",
-                                               "feasibility_report", "acceptance_report"]}),
-    ]
-    add_columns = ["name", "applicant_department", "background", "goals", "content",
-                   "budget", "implementation_plan", "systems"]
-    edit_columns = add_columns + ["expert_opinion"]
-    order_columns = ["name", "budget", "status", "changed_on"]
-    base_order = ("changed_on", "desc")
-    related_views = [ContractView, ExpertReviewView, ChangeOrderView]
-    charts = (
-        Chart("projects_by_stage", _l("Project requests by stage"), "status"),
-        Chart("project_budget_by_department", _l("Project requests and budgets by department"),
-              "applicant_department", series=(Count(_l("Project requests")),
-                                              Sum("budget", _l("Budget (CNY)"))), top=20),
-        Chart("approvals_waiting_projects", _l("Project requests waiting for approval, by step"),
-              "status", only=tuple(review_states(ProjectRequest))),
-    )
-
-
-# ----------------------------------------------------------------- Procurement
-
-class VendorView(RecordView):
-    record_label = _l("Vendor")
-    datamodel = scoped(Vendor)
-    list_columns = ["name", "credit_code", "rating", "contact_person", "contact_phone"]
-    search_columns = ["name", "credit_code", "rating", "contact_person"]
-    show_columns = ["name", "credit_code", "qualification", "rating", "contact_person",
-                    "contact_phone", "contact_email"]
-    add_columns = ["name", "credit_code", "qualification", "rating", "contact_person",
-                   "contact_phone", "contact_email"]
-    edit_columns = add_columns
-    order_columns = ["name", "rating"]
-    base_order = ("name", "asc")
-    related_views = [ContractView]
-
-
-# ------------------------------------------------------------------------ Data
-
-class DataSharingRequestView(RecordView):
-    record_label = _l("Data sharing request")
-    datamodel = scoped(DataSharingRequest)
-    list_columns = ["title", "requesting_department", "providing_department", "system",
-                    "end_date", "status"]
-    search_columns = ["title", "status", "requesting_department", "providing_department",
-                      "start_date", "end_date", "purpose"]
-    show_fieldsets = [
-        (_l("Request"), {"fields": ["title", "requesting_department", "providing_department",
-                                    "system", "status"]}),
-        (_l("Data and use"), {"fields": ["data_scope", "purpose", "start_date",
-                                         "end_date"]}),
-    ]
-    add_columns = ["title", "requesting_department", "providing_department", "system",
-                   "data_scope", "purpose", "start_date", "end_date"]
-    edit_columns = add_columns
-    order_columns = ["title", "start_date", "end_date", "status"]
-    base_order = ("end_date", "desc")
-
-
-# ----------------------------------------------------------------------- Audit
-
-class AuditFindingView(RecordView):
-    record_label = _l("Audit finding")
-    datamodel = scoped(AuditFinding)
-    list_columns = ["title", "audit", "severity", "responsible_department", "due_date",
-                    "status"]
-    search_columns = ["title", "severity", "status", "responsible_department", "due_date"]
-    show_columns = ["audit", "title", "description", "severity", "responsible_department",
-                    "system", "due_date", "rectification", "rectification_evidence", "status"]
-    add_columns = ["audit", "title", "description", "severity", "responsible_department",
-                   "system", "due_date", "rectification"]
-    edit_columns = add_columns
-    order_columns = ["title", "severity", "due_date", "status"]
-    base_order = ("due_date", "asc")
-    charts = (
-        Chart("findings_by_status", _l("Audit findings by status"), "status",
-              stack="severity"),
-        Chart("findings_overdue", _l("Overdue rectifications by department (top 20)"),
-              "responsible_department", where=OVERDUE, top=20),
-    )
-
-
-class AuditView(RecordView):
-    record_label = _l("Audit")
-    datamodel = scoped(Audit)
-    list_columns = ["title", "kind", "department", "period_start", "period_end", "auditor"]
-    search_columns = ["title", "kind", "department", "period_start", "period_end"]
-    show_columns = ["title", "kind", "department", "scope", "period_start", "period_end",
-                    "auditor", "conclusion"]
-    add_columns = ["title", "kind", "department", "scope", "period_start", "period_end",
-                   "auditor", "conclusion"]
-    edit_columns = add_columns
-    order_columns = ["title", "kind", "period_start", "period_end"]
-    base_order = ("period_start", "desc")
-    add_form_query_rel_fields = {"auditor": [["username", FilterHasRole, "Auditor"]]}
-    edit_form_query_rel_fields = add_form_query_rel_fields
-    related_views = [AuditFindingView]
-
-
-class DelegationView(RecordView):
-    record_label = _l("Delegation")
-    datamodel = scoped(Delegation)
-    list_columns = ["principal", "substitute", "start_date", "end_date", "reason"]
-    search_columns = ["start_date", "end_date", "reason"]
-    show_columns = ["principal", "substitute", "start_date", "end_date", "reason"]
-    add_columns = ["principal", "substitute", "start_date", "end_date", "reason"]
-    edit_columns = add_columns
-    order_columns = ["start_date", "end_date"]
-    base_order = ("start_date", "desc")
-    add_form_query_rel_fields = {"principal": [["id", FilterMe, None]]}
-    edit_form_query_rel_fields = add_form_query_rel_fields
-
-
-# (view, name = permission key, label, icon) by menu category, in regulation order.
-MENU = [
-    ("Organisation", _l("Organisation"), "fa-sitemap", [
-        (DepartmentView, _l("Departments"), "fa-building"),
-        (DelegationView, _l("Delegations"), "fa-exchange"),
-    ]),
-    ("Systems", _l("Information systems"), "fa-server", [
-        (InformationSystemView, _l("Systems"), "fa-server"),
-    ]),
-    ("Projects", _l("Planning and initiation"), "fa-lightbulb-o", [
-        (DevelopmentPlanView, _l("Development plans"), "fa-map-o"),
-        (PlanFeedbackView, _l("Plan feedback"), "fa-comments-o"),
-        (ProjectRequestView, _l("Project requests"), "fa-file-text-o"),
-        (ExpertReviewView, _l("Expert reviews"), "fa-gavel"),
-    ]),
-    ("Procurement", _l("Procurement and contracts"), "fa-handshake-o", [
-        (VendorView, _l("Vendors"), "fa-truck"),
-        (ContractView, _l("Contracts"), "fa-file-o"),
-        (ChangeOrderView, _l("Change orders"), "fa-random"),
-    ]),
-    ("Operations", _l("Operation and maintenance"), "fa-wrench", [
-        (IncidentView, _l("Incidents"), "fa-bolt"),
-        (ChangeRequestView, _l("Change requests"), "fa-cogs"),
-    ]),
-    ("Data", _l("Data management"), "fa-database", [
-        (DataSharingRequestView, _l("Data sharing requests"), "fa-share-alt"),
-    ]),
-    ("Audits", _l("Audit and supervision"), "fa-search", [
-        (AuditView, _l("Audits"), "fa-check-square-o"),
-        (AuditFindingView, _l("Audit findings"), "fa-flag"),
-    ]),
-]
-
-
-def view_for_model(model):
-    """The screen of a record type (for links to a record), or None."""
-    for _category, _label, _icon, items in MENU:
-        for view, *_rest in items:
-            if view.datamodel.obj is model:
-                return view
-    return None
-
-
-class InboxView(BaseView):
-    """待我处理: the records the current user can act on now, oldest first, a page at a
-    time (the database finds and counts them, the engine confirms the page shown)."""
-
-    route_base = "/inbox"
-    default_view = "index"
-    class_permission_name = "Inbox"
-    method_permission_name = {"index": "read", "count": "read"}
-
-    @expose("/")
-    @has_access
-    def index(self):
-        from .approvals import inbox_page
-        from .deadlines import WAITING
-
-        # ?page=last: the newest records (the inbox lists the oldest first).
-        last = request.args.get("page") == "last"
-        page = PAGE_MAX if last else request.args.get("page", default=1, type=int)
-        size = current_app.config["INBOX_PAGE_SIZE"]
-        found = inbox_page(current_actor(), page if page and page <= PAGE_MAX else 1, size)
-        rows = []
-        views = {view.datamodel.obj: view for _c, _l2, _i, items in MENU for view, *_ in items}
-        for record, moves in found.items:
-            view = views.get(type(record))
-            state = getattr(record, type(record).__workflow__.state_field)
-            rows.append({
-                "type": RECORD_LABELS.get(type(record).__name__, type(record).__name__),
-                "record": record, "state": state, "moves": moves,
-                "since": local_time(record.changed_on),
-                "badge": WAITING.badge() if WAITING.applies(record) else "",
-                "url": url_for(f"{view.__name__}.show", pk=record.id) if view else None,
-            })
-        return self.render_template("inbox.html", rows=rows, found=found,
-                                    title=_l("My inbox"))
-
-    @expose("/count")
-    @has_access
-    def count(self):
-        from .approvals import inbox_count
-
-        return jsonify(count=inbox_count(current_actor()))
-
-
-SOD_KINDS = {
-    "submit-approve": _l("Submitted and approved"),
-    "substitute-approve": _l("A substitute of the submitter approved"),
-    "editor-approve": _l("Changed the content, then approved it"),
-    "two-steps": _l("Approved two different review steps"),
-    "expert-own-department": _l("Expert of the own department"),
-}
-
-
-class SeparationOfDutiesView(BaseView):
-    """The separation-of-duties report: any record where one person held two roles the
-    rules keep apart (submitter and approver; expert of the project's own department)."""
-
-    route_base = "/sod"
-    default_view = "index"
-    class_permission_name = "SoDReport"
-    method_permission_name = {"index": "read"}
-
-    @expose("/")
-    @has_access
-    def index(self):
-        from .approvals import separation_of_duties_violations
-
-        return self.render_template("sod.html", rows=separation_of_duties_violations(),
-                                    title=_l("Separation of duties"), labels=RECORD_LABELS,
-                                    kinds=SOD_KINDS)
-
-
-class HomeView(IndexView):
-    """Home page: what waits for the user (待我处理) and their own department's picture,
-    the charts of app/dashboards.py HOME narrowed to their department."""
-
-    index_template = "index.html"
-
-    @expose("/")
-    def index(self):
-        from .charts import ChartFilters
-        from .approvals import inbox_count
-        from .dashboards import ECHARTS, HOME, charts_data
-
-        user = current_actor()
-        sm = self.appbuilder.sm
-        waiting, charts = None, []
-        if user is not None:
-            if sm.has_access("can_read", "Inbox"):
-                waiting = inbox_count(user)
-            if sm.has_access("can_read", "Charts") and user.department_id:
-                charts = charts_data(HOME, ChartFilters(department_id=user.department_id))
-        return self.render_template(
-            self.index_template, appbuilder=self.appbuilder, waiting=waiting, charts=charts,
-            echarts=ECHARTS, dashboard=user is not None and sm.has_access("can_read",
-                                                                          "Dashboard"))
-
-
-def register_views(appbuilder):
-    from .api import register_apis
-    from .attachments import AttachmentView
-    from .compliance import register_compliance
-    from .dashboards import register_dashboards
-    from .history_views import ChangeLogView
-
-    for category, category_label, category_icon, items in MENU:
-        for view, label, icon in items:
-            appbuilder.add_view(
-                view, view.datamodel.obj.__name__, label=label, icon=icon,
-                category=category, category_label=category_label,
-                category_icon=category_icon,
-            )
-    appbuilder.add_view(InboxView, "Inbox", label=_l("My inbox"), icon="fa-inbox",
-                        href="/inbox/")
-    appbuilder.add_view(SeparationOfDutiesView, "SoDReport", label=_l("Separation of duties"),
-                        icon="fa-balance-scale", category="Audits",
-                        category_label=_l("Audit and supervision"))
-    appbuilder.add_view_no_menu(AttachmentView)
-    appbuilder.add_view(ChangeLogView, "ChangeLog", label=_l("Change log"), icon="fa-history",
-                        category="Audits", category_label=_l("Audit and supervision"))
-    register_dashboards(appbuilder)
-    register_compliance(appbuilder)
-    register_apis(appbuilder)

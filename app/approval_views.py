@@ -1,0 +1,82 @@
+"""Screens of the approvals: 待我处理 (the inbox) and the separation-of-duties report."""
+from flask import current_app, jsonify, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_appbuilder.security.decorators import has_access
+from flask_babel import lazy_gettext as _l
+
+from .chapters import record_views
+from .labels import RECORD_LABELS
+from .paging import PAGE_MAX
+from .records import local_time
+from .security import current_actor
+
+
+class InboxView(BaseView):
+    """待我处理: the records the current user can act on now, oldest first, a page at a
+    time (the database finds and counts them, the engine confirms the page shown)."""
+
+    route_base = "/inbox"
+    default_view = "index"
+    class_permission_name = "Inbox"
+    method_permission_name = {"index": "read", "count": "read"}
+
+    @expose("/")
+    @has_access
+    def index(self):
+        from .approvals import inbox_page
+        from .deadlines import WAITING
+
+        # ?page=last: the newest records (the inbox lists the oldest first).
+        last = request.args.get("page") == "last"
+        page = PAGE_MAX if last else request.args.get("page", default=1, type=int)
+        size = current_app.config["INBOX_PAGE_SIZE"]
+        found = inbox_page(current_actor(), page if page and page <= PAGE_MAX else 1, size)
+        rows = []
+        views = {view.datamodel.obj: view for view in record_views()}
+        for record, moves in found.items:
+            view = views.get(type(record))
+            state = getattr(record, type(record).__workflow__.state_field)
+            rows.append({
+                "type": RECORD_LABELS.get(type(record).__name__, type(record).__name__),
+                "record": record, "state": state, "moves": moves,
+                "since": local_time(record.changed_on),
+                "badge": WAITING.badge() if WAITING.applies(record) else "",
+                "url": url_for(f"{view.__name__}.show", pk=record.id) if view else None,
+            })
+        return self.render_template("inbox.html", rows=rows, found=found,
+                                    title=_l("My inbox"))
+
+    @expose("/count")
+    @has_access
+    def count(self):
+        from .approvals import inbox_count
+
+        return jsonify(count=inbox_count(current_actor()))
+
+
+SOD_KINDS = {
+    "submit-approve": _l("Submitted and approved"),
+    "substitute-approve": _l("A substitute of the submitter approved"),
+    "editor-approve": _l("Changed the content, then approved it"),
+    "two-steps": _l("Approved two different review steps"),
+}
+
+
+class SeparationOfDutiesView(BaseView):
+    """The separation-of-duties report: any record where one person held two roles the
+    rules keep apart (submitter and approver; expert of the project's own department)."""
+
+    route_base = "/sod"
+    default_view = "index"
+    class_permission_name = "SoDReport"
+    method_permission_name = {"index": "read"}
+
+    @expose("/")
+    @has_access
+    def index(self):
+        from .approvals import separation_of_duties_violations, sod_checks
+
+        rows = separation_of_duties_violations()
+        kinds = {**SOD_KINDS, **{kind: label for kind, (label, _check) in sod_checks().items()}}
+        return self.render_template("sod.html", rows=rows, title=_l("Separation of duties"),
+                                    labels=RECORD_LABELS, kinds=kinds)
