@@ -81,7 +81,7 @@ def secret_key_weakness(key):
 _ALL_RECORDS = (
     "Department|InformationSystem|Vendor|DevelopmentPlan|PlanFeedback|ProjectRequest"
     "|ExpertReview|Contract|ChangeOrder|Incident|ChangeRequest|DataSharingRequest|Audit"
-    "|AuditFinding"
+    "|AuditFinding|DataAsset|DataQualityCheck|BackupRecord|SupervisionCheck"
 )
 _SELF_SERVICE = [
     ["^UserInfoEditView$", "^can_this_form_(get|post)$"],
@@ -108,7 +108,7 @@ _REFERENCE_READ = [
 # What a department (Clerk, DeptHead) writes for itself; the workflows decide the rest.
 _DEPARTMENT_WRITES = [
     ["^(InformationSystem|ProjectRequest|Incident|PlanFeedback|ChangeRequest"
-     "|DataSharingRequest|AuditFinding)$", "^can_write$"],
+     "|DataSharingRequest|AuditFinding|DataAsset)$", "^can_write$"],
 ]
 
 FAB_ROLE_DEFINITIONS = {
@@ -117,7 +117,8 @@ FAB_ROLE_DEFINITIONS = {
     "DeptHead": _SELF_SERVICE + _READ_ALL + _DEPARTMENT_WRITES,
     "ITStaff": _SELF_SERVICE + _READ_ALL + [
         ["^(Department|InformationSystem|Vendor|DevelopmentPlan|PlanFeedback|ProjectRequest"
-         "|ExpertReview|Contract|ChangeOrder|Incident|ChangeRequest|DataSharingRequest)$",
+         "|ExpertReview|Contract|ChangeOrder|Incident|ChangeRequest|DataSharingRequest"
+         "|DataAsset|DataQualityCheck|BackupRecord)$",
          "^can_write$"],
         ["^Compliance$", "^(can_read|menu_access)$"],
     ],
@@ -130,7 +131,7 @@ FAB_ROLE_DEFINITIONS = {
         ["^(SoDReport|Dashboard|Compliance)$", "^(can_read|menu_access)$"],
     ],
     "Auditor": _SELF_SERVICE + _READ_ALL + [
-        ["^(Audit|AuditFinding)$", "^can_write$"],
+        ["^(Audit|AuditFinding|SupervisionCheck)$", "^can_write$"],
         ["^(ChangeLog|SoDReport|Dashboard|Compliance)$", "^(can_read|menu_access)$"],
     ],
 }
@@ -247,6 +248,10 @@ class Config:
     # for the incidents of the last COMPLIANCE_WINDOW_DAYS days.
     COMPLIANCE_INCIDENT_HOURS = _env_int("COMPLIANCE_INCIDENT_HOURS", 72)
     COMPLIANCE_WINDOW_DAYS = _env_int("COMPLIANCE_WINDOW_DAYS", 365)
+    # 7.3.3: each running system with a successful off-site backup within this many days
+    # and a successful restore test within COMPLIANCE_RESTORE_DAYS days.
+    COMPLIANCE_BACKUP_DAYS = _env_int("COMPLIANCE_BACKUP_DAYS", 7)
+    COMPLIANCE_RESTORE_DAYS = _env_int("COMPLIANCE_RESTORE_DAYS", 365)
     # 待我处理: records per page; seconds a user's count (the menu badge) is reused, unless
     # someone takes a workflow step meanwhile.
     INBOX_PAGE_SIZE = _env_int("INBOX_PAGE_SIZE", 50)

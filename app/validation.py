@@ -89,6 +89,20 @@ class AnyOf:
                                      fields="、".join(label(model, k) for k in self.keys))
 
 
+class OneOf:
+    """Exactly one of ``keys`` is set (an audit finding comes from an audit or from a
+    supervision check)."""
+
+    def __init__(self, *keys, check=None):
+        self.keys, self.check = keys, check
+
+    def error(self, model, values):
+        if sum(values.get(key) is not None for key in self.keys) == 1:
+            return None
+        return self.keys[0], gettext("Fill in exactly one of: %(fields)s.",
+                                     fields="、".join(label(model, k) for k in self.keys))
+
+
 class RecordInvalid(Exception):
     """The record breaks declared rules: ``errors`` maps field names to messages."""
 

@@ -1,10 +1,12 @@
-"""Audit and supervision (regulation chapter 8): periodic audits (8.1) and their
-findings, rectified by the responsible department (8.1, 8.2.1)."""
+"""Audit and supervision (regulation chapter 8): periodic audits (8.1), supervision checks
+of the departments (8.2.2), and the findings of either, rectified by the responsible
+department (8.1, 8.2.1)."""
 import datetime as dt
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -24,7 +26,7 @@ from app.compliance import rule, setting
 from app.deadlines import Deadline, company_today
 from app.i18n import LabelledEnum
 from app.organisation.models import InformationSystem
-from app.validation import Ordered
+from app.validation import OneOf, Ordered
 from app.workflow import N_, Delete, Edit, Transition, Workflow, filled
 
 
@@ -61,6 +63,49 @@ class Audit(StampMixin, Model):
     __title__ = "{title}"  # what it is called (app/titles.py)
 
 
+class SupervisionResult(LabelledEnum):
+    satisfactory = "Satisfactory", "success"
+    improvement = "Needs improvement", "warning"
+    unsatisfactory = "Unsatisfactory", "danger"
+
+
+class SupervisionCheck(StampMixin, Model):
+    """A supervision check of a department (8.2.1, 8.2.2): which of the 8.2.2 items were
+    checked (the departments' performance of their duties, the rules of system
+    construction and management, operation, maintenance and security, data management),
+    the result, the issues found and their follow-up; its findings are audit findings."""
+
+    __tablename__ = "supervision_check"
+    __scope__ = ("department_id",)
+    __table_args__ = sort_indexes("supervision_check", "title", "checked_on", "result")
+
+    id = Column(Integer, primary_key=True)
+    title = Column(String(200), nullable=False)
+    department_id = Column(Integer, ForeignKey(
+        "department.id", name="fk_supervision_check_department"), nullable=False, index=True)
+    department = relationship("Department")
+    checked_on = Column(Date, nullable=False, default=dt.date.today)
+    inspector_id = Column(Integer, ForeignKey("ab_user.id",
+                                              name="fk_supervision_check_inspector"))
+    inspector = relationship("AppUser", foreign_keys=[inspector_id])
+    # The items of 8.2.2 the check covered.
+    checked_duties = Column(Boolean, nullable=False, default=False)
+    checked_rules = Column(Boolean, nullable=False, default=False)
+    checked_operations = Column(Boolean, nullable=False, default=False)
+    checked_data = Column(Boolean, nullable=False, default=False)
+    result = enum_column(SupervisionResult, nullable=False,
+                         default=SupervisionResult.satisfactory)
+    issues = Column(Text)
+    follow_up = Column(Text)
+
+    __title__ = "{title}"  # what it is called (app/titles.py)
+
+
+SupervisionCheck.__charts__ = (
+    Chart("supervision_by_result", _l("Supervision checks by result"), "result"),
+)
+
+
 class FindingSeverity(LabelledEnum):
     high = "High", "danger"
     medium = "Medium", "warning"
@@ -75,22 +120,30 @@ class FindingStatus(LabelledEnum):
 
 
 class AuditFinding(StampMixin, WorkflowMixin, Model):
-    """A finding of an audit, rectified by the responsible department (8.1, 8.2.1).
+    """A finding of an audit or of a supervision check, rectified by the responsible
+    department (8.1, 8.2.1, 8.2.2).
 
     The responsible department's Clerk/DeptHead writes and submits the rectification; an
     auditor verifies it (or sends it back) and closes the finding.
     """
 
     __tablename__ = "audit_finding"
-    __table_args__ = sort_indexes("audit_finding", "title", "severity", "due_date", "status")
+    __table_args__ = (
+        CheckConstraint("(audit_id IS NULL) <> (supervision_check_id IS NULL)",
+                        name="ck_audit_finding_source"),
+    ) + sort_indexes("audit_finding", "title", "severity", "due_date", "status")
+    __rules__ = (OneOf("audit_id", "supervision_check_id", check="ck_audit_finding_source"),)
     __scope__ = ("responsible_department_id",)
     __department_columns__ = ("rectification", "rectification_evidence",
                               "rectification_evidence_id")
     __attachments__ = ("rectification_evidence",)
 
     id = Column(Integer, primary_key=True)
-    audit_id = Column(Integer, ForeignKey("audit.id"), nullable=False, index=True)
+    audit_id = Column(Integer, ForeignKey("audit.id"), index=True)
     audit = relationship("Audit", backref="findings")
+    supervision_check_id = Column(Integer, ForeignKey(
+        "supervision_check.id", name="fk_audit_finding_supervision_check"), index=True)
+    supervision_check = relationship("SupervisionCheck", backref="findings")
     title = Column(String(200), nullable=False)
     description = Column(Text, nullable=False)
     severity = enum_column(FindingSeverity, nullable=False, default=FindingSeverity.medium)
@@ -111,7 +164,7 @@ class AuditFinding(StampMixin, WorkflowMixin, Model):
 
 
 _F = FindingStatus
-_FINDING = ("audit", "title", "description", "severity", "responsible_department", "system",
+_FINDING = ("audit", "supervision_check", "title", "description", "severity", "responsible_department", "system",
             "due_date")
 AuditFinding.__workflow__ = Workflow(
     states=FindingStatus,

@@ -1,8 +1,24 @@
-"""Data management (regulation chapter 7): one department's request for another
-department's data, reviewed and granted for a period (7.4)."""
+"""Data management (regulation chapter 7): the data catalogue of each system (7.1), data
+quality checks (7.2), the business systems' backups and restore tests (7.3.3), and one
+department's request for another department's data, reviewed and granted for a period
+(7.4)."""
+import datetime as dt
+
 from flask_appbuilder import Model
-from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Integer, String, Text, select
-from sqlalchemy.orm import relationship
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    select,
+)
+from sqlalchemy.orm import relationship, validates
 
 from app.base import (
     APPLICANT,
@@ -12,10 +28,13 @@ from app.base import (
     WorkflowMixin,
     enum_column,
     sort_indexes,
+    utcnow,
 )
-from app.compliance import rule
-from app.deadlines import company_today
+from app.charts import Chart
+from app.compliance import rule, setting, utc_now
+from app.deadlines import Deadline, company_today
 from app.i18n import LabelledEnum
+from app.organisation.models import InformationSystem, Lifecycle
 from app.validation import Distinct, Ordered
 from app.workflow import N_, Delete, Edit, Transition, Workflow, filled, review_exits
 
@@ -143,3 +162,193 @@ def _sharing_past_end():
     return (select(request.system_id.label("system_id"), request.id.label("record_id"))
             .where(request.status == SharingStatus.granted,
                    request.end_date < company_today()))
+
+
+# ------------------------------------------------------------ Data catalogue (7.1)
+
+class Classification(LabelledEnum):
+    public = "Public", "success"
+    internal = "Internal", "info"
+    confidential = "Confidential", "warning"
+    secret = "Secret", "danger"
+
+
+class DataAsset(StampMixin, Model):
+    """A data catalogue entry of a system: what data it holds, which department owns it,
+    how it is classified, whether it holds personal data and how long it is kept (7.1.1,
+    7.1.2)."""
+
+    __tablename__ = "data_asset"
+    __scope__ = ("owner_department_id", "system.owning_department_id")
+    __table_args__ = (
+        CheckConstraint("retention_months IS NULL OR retention_months BETWEEN 0 AND 1200",
+                        name="ck_data_asset_retention"),
+    ) + sort_indexes("data_asset", "name", "classification", "retention_months",
+                     scope=("owner_department_id", "system_id"))
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(200), nullable=False)
+    system_id = Column(Integer, ForeignKey("information_system.id",
+                                           name="fk_data_asset_system"),
+                       nullable=False, index=True)
+    system = relationship("InformationSystem", backref="data_assets")
+    owner_department_id = Column(Integer, ForeignKey(
+        "department.id", name="fk_data_asset_owner_department"), nullable=False, index=True)
+    owner_department = relationship("Department")
+    classification = enum_column(Classification, nullable=False,
+                                 default=Classification.internal)
+    personal_data = Column(Boolean, nullable=False, default=False)
+    # Months the data is kept; empty: kept as long as the system.
+    retention_months = Column(Integer, info={"min": 0, "max": 1200,
+                                             "check": "ck_data_asset_retention"})
+    description = Column(Text)
+
+    __title__ = "{name}"  # what it is called (app/titles.py)
+
+
+DataAsset.__charts__ = (
+    Chart("data_assets_by_classification", _l("Data catalogue by classification"),
+          "classification"),
+)
+
+
+# -------------------------------------------------------------- Data quality (7.2)
+
+class QualityDimension(LabelledEnum):
+    accuracy = "Accuracy", "primary"
+    completeness = "Completeness", "info"
+    consistency = "Consistency", "warning"
+    timeliness = "Timeliness", "success"
+
+
+class DataQualityCheck(StampMixin, Model):
+    """A data quality check of a department's data, or of one of its systems: one
+    dimension scored 0-100, the issues found and the date they are to be rectified by
+    (7.2.1, 7.2.2)."""
+
+    __tablename__ = "data_quality_check"
+    __scope__ = ("department_id", "system.owning_department_id")
+    __table_args__ = (
+        CheckConstraint("score BETWEEN 0 AND 100", name="ck_data_quality_score"),
+        CheckConstraint("rectified_on IS NULL OR rectified_on >= checked_on",
+                        name="ck_data_quality_dates"),
+    ) + sort_indexes("data_quality_check", "title", "checked_on", "dimension", "score",
+                     "rectification_due", scope=("department_id", "system_id"))
+    __rules__ = (Ordered("checked_on", "rectified_on", check="ck_data_quality_dates"),)
+
+    id = Column(Integer, primary_key=True)
+    title = Column(String(200), nullable=False)  # the data checked
+    department_id = Column(Integer, ForeignKey(
+        "department.id", name="fk_data_quality_department"), nullable=False, index=True)
+    department = relationship("Department")
+    # Empty: the department's data as a whole.
+    system_id = Column(Integer, ForeignKey("information_system.id",
+                                           name="fk_data_quality_system"), index=True)
+    system = relationship("InformationSystem")
+    checked_on = Column(Date, nullable=False, default=dt.date.today)
+    dimension = enum_column(QualityDimension, nullable=False,
+                            default=QualityDimension.accuracy)
+    score = Column(Integer, nullable=False, default=100,
+                   info={"min": 0, "max": 100, "check": "ck_data_quality_score"})
+    issues = Column(Text)
+    rectification_due = Column(Date)
+    rectified_on = Column(Date)
+
+    __title__ = "{title}"  # what it is called (app/titles.py)
+
+
+# Issues past their rectification date (7.2.2): a badge on the due date and a list filter.
+QUALITY_OVERDUE = Deadline(
+    "overdue", lambda model: "rectification_due", lambda: _l("Overdue"), "danger",
+    lambda model: (model.rectification_due < company_today())
+    & model.rectified_on.is_(None),
+    lambda record: record.rectification_due is not None
+    and record.rectification_due < company_today() and record.rectified_on is None,
+    filter_name=_l("Overdue"))
+DataQualityCheck.__deadlines__ = (QUALITY_OVERDUE,)
+DataQualityCheck.__charts__ = (
+    Chart("data_quality_by_dimension", _l("Data quality checks by dimension"), "dimension"),
+)
+
+
+@rule("data_quality_overdue", ("7.2.2",), N_("No data quality issue past its rectification date"),
+      evidence=DataQualityCheck)
+def _quality_overdue():
+    check = DataQualityCheck
+    return (select(check.system_id.label("system_id"), check.id.label("record_id"))
+            .where(check.system_id.isnot(None), QUALITY_OVERDUE.clause(check)))
+
+
+# ------------------------------------------------------------------ Backups (7.3.3)
+
+class BackupKind(LabelledEnum):
+    full = "Full", "primary"
+    incremental = "Incremental", "info"
+
+
+class RestoreResult(LabelledEnum):
+    passed = "Restored", "success"
+    failed = "Failed", "danger"
+
+
+class BackupRecord(StampMixin, Model):
+    """A backup of a business system: when, full or incremental, on which medium, where it
+    is kept off site, whether it succeeded, and its restore test (7.3.3)."""
+
+    __tablename__ = "backup_record"
+    # The department owning the backed-up system, taken from the system.
+    __scope__ = ("department_id",)
+    __table_args__ = sort_indexes("backup_record", "taken_at", "kind", "restore_tested_on")
+
+    id = Column(Integer, primary_key=True)
+    system_id = Column(Integer, ForeignKey("information_system.id",
+                                           name="fk_backup_record_system"),
+                       nullable=False, index=True)
+    system = relationship("InformationSystem", backref="backup_records")
+    department_id = Column(Integer, ForeignKey(
+        "department.id", name="fk_backup_record_department"), nullable=False, index=True)
+    department = relationship("Department")
+    taken_at = Column(DateTime, nullable=False, default=utcnow)
+    kind = enum_column(BackupKind, nullable=False, default=BackupKind.full)
+    medium = Column(String(100), nullable=False)
+    # Where the copy is kept off site; empty: not stored off site.
+    offsite_location = Column(String(200))
+    succeeded = Column(Boolean, nullable=False, default=True)
+    restore_tested_on = Column(Date)
+    restore_result = enum_column(RestoreResult)
+    notes = Column(Text)
+
+    @validates("system")
+    def _department_of_system(self, _key, system):
+        if system is not None:
+            self.department = system.owning_department
+        return system
+
+    def write_refusal(self):
+        if self.restore_result is not None and self.restore_tested_on is None:
+            return N_("Set the date of the restore test with its result.")
+        return None
+
+    __title__ = "{system} · {medium}"  # what it is called (app/titles.py)
+
+
+BackupRecord.__charts__ = (
+    Chart("backups_by_kind", _l("Backups by kind"), "kind"),
+)
+
+
+@rule("backup", ("7.3.3",),
+      N_("A successful off-site backup within the set period and a restore test within a year"),
+      evidence=InformationSystem)
+def _not_backed_up():
+    backup, system = BackupRecord, InformationSystem
+    since = utc_now() - dt.timedelta(days=setting("COMPLIANCE_BACKUP_DAYS"))
+    restore_since = company_today() - dt.timedelta(days=setting("COMPLIANCE_RESTORE_DAYS"))
+    backed_up = select(backup.system_id).where(
+        backup.succeeded.is_(True), backup.offsite_location.isnot(None),
+        backup.offsite_location != "", backup.taken_at >= since)
+    restored = select(backup.system_id).where(
+        backup.restore_result == RestoreResult.passed, backup.restore_tested_on >= restore_since)
+    return select(system.id.label("system_id"), system.id.label("record_id")).where(
+        system.lifecycle == Lifecycle.running,
+        (system.id.notin_(backed_up)) | (system.id.notin_(restored)))
