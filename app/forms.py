@@ -23,9 +23,10 @@ from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, DateTime, String, Text
+from sqlalchemy import Boolean, Date, DateTime, String, Text
 from sqlalchemy import inspect as sa_inspect
 from wtforms import DateField, DateTimeField
+from wtforms.validators import InputRequired
 from wtforms.fields.core import UnboundField
 from wtforms.widgets import Input
 
@@ -297,6 +298,10 @@ def prepare_form(form_class, model, defaults=None):
                 kwargs["filters"] = list(kwargs.get("filters") or ()) + [empty_to_none]
         elif field_class is QuerySelectField:
             field_class = ChoiceSelectField
+        elif column is not None and isinstance(column.type, Boolean):
+            # An unticked box sends nothing: it is "no", not a field left out.
+            kwargs["validators"] = [v for v in kwargs.get("validators") or ()
+                                    if not isinstance(v, InputRequired)]
         if name in defaults:
             kwargs["default"] = defaults[name]
         unbound.field_class = field_class

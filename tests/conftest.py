@@ -239,7 +239,8 @@ def make(app, ids):
     """Factory: make("project", dept="FIN", **overrides) -> id of a new committed record."""
     import datetime as dt
 
-    from app.audit.models import Audit, AuditFinding
+    from app.audit.models import Audit, AuditFinding, SupervisionCheck
+    from app.data.models import BackupRecord, DataAsset, DataQualityCheck
     from app.extensions import db as _db
     from app.operations.models import Incident
     from app.organisation.models import InformationSystem
@@ -272,6 +273,18 @@ def make(app, ids):
             "finding": lambda: (AuditFinding, {
                 "audit_id": _make("audit", dept=dept), "title": f"测试发现{n}",
                 "description": "d", "responsible_department_id": dept_id}),
+            "supervision": lambda: (SupervisionCheck, {
+                "title": f"测试监督检查{n}", "department_id": dept_id,
+                "checked_on": dt.date(2026, 3, 1), "checked_duties": True}),
+            "data_asset": lambda: (DataAsset, {
+                "name": f"测试数据{n}", "system_id": ids.system(system_code),
+                "owner_department_id": dept_id}),
+            "quality_check": lambda: (DataQualityCheck, {
+                "title": f"测试质量检查{n}", "department_id": dept_id,
+                "checked_on": dt.date(2026, 3, 1), "score": 90}),
+            "backup": lambda: (BackupRecord, {
+                "system_id": ids.system(system_code), "department_id": dept_id,
+                "medium": f"测试介质{n}", "offsite_location": "异地机房"}),
         }
         model, values = defaults[kind]()
         values.update(overrides)

@@ -22,10 +22,12 @@ from webhelpers import flashes
 # ----------------------------------------------------------------- the spec
 
 RECORD_TYPES = ("Department", "InformationSystem", "Vendor", "ProjectRequest", "Contract",
-                "Incident", "Audit", "AuditFinding")
+                "Incident", "Audit", "AuditFinding", "DataAsset", "DataQualityCheck",
+                "BackupRecord", "SupervisionCheck")
 ALL = frozenset(RECORD_TYPES)
 REFERENCE = frozenset({"Department", "InformationSystem", "Vendor"})
-DEPARTMENT_WRITES = frozenset({"InformationSystem", "ProjectRequest", "Incident"})
+DEPARTMENT_WRITES = frozenset({"InformationSystem", "ProjectRequest", "Incident",
+                               "DataAsset"})
 
 # role -> (record types it may read, record types it may write)
 EXPECTED = {
@@ -35,12 +37,13 @@ EXPECTED = {
     # IT writes a project request only in its own steps (opinion, feasibility and
     # acceptance reports): tests/test_approval_integrity.py. Here the records are drafts.
     "ITStaff": (ALL, frozenset({"Department", "InformationSystem", "Vendor", "Contract",
-                                "Incident"})),
+                                "Incident", "DataAsset", "DataQualityCheck",
+                                "BackupRecord"})),
     # Experts read the project requests they are assigned to review (and no other:
     # tests/test_scoping.py); the records made for the Expert here are assigned to them.
     "Expert": (REFERENCE | {"ProjectRequest"}, frozenset()),
     "Management": (ALL, frozenset()),
-    "Auditor": (ALL, frozenset({"Audit", "AuditFinding"})),
+    "Auditor": (ALL, frozenset({"Audit", "AuditFinding", "SupervisionCheck"})),
 }
 ROLES = tuple(EXPECTED)
 # Beyond the spec above (regulation 8.2.1, app/audit/models.py ``__department_columns__``):
@@ -65,15 +68,20 @@ RESOURCE = {
     "Department": "department", "InformationSystem": "information_system",
     "Vendor": "vendor", "ProjectRequest": "project_request", "Contract": "contract",
     "Incident": "incident", "Audit": "audit", "AuditFinding": "audit_finding",
+    "DataAsset": "data_asset", "DataQualityCheck": "data_quality_check",
+    "BackupRecord": "backup_record", "SupervisionCheck": "supervision_check",
 }
 # A unique text column per type: searchable, shown on list and show pages.
 MARKER = {"Department": "name", "InformationSystem": "name", "Vendor": "name",
           "ProjectRequest": "name", "Contract": "name", "Incident": "title",
-          "Audit": "title", "AuditFinding": "title"}
+          "Audit": "title", "AuditFinding": "title", "DataAsset": "name",
+          "DataQualityCheck": "title", "BackupRecord": "medium", "SupervisionCheck": "title"}
 # kind for the ``make`` factory (Department has none: made here).
 FACTORY = {"InformationSystem": "system", "Vendor": "vendor", "ProjectRequest": "project",
            "Contract": "contract", "Incident": "incident", "Audit": "audit",
-           "AuditFinding": "finding"}
+           "AuditFinding": "finding", "DataAsset": "data_asset",
+           "DataQualityCheck": "quality_check", "BackupRecord": "backup",
+           "SupervisionCheck": "supervision"}
 
 # Valid input per type. Keys are the web form field names, which are also the
 # REST column names; relationships take the related id, enums the member name.
@@ -102,6 +110,17 @@ VALID_INPUT = {
     "AuditFinding": {"audit": AUDIT, "title": MARK, "description": "d",
                      "severity": "medium", "responsible_department": DEPT,
                      "due_date": "2026-12-31"},
+    "DataAsset": {"name": MARK, "system": SYSTEM, "owner_department": DEPT,
+                  "classification": "internal", "retention_months": 60},
+    "DataQualityCheck": {"title": MARK, "department": DEPT, "system": SYSTEM,
+                         "checked_on": "2026-03-01", "dimension": "completeness",
+                         "score": 85, "issues": "i", "rectification_due": "2026-12-31"},
+    "BackupRecord": {"system": SYSTEM, "taken_at": "2026-03-01 02:00:00", "kind": "full",
+                     "medium": MARK, "offsite_location": "异地机房",
+                     "restore_tested_on": "2026-03-02", "restore_result": "passed"},
+    "SupervisionCheck": {"title": MARK, "department": DEPT, "checked_on": "2026-03-01",
+                         "checked_duties": True, "checked_data": True,
+                         "result": "satisfactory", "issues": "i"},
 }
 
 DEPT_OF_USER = {username: dept for username, _role, dept, _name in DEMO_ACCOUNTS}

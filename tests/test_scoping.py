@@ -10,8 +10,9 @@ import hashlib
 import pytest
 from sqlalchemy import or_, select
 
-from app.audit.models import Audit, AuditFinding
+from app.audit.models import Audit, AuditFinding, SupervisionCheck
 from app.base import Attachment
+from app.data.models import BackupRecord, DataAsset, DataQualityCheck
 from app.operations.models import Incident, Severity
 from app.organisation.models import InformationSystem
 from app.planning.models import ProjectRequest, ProjectStatus
@@ -28,9 +29,14 @@ KINDS = {
     "incident": (Incident, "IncidentView", "incident", "title"),
     "audit": (Audit, "AuditView", "audit", "title"),
     "finding": (AuditFinding, "AuditFindingView", "audit_finding", "title"),
+    "supervision": (SupervisionCheck, "SupervisionCheckView", "supervision_check", "title"),
+    "data_asset": (DataAsset, "DataAssetView", "data_asset", "name"),
+    "quality_check": (DataQualityCheck, "DataQualityCheckView", "data_quality_check",
+                      "title"),
+    "backup": (BackupRecord, "BackupRecordView", "backup_record", "medium"),
 }
 # Kinds a department's Clerk/DeptHead may write (config.FAB_ROLE_DEFINITIONS).
-WRITABLE = ["project", "incident"]
+WRITABLE = ["project", "incident", "data_asset"]
 # Record types of the menu these kinds do not cover: reference data (readable by all, the
 # owner writes: test_other_departments_system_is_readable_but_not_writable), the personal
 # and the expert's (test_expert_sees_only_requests_assigned_to_them), and those not yet
@@ -63,6 +69,13 @@ def visible_criteria(kind, dept_id):
                          Incident.system_id.in_(own_systems))],
         "audit": [Audit.department_id == dept_id],
         "finding": [AuditFinding.responsible_department_id == dept_id],
+        "supervision": [SupervisionCheck.department_id == dept_id],
+        "data_asset": [or_(DataAsset.owner_department_id == dept_id,
+                           DataAsset.system_id.in_(own_systems))],
+        "quality_check": [or_(DataQualityCheck.department_id == dept_id,
+                              DataQualityCheck.system_id.in_(own_systems))],
+        # A backup belongs to the department owning the backed-up system.
+        "backup": [BackupRecord.system_id.in_(own_systems)],
     }[kind]
 
 
@@ -80,6 +93,9 @@ def web_form(kind, ids, dept, **changes):
         data = {"title": "表单故障", "system": ids.system("FIN-GL"), "severity": "p3",
                 "description": "d", "reporting_department": ids.dept(dept),
                 "occurred_at": "2026-03-01 10:00:00"}
+    elif kind == "data_asset":
+        data = {"name": "表单数据", "system": ids.system("FIN-GL"),
+                "owner_department": ids.dept(dept), "classification": "internal"}
     else:
         raise AssertionError(kind)
     data.update(changes)
@@ -94,6 +110,9 @@ def api_payload(kind, ids, dept, **changes):
         data = {"title": "接口故障", "system": ids.system("FIN-GL"),
                 "severity": Severity.p3.name,
                 "description": "d", "reporting_department": ids.dept(dept)}
+    elif kind == "data_asset":
+        data = {"name": "接口数据", "system": ids.system("FIN-GL"),
+                "owner_department": ids.dept(dept), "classification": "internal"}
     else:
         raise AssertionError(kind)
     data.update(changes)
@@ -553,7 +572,8 @@ def test_api_post_for_another_department_is_refused(app, api_as, ids, kind):
 def test_api_put_moving_own_record_to_another_department_is_refused(
         app, api_as, make, ids, kind):
     model, _view, resource, _column = KINDS[kind]
-    owner = {"project": "applicant_department", "incident": "reporting_department"}[kind]
+    owner = {"project": "applicant_department", "incident": "reporting_department",
+             "data_asset": "owner_department"}[kind]
     pk = make(kind, dept="FIN")
     before = row(app, model, pk)
     client, headers = api_as("clerk_fin")

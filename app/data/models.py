@@ -287,6 +287,7 @@ class BackupKind(LabelledEnum):
 
 
 class RestoreResult(LabelledEnum):
+    not_tested = "Not tested", "default"
     passed = "Restored", "success"
     failed = "Failed", "danger"
 
@@ -315,7 +316,8 @@ class BackupRecord(StampMixin, Model):
     offsite_location = Column(String(200))
     succeeded = Column(Boolean, nullable=False, default=True)
     restore_tested_on = Column(Date)
-    restore_result = enum_column(RestoreResult)
+    restore_result = enum_column(RestoreResult, nullable=False,
+                                 default=RestoreResult.not_tested)
     notes = Column(Text)
 
     @validates("system")
@@ -325,7 +327,8 @@ class BackupRecord(StampMixin, Model):
         return system
 
     def write_refusal(self):
-        if self.restore_result is not None and self.restore_tested_on is None:
+        tested = self.restore_result not in (None, RestoreResult.not_tested)
+        if tested and self.restore_tested_on is None:
             return N_("Set the date of the restore test with its result.")
         return None
 

@@ -60,7 +60,7 @@ def upgrade():
     sa.Column('offsite_location', sa.String(length=200), nullable=True),
     sa.Column('succeeded', sa.Boolean(), nullable=False),
     sa.Column('restore_tested_on', sa.Date(), nullable=True),
-    sa.Column('restore_result', sa.Enum('passed', 'failed', name='restoreresult', native_enum=False, create_constraint=True, length=32), nullable=True),
+    sa.Column('restore_result', sa.Enum('not_tested', 'passed', 'failed', name='restoreresult', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('notes', sa.Text(), nullable=True),
     sa.Column('created_on', sa.DateTime(), nullable=False),
     sa.Column('changed_on', sa.DateTime(), nullable=False),
