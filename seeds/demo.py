@@ -18,9 +18,27 @@ from decimal import Decimal
 from flask import current_app, g
 
 from app.approvals import perform
-from app.audit.models import Audit, AuditFinding, AuditKind, FindingSeverity, FindingStatus
-from app.base import AppUser, Attachment, Delegation
-from app.data.models import DataSharingRequest, SharingStatus
+from app.audit.models import (
+    Audit,
+    AuditFinding,
+    AuditKind,
+    FindingSeverity,
+    FindingStatus,
+    SupervisionCheck,
+    SupervisionResult,
+)
+from app.base import AppUser, Attachment, Delegation, utcnow
+from app.data.models import (
+    BackupKind,
+    BackupRecord,
+    Classification,
+    DataAsset,
+    DataQualityCheck,
+    DataSharingRequest,
+    QualityDimension,
+    RestoreResult,
+    SharingStatus,
+)
 from app.extensions import db
 from app.operations.models import ChangeKind, ChangeRequest, Incident, IncidentStatus, Severity
 from app.organisation.models import (
@@ -250,6 +268,57 @@ AUDITS = [
      "CRM 客户数据的准确性、完整性与共享授权", dt.date(2026, 4, 1), dt.date(2026, 9, 30)),
 ]
 
+# name, system, owner department, classification, personal data, retention (months)
+DATA_ASSETS = [
+    ("总账凭证与科目余额", "FIN-GL", "FIN", Classification.confidential, False, 360),
+    ("员工报销单据", "FIN-EXP", "FIN", Classification.internal, True, 120),
+    ("客户档案与联系人", "CRM", "MKT", Classification.confidential, True, 60),
+    ("员工人事档案", "HR-EHR", "HR", Classification.secret, True, None),
+    ("库存与出入库流水", "OPS-WMS", "OPS", Classification.internal, False, 60),
+    ("官网公开内容", "MKT-CMS", "MKT", Classification.public, False, 24),
+]
+
+# title, department, system, days ago, dimension, score, issues, due in days, rectified
+QUALITY_CHECKS = [
+    ("客户主数据完整性检查", "MKT", "CRM", 40, QualityDimension.completeness, 72,
+     "约 8% 客户缺少统一社会信用代码与联系人电话。", -10, False),
+    ("总账科目余额一致性检查", "FIN", "FIN-GL", 20, QualityDimension.consistency, 96,
+     "两个辅助核算科目与明细账存在尾差，已查明原因。", 30, True),
+    ("库存数据及时性检查", "OPS", "OPS-WMS", 15, QualityDimension.timeliness, 81,
+     "部分出库单据次日才录入系统。", 45, False),
+    ("人事档案准确性检查", "HR", None, 60, QualityDimension.accuracy, 93, None, None, False),
+]
+
+# system, kind, days ago, medium, off-site location, succeeded, restore test days ago
+# (None: not tested), restore passed. MKT-CMS fails 7.3.3: its last off-site copy is old
+# and it has never had a restore test.
+BACKUPS = [
+    ("FIN-GL", BackupKind.full, 1, "磁带库 LTO-8", "同城灾备中心", True, 90, True),
+    ("FIN-EXP", BackupKind.full, 2, "备份一体机", "同城灾备中心", True, 120, True),
+    ("ERP", BackupKind.full, 1, "磁带库 LTO-8", "同城灾备中心", True, 60, True),
+    ("ERP", BackupKind.incremental, 0, "备份一体机", None, True, None, False),
+    ("CRM", BackupKind.full, 3, "对象存储", "异地云备份", True, 200, True),
+    ("HR-EHR", BackupKind.full, 2, "备份一体机", "同城灾备中心", True, 150, True),
+    ("OPS-WMS", BackupKind.full, 1, "备份一体机", "同城灾备中心", True, 30, True),
+    ("OPS-WMS", BackupKind.incremental, 0, "备份一体机", "同城灾备中心", False, None, False),
+    ("OA", BackupKind.full, 4, "对象存储", "异地云备份", True, 100, True),
+    ("IT-MON", BackupKind.full, 2, "对象存储", "异地云备份", True, 180, True),
+    ("IT-AD", BackupKind.full, 1, "磁带库 LTO-8", "同城灾备中心", True, 45, True),
+    ("MKT-CMS", BackupKind.full, 45, "移动硬盘", "市场部档案柜", True, None, False),
+    ("MKT-CMS", BackupKind.incremental, 1, "本机磁盘", None, True, None, False),
+]
+
+# title, department, date, items checked (duties, rules, operations, data), result,
+# issues, follow-up
+SUPERVISION_CHECKS = [
+    ("2026年信息管理部归口管理职责履行检查", "IT", dt.date(2026, 5, 20),
+     (True, True, True, False), SupervisionResult.satisfactory,
+     "归口管理职责清晰，年度规划按期发布。", None),
+    ("2026年市场部信息系统管理监督检查", "MKT", dt.date(2026, 8, 12),
+     (False, True, True, True), SupervisionResult.improvement,
+     "官网内容管理系统备份未异地存放，未开展恢复测试。", "市场部于三个月内落实异地备份与恢复测试。"),
+]
+
 # audit, title, severity, responsible department, system, due, state
 FINDINGS = [
     ("2026年度财务系统合规性审计", "费用报销系统上线变更缺少审批记录", FindingSeverity.high,
@@ -260,6 +329,13 @@ FINDINGS = [
      "IT", "IT-MON", dt.date(2026, 9, 30), FindingStatus.closed),
     ("市场部数据管理准确性审计", "CRM 存在重复客户记录", FindingSeverity.low,
      "MKT", "CRM", dt.date(2026, 12, 15), FindingStatus.open),
+]
+
+
+# supervision check, title, severity, responsible department, system, due, state
+SUPERVISION_FINDINGS = [
+    ("2026年市场部信息系统管理监督检查", "官网内容管理系统备份未异地存放", FindingSeverity.high,
+     "MKT", "MKT-CMS", dt.date(2026, 11, 30), FindingStatus.open),
 ]
 
 
@@ -375,6 +451,7 @@ class Demo:
         self.contracts = {}
         self.plans = {}
         self.audits = {}
+        self.checks = {}
 
     def __getattr__(self, username):  # self.it_staff, self.manager, ...
         users = self.__dict__.get("users", {})
@@ -639,18 +716,66 @@ class Demo:
             SharingStatus.it_review: lambda: step(self.it_staff, sharing, "approve"),
         })
 
+    def data_asset(self, name, system, dept, classification, personal, retention):
+        if self.find(DataAsset, name=name) is not None:
+            return
+        # A department with a demo clerk catalogues its own data; IT the others'.
+        author = self.users[SUBMITTERS[dept]] if dept in SUBMITTERS else self.it_staff
+        create(author, DataAsset(
+            name=name, system=self.systems[system], owner_department=self.departments[dept],
+            classification=classification, personal_data=personal,
+            retention_months=retention, description=f"{name}，存储于{self.systems[system].name}。"))
+
+    def quality_check(self, title, dept, system, ago, dimension, score, issues, due,
+                      rectified):
+        if self.find(DataQualityCheck, title=title) is not None:
+            return
+        today = dt.date.today()
+        check = create(self.it_staff, DataQualityCheck(
+            title=title, department=self.departments[dept],
+            system=self.systems[system] if system else None,
+            checked_on=today - dt.timedelta(days=ago), dimension=dimension, score=score,
+            issues=issues,
+            rectification_due=today + dt.timedelta(days=due) if due is not None else None))
+        if rectified:
+            edit(self.it_staff, check, rectified_on=today)
+
+    def backup(self, system, kind, ago, medium, offsite, succeeded, tested_ago, passed):
+        system = self.systems[system]
+        if self.find(BackupRecord, system_id=system.id, kind=kind, medium=medium) is not None:
+            return
+        record = create(self.it_staff, BackupRecord(
+            system=system, kind=kind, medium=medium, offsite_location=offsite,
+            succeeded=succeeded,
+            taken_at=utcnow().replace(microsecond=0) - dt.timedelta(days=ago)))
+        if tested_ago is not None:  # the restore test, recorded when done
+            edit(self.it_staff, record,
+                 restore_tested_on=dt.date.today() - dt.timedelta(days=tested_ago),
+                 restore_result=RestoreResult.passed if passed else RestoreResult.failed)
+
     # -- audit (8) -----------------------------------------------------------------------
+    def supervision(self, title, dept, date, items, result, issues, follow_up):
+        duties, rules, operations, data = items
+        self.checks[title] = self.find(SupervisionCheck, title=title) or create(
+            self.auditor, SupervisionCheck(
+                title=title, department=self.departments[dept], checked_on=date,
+                inspector=self.auditor, checked_duties=duties, checked_rules=rules,
+                checked_operations=operations, checked_data=data, result=result,
+                issues=issues, follow_up=follow_up))
+
     def audit(self, title, kind, dept, scope, start, end):
         self.audits[title] = self.find(Audit, title=title) or create(
             self.auditor, Audit(title=title, kind=kind, department=self.departments[dept],
                                 scope=scope, period_start=start, period_end=end,
                                 auditor=self.auditor))
 
-    def finding(self, audit, title, severity, dept, system, due, target):
+    def finding(self, audit, title, severity, dept, system, due, target, check=None):
         if self.find(AuditFinding, title=title) is not None:
             return
         finding = create(self.auditor, AuditFinding(
-            audit=self.audits[audit], title=title, severity=severity,
+            audit=self.audits[audit] if audit else None,
+            supervision_check=self.checks[check] if check else None,
+            title=title, severity=severity,
             description=f"{title}，需责任部门限期整改。",
             responsible_department=self.departments[dept], system=self.systems[system],
             due_date=due))
@@ -687,6 +812,16 @@ class Demo:
             self.audit(*row)
         for row in FINDINGS:
             self.finding(*row)
+        for row in DATA_ASSETS:
+            self.data_asset(*row)
+        for row in QUALITY_CHECKS:
+            self.quality_check(*row)
+        for row in BACKUPS:
+            self.backup(*row)
+        for row in SUPERVISION_CHECKS:
+            self.supervision(*row)
+        for check, *row in SUPERVISION_FINDINGS:
+            self.finding(None, *row, check=check)
         db.session.commit()
         return self.created
 

@@ -276,9 +276,9 @@ ROWS = 60
 @pytest.fixture(scope="module")
 def many_rows(app):
     """At least ROWS rows of every list, owned by FIN, each with its own related rows."""
-    from app.audit.models import Audit, AuditFinding
+    from app.audit.models import Audit, AuditFinding, SupervisionCheck
     from app.base import AppUser, Delegation
-    from app.data.models import DataSharingRequest
+    from app.data.models import BackupRecord, DataAsset, DataQualityCheck, DataSharingRequest
     from app.extensions import db
     from app.operations.models import ChangeRequest, Incident
     from app.organisation.models import Department, InformationSystem
@@ -328,9 +328,18 @@ def many_rows(app):
             sharing = DataSharingRequest(title=f"查询共享{n}", requesting_department=fin,
                                          providing_department=mkt, system=system,
                                          data_scope="s", purpose="p")
+            supervision = SupervisionCheck(title=f"查询监督{n}", department=fin,
+                                           inspector=user)
+            checked = AuditFinding(supervision_check=supervision, title=f"查询监督发现{n}",
+                                   description="d", responsible_department=fin, system=system)
+            asset = DataAsset(name=f"查询数据{n}", system=system, owner_department=fin)
+            quality = DataQualityCheck(title=f"查询质量{n}", department=fin, system=system,
+                                       score=n % 101)
+            backup = BackupRecord(system=system, medium=f"查询介质{n}",
+                                  offsite_location="异地")
             db.session.add_all([department, vendor, system, audit, project, contract, incident,
                                 finding, review, delegation, plan, feedback, order, change,
-                                sharing])
+                                sharing, supervision, checked, asset, quality, backup])
         db.session.commit()
 
 
