@@ -52,6 +52,14 @@ CLAUSES = {
               "维护和升级,应按照相关规定履行审批手续。",
               "O&M staff must not change system configuration or data without authorization; "
               "maintenance and upgrades need approval."),
+    "7.2.2": ("建立数据质量监控机制,定期对数据质量进行评估和分析,及时发现和解决数据质量问题。对数据质量"
+              "较差的部门和单位,进行督促整改。",
+              "Monitor data quality, assess it regularly; press departments with poor data "
+              "quality to rectify."),
+    "7.3.3": ("定期对数据进行备份,备份数据应存储在安全可靠的介质上,并异地存放,以防止数据丢失。建立数据"
+              "恢复机制,确保在数据发生丢失或损坏时,能够及时恢复数据。",
+              "Back up data regularly on reliable media stored off-site; keep a recovery "
+              "mechanism so lost or damaged data can be restored in time."),
     "7.4.2": ("在数据共享与交换过程中,应遵循数据安全和保密原则,确保数据的合法使用和安全传输。对共享和"
               "交换的数据进行严格的审核和授权管理,防止数据滥用和泄露。",
               "Shared data is reviewed and authorized strictly; prevent abuse and leakage."),
