@@ -164,7 +164,8 @@ class AuditFinding(StampMixin, WorkflowMixin, Model):
 
 
 _F = FindingStatus
-_FINDING = ("audit", "supervision_check", "title", "description", "severity", "responsible_department", "system",
+_FINDING = ("audit", "supervision_check", "title", "description", "severity",
+            "responsible_department", "system",
             "due_date")
 AuditFinding.__workflow__ = Workflow(
     states=FindingStatus,

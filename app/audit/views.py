@@ -56,8 +56,8 @@ class AuditFindingView(RecordView):
     list_columns = ["title", "audit", "supervision_check", "severity",
                     "responsible_department", "due_date", "status"]
     search_columns = ["title", "severity", "status", "responsible_department", "due_date"]
-    show_columns = ["audit", "supervision_check", "title", "description", "severity", "responsible_department",
-                    "system", "due_date", "rectification", "rectification_evidence", "status"]
+    show_columns = ["audit", "supervision_check", "title", "description", "severity",
+                    "responsible_department", "system", "due_date", "rectification", "rectification_evidence", "status"]
     add_columns = ["audit", "supervision_check", "title", "description", "severity",
                    "responsible_department", "system", "due_date", "rectification"]
     edit_columns = add_columns
@@ -92,8 +92,8 @@ class AuditApi(RecordApi):
 class AuditFindingApi(RecordApi):
     resource_name = "audit_finding"
     datamodel = ScopedInterface(AuditFinding)
-    list_columns = ["id", "title", "audit_id", "supervision_check_id", "severity", "responsible_department_id",
-                    "due_date", "status"]
+    list_columns = ["id", "title", "audit_id", "supervision_check_id", "severity",
+                    "responsible_department_id", "due_date", "status"]
     show_columns = ["audit_id", "supervision_check_id", "title", "description", "severity",
                     "responsible_department_id", "system_id", "due_date", "rectification",
                     "rectification_evidence.filename", "rectification_evidence.sha256",
