@@ -439,15 +439,20 @@ def _fill(session, model, depth, departments, bare=False, skip=()):
     """A new ``model`` with every column given a valid value (related rows created).
 
     The record itself gets every column (``bare``: only required ones); related rows
-    only their required ones.
+    only their required ones; of the columns a rule wants exactly one of, the first.
     """
+    from app.validation import OneOf
+
+    one_of = [rule.keys for rule in getattr(model, "__rules__", ()) if isinstance(rule, OneOf)]
+    skip = tuple(skip) + tuple(key for keys in one_of for key in keys[1:])
+    wanted = {keys[0] for keys in one_of}
     record = model()
     relations = _many_to_one(model)
     for prop in sa_inspect(model).column_attrs:
         column, key = prop.columns[0], prop.key
         if column.primary_key or key in BOOKKEEPING or key in skip:
             continue
-        if column.nullable and (depth or bare):
+        if column.nullable and (depth or bare) and key not in wanted:
             continue
         foreign = next(iter(column.foreign_keys), None)
         if foreign is None:
