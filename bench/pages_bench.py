@@ -403,8 +403,8 @@ def _instance(app, view_class):
 
 def related_record_cases(app, role):
     """The system with most incidents and the project with most contracts the role sees,
-    each beside one of the same kind with the fewest (at least one) that the role sees on
-    it (statement counts must not grow)."""
+    each beside one of the same kind with the fewest that the role sees on it, a full
+    first page of the tab where there is one (statement counts must not grow)."""
     from sqlalchemy import func
 
     from app.extensions import db
@@ -437,7 +437,11 @@ def related_record_cases(app, role):
                            child.id.in_(db.session.query(seen.c.id)))
                    .group_by(fk))
         most = counted.order_by(func.count(child.id).desc(), fk).first()
-        fewest = counted.order_by(func.count(child.id), fk).first()
+        # The fewest that still fill a tab's first page (20 rows): below that, a page
+        # whose few rows name no assignee, say, skips that relation's statement.
+        fewest = counted.having(func.count(child.id) >= 20) \
+            .order_by(func.count(child.id), fk).first() or \
+            counted.order_by(func.count(child.id), fk).first()
         if most is None:
             continue
         pair = f"{parent.__name__} by {what}"
