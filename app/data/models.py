@@ -184,7 +184,7 @@ class DataAsset(StampMixin, Model):
         CheckConstraint("retention_months IS NULL OR retention_months BETWEEN 0 AND 1200",
                         name="ck_data_asset_retention"),
     ) + sort_indexes("data_asset", "name", "classification", "retention_months",
-                     scope=("owner_department_id", "system_id"))
+                     "personal_data", scope=("owner_department_id", "system_id"))
 
     id = Column(Integer, primary_key=True)
     name = Column(String(200), nullable=False)
@@ -299,7 +299,8 @@ class BackupRecord(StampMixin, Model):
     __tablename__ = "backup_record"
     # The department owning the backed-up system, taken from the system.
     __scope__ = ("department_id",)
-    __table_args__ = sort_indexes("backup_record", "taken_at", "kind", "restore_tested_on")
+    __table_args__ = sort_indexes("backup_record", "taken_at", "kind", "restore_tested_on",
+                                  "medium", "offsite_location", "succeeded", "restore_result")
 
     id = Column(Integer, primary_key=True)
     system_id = Column(Integer, ForeignKey("information_system.id",

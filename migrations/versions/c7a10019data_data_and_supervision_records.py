@@ -80,6 +80,10 @@ def upgrade():
         batch_op.create_index('ix_backup_record_restore_tested_on_id', ['restore_tested_on', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_backup_record_system_id'), ['system_id'], unique=False)
         batch_op.create_index('ix_backup_record_taken_at_id', ['taken_at', 'id'], unique=False)
+        batch_op.create_index('ix_backup_record_medium_id', ['medium', 'id'], unique=False)
+        batch_op.create_index('ix_backup_record_offsite_location_id', ['offsite_location', 'id'], unique=False)
+        batch_op.create_index('ix_backup_record_succeeded_id', ['succeeded', 'id'], unique=False)
+        batch_op.create_index('ix_backup_record_restore_result_id', ['restore_result', 'id'], unique=False)
 
     op.create_table('data_asset',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -108,6 +112,7 @@ def upgrade():
         batch_op.create_index('ix_data_asset_name_id', ['name', 'id', 'owner_department_id', 'system_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_data_asset_owner_department_id'), ['owner_department_id'], unique=False)
         batch_op.create_index('ix_data_asset_retention_months_id', ['retention_months', 'id', 'owner_department_id', 'system_id'], unique=False)
+        batch_op.create_index('ix_data_asset_personal_data_id', ['personal_data', 'id', 'owner_department_id', 'system_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_data_asset_system_id'), ['system_id'], unique=False)
 
     op.create_table('data_quality_check',
@@ -181,6 +186,7 @@ def downgrade():
     op.drop_table('data_quality_check')
     with op.batch_alter_table('data_asset', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_data_asset_system_id'))
+        batch_op.drop_index('ix_data_asset_personal_data_id')
         batch_op.drop_index('ix_data_asset_retention_months_id')
         batch_op.drop_index(batch_op.f('ix_data_asset_owner_department_id'))
         batch_op.drop_index('ix_data_asset_name_id')
@@ -190,6 +196,10 @@ def downgrade():
 
     op.drop_table('data_asset')
     with op.batch_alter_table('backup_record', schema=None) as batch_op:
+        batch_op.drop_index('ix_backup_record_restore_result_id')
+        batch_op.drop_index('ix_backup_record_succeeded_id')
+        batch_op.drop_index('ix_backup_record_offsite_location_id')
+        batch_op.drop_index('ix_backup_record_medium_id')
         batch_op.drop_index('ix_backup_record_taken_at_id')
         batch_op.drop_index(batch_op.f('ix_backup_record_system_id'))
         batch_op.drop_index('ix_backup_record_restore_tested_on_id')
