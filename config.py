@@ -81,7 +81,7 @@ def secret_key_weakness(key):
 _ALL_RECORDS = (
     "Department|InformationSystem|Vendor|DevelopmentPlan|PlanFeedback|ProjectRequest"
     "|ExpertReview|Contract|ChangeOrder|Incident|ChangeRequest|DataSharingRequest|Audit"
-    "|AuditFinding"
+    "|AuditFinding|OperationLog|InspectionChecklist|MaintenancePlan|MaintenanceRecord"
 )
 _SELF_SERVICE = [
     ["^UserInfoEditView$", "^can_this_form_(get|post)$"],
@@ -117,7 +117,8 @@ FAB_ROLE_DEFINITIONS = {
     "DeptHead": _SELF_SERVICE + _READ_ALL + _DEPARTMENT_WRITES,
     "ITStaff": _SELF_SERVICE + _READ_ALL + [
         ["^(Department|InformationSystem|Vendor|DevelopmentPlan|PlanFeedback|ProjectRequest"
-         "|ExpertReview|Contract|ChangeOrder|Incident|ChangeRequest|DataSharingRequest)$",
+         "|ExpertReview|Contract|ChangeOrder|Incident|ChangeRequest|DataSharingRequest"
+         "|OperationLog|InspectionChecklist|MaintenancePlan|MaintenanceRecord)$",
          "^can_write$"],
         ["^Compliance$", "^(can_read|menu_access)$"],
     ],
@@ -243,6 +244,10 @@ class Config:
     COMPLIANCE_AMBER_AT = _env_int("COMPLIANCE_AMBER_AT", 80)
     # 8.1.1: each owning department audited within this many days.
     COMPLIANCE_AUDIT_DAYS = _env_int("COMPLIANCE_AUDIT_DAYS", 365)
+    # 5.1.2, 5.1.3: each running system inspected (operation log) within this many days.
+    COMPLIANCE_INSPECTION_DAYS = _env_int("COMPLIANCE_INSPECTION_DAYS", 30)
+    # 5.2.1: a maintenance plan fails once its next due date is this many days past.
+    COMPLIANCE_MAINTENANCE_GRACE_DAYS = _env_int("COMPLIANCE_MAINTENANCE_GRACE_DAYS", 0)
     # 5.1.2: P1/P2 incidents closed (root cause recorded) within this many hours, counted
     # for the incidents of the last COMPLIANCE_WINDOW_DAYS days.
     COMPLIANCE_INCIDENT_HOURS = _env_int("COMPLIANCE_INCIDENT_HOURS", 72)
