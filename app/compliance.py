@@ -52,6 +52,10 @@ CLAUSES = {
               "维护和升级,应按照相关规定履行审批手续。",
               "O&M staff must not change system configuration or data without authorization; "
               "maintenance and upgrades need approval."),
+    "5.2.1": ("信息管理部门应建立信息系统维护管理制度和流程,明确信息系统维护的内容、方式、周期、责任人"
+              "等内容。",
+              "The IT department sets maintenance rules and procedures: what is maintained, "
+              "how, how often and by whom."),
     "7.4.2": ("在数据共享与交换过程中,应遵循数据安全和保密原则,确保数据的合法使用和安全传输。对共享和"
               "交换的数据进行严格的审核和授权管理,防止数据滥用和泄露。",
               "Shared data is reviewed and authorized strictly; prevent abuse and leakage."),

@@ -712,7 +712,7 @@ class Demo:
             start_date=today - dt.timedelta(days=start)))
         for category, days_ago, result in done:
             create(self.it_staff, MaintenanceRecord(
-                plan=plan, category=category, result=result, performed_by=self.it_staff,
+                maintenance_plan=plan, category=category, result=result, performed_by=self.it_staff,
                 performed_at=dt.datetime.combine(today - dt.timedelta(days=days_ago),
                                                  dt.time(3, 0))))
             self.created += 1

@@ -284,7 +284,7 @@ def make(app, ids):
                 "department_id": dept_id, "content": "c", "cycle_days": 30,
                 "start_date": dt.date(2026, 1, 1)}),
             "maintenance_record": lambda: (MaintenanceRecord, {
-                "plan_id": _make("maintenance_plan", dept=dept), "department_id": dept_id,
+                "maintenance_plan_id": _make("maintenance_plan", dept=dept), "department_id": dept_id,
                 "result": f"测试维护{n}"}),
             "audit": lambda: (Audit, {"title": f"测试审计{n}", "department_id": dept_id,
                                       "scope": "s", "period_start": dt.date(2026, 1, 1)}),

@@ -110,7 +110,7 @@ VALID_INPUT = {
     "InspectionChecklist": {"system": SYSTEM, "items": MARK},
     "MaintenancePlan": {"title": MARK, "system": SYSTEM, "kind": "periodic", "content": "c",
                         "cycle_days": 30, "start_date": "2026-01-01"},
-    "MaintenanceRecord": {"plan": PLAN, "category": "backup", "result": MARK,
+    "MaintenanceRecord": {"maintenance_plan": PLAN, "category": "backup", "result": MARK,
                           "performed_at": "2026-01-01 10:00:00"},
     "Audit": {"title": MARK, "kind": "compliance", "department": DEPT, "scope": "s",
               "period_start": "2026-01-01", "period_end": "2026-06-30"},

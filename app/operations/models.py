@@ -437,7 +437,7 @@ OperationLog.__charts__ = (
 )
 
 
-@rule("inspected", ("5.1.2", "5.1.3"), N_("Running system inspected within the set days"),
+@rule("inspected", ("5.1.2",), N_("Running system inspected within the set days"),
       evidence=InformationSystem)
 def _not_inspected():
     cutoff = utc_now() - dt.timedelta(days=setting("COMPLIANCE_INSPECTION_DAYS"))
@@ -544,10 +544,10 @@ class MaintenanceRecord(StampMixin, Model):
     __table_args__ = sort_indexes("maintenance_record", "performed_at", "category")
 
     id = Column(Integer, primary_key=True)
-    plan_id = Column(Integer, ForeignKey("maintenance_plan.id",
-                                         name="fk_maintenance_record_plan"),
-                     nullable=False)
-    plan = relationship("MaintenancePlan", backref="records")
+    maintenance_plan_id = Column(Integer, ForeignKey("maintenance_plan.id",
+                                                     name="fk_maintenance_record_plan"),
+                                 nullable=False)
+    maintenance_plan = relationship("MaintenancePlan", backref="records")
     department_id = Column(Integer, ForeignKey("department.id",
                                                name="fk_maintenance_record_department"),
                            nullable=False, index=True)
@@ -560,12 +560,12 @@ class MaintenanceRecord(StampMixin, Model):
     performed_by = relationship("AppUser", foreign_keys=[performed_by_id])
     result = Column(Text, nullable=False)
 
-    @validates("plan")
+    @validates("maintenance_plan")
     def _take_plan_department(self, _key, plan):
         self.department = plan.department if plan else None
         return plan
 
-    __title__ = "{plan} #{id}"  # what it is called (app/titles.py)
+    __title__ = "{maintenance_plan} #{id}"  # what it is called (app/titles.py)
 
 
 def _next_due(session, plan):
@@ -575,14 +575,14 @@ def _next_due(session, plan):
         return plan.next_due
     gone = {record.id for record in session.deleted if isinstance(record, MaintenanceRecord)}
     dates = [record.performed_at.date() for record in session.new
-             if isinstance(record, MaintenanceRecord) and record.plan is plan
+             if isinstance(record, MaintenanceRecord) and record.maintenance_plan is plan
              and record.performed_at is not None]
     dates += [record.performed_at.date() for record in session.dirty
-              if isinstance(record, MaintenanceRecord) and record.plan is plan
+              if isinstance(record, MaintenanceRecord) and record.maintenance_plan is plan
               and record.performed_at is not None]
     if plan.id is not None:
         query = select(func.max(MaintenanceRecord.performed_at)).where(
-            MaintenanceRecord.plan_id == plan.id)
+            MaintenanceRecord.maintenance_plan_id == plan.id)
         touched = gone | {record.id for record in session.dirty
                           if isinstance(record, MaintenanceRecord) and record.id}
         if touched:
@@ -604,8 +604,9 @@ def move_next_due(session, _flush_context, _instances):
         plans = {id(record): record for record in list(session.new) + list(session.dirty)
                  if isinstance(record, MaintenancePlan)}
         for record in list(session.new) + list(session.dirty) + list(session.deleted):
-            if isinstance(record, MaintenanceRecord) and record.plan is not None:
-                plans[id(record.plan)] = record.plan
+            plan = getattr(record, "maintenance_plan", None)
+            if isinstance(record, MaintenanceRecord) and plan is not None:
+                plans[id(plan)] = plan
         for plan in plans.values():
             if plan in session.deleted:
                 continue
@@ -641,7 +642,7 @@ def _maintenance_overdue():
 
 
 # A plan's records on its page, newest first, read one range of one index.
-Index("ix_maintenance_record_plan_performed", MaintenanceRecord.plan_id,
+Index("ix_maintenance_record_plan_performed", MaintenanceRecord.maintenance_plan_id,
       MaintenanceRecord.performed_at, MaintenanceRecord.id, MaintenanceRecord.department_id)
 Index("ix_maintenance_record_performed_category", MaintenanceRecord.performed_at,
       MaintenanceRecord.category)

@@ -113,11 +113,11 @@ class InspectionChecklistView(RecordView):
 class MaintenanceRecordView(RecordView):
     record_label = _l("Maintenance record")
     datamodel = scoped(MaintenanceRecord)
-    list_columns = ["performed_at", "plan", "category", "performed_by", "result"]
+    list_columns = ["performed_at", "maintenance_plan", "category", "performed_by", "result"]
     search_columns = ["category", "department", "performed_at", "result"]
-    show_columns = ["plan", "department", "category", "performed_at", "performed_by",
-                    "result"]
-    add_columns = ["plan", "category", "performed_at", "performed_by", "result"]
+    show_columns = ["maintenance_plan", "department", "category", "performed_at",
+                    "performed_by", "result"]
+    add_columns = ["maintenance_plan", "category", "performed_at", "performed_by", "result"]
     edit_columns = add_columns
     order_columns = ["performed_at", "category"]
     base_order = ("performed_at", "desc")
@@ -233,10 +233,11 @@ class MaintenancePlanApi(RecordApi):
 class MaintenanceRecordApi(RecordApi):
     resource_name = "maintenance_record"
     datamodel = ScopedInterface(MaintenanceRecord)
-    list_columns = ["id", "plan_id", "department_id", "category", "performed_at"]
-    show_columns = ["plan_id", "department_id", "category", "performed_at",
+    list_columns = ["id", "maintenance_plan_id", "department_id", "category",
+                    "performed_at"]
+    show_columns = ["maintenance_plan_id", "department_id", "category", "performed_at",
                     "performed_by_id", "result"]
-    add_columns = ["plan", "category", "performed_at", "performed_by", "result"]
+    add_columns = ["maintenance_plan", "category", "performed_at", "performed_by", "result"]
     edit_columns = add_columns
     order_columns = ["performed_at"]
 

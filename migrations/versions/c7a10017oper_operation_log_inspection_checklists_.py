@@ -73,7 +73,7 @@ def upgrade():
 
     op.create_table('maintenance_record',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('plan_id', sa.Integer(), nullable=False),
+    sa.Column('maintenance_plan_id', sa.Integer(), nullable=False),
     sa.Column('department_id', sa.Integer(), nullable=False),
     sa.Column('category', sa.Enum('inspection', 'backup', 'optimisation', 'upgrade', 'vulnerability_fix', 'data_cleanup', 'emergency_repair', name='maintenancecategory', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('performed_at', sa.DateTime(), nullable=False),
@@ -87,7 +87,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['created_by_fk'], ['ab_user.id'], ),
     sa.ForeignKeyConstraint(['department_id'], ['department.id'], name='fk_maintenance_record_department'),
     sa.ForeignKeyConstraint(['performed_by_id'], ['ab_user.id'], name='fk_maintenance_record_performer'),
-    sa.ForeignKeyConstraint(['plan_id'], ['maintenance_plan.id'], name='fk_maintenance_record_plan'),
+    sa.ForeignKeyConstraint(['maintenance_plan_id'], ['maintenance_plan.id'], name='fk_maintenance_record_plan'),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('maintenance_record', schema=None) as batch_op:
@@ -97,7 +97,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_maintenance_record_department_id'), ['department_id'], unique=False)
         batch_op.create_index('ix_maintenance_record_performed_at_id', ['performed_at', 'id'], unique=False)
         batch_op.create_index('ix_maintenance_record_performed_category', ['performed_at', 'category'], unique=False)
-        batch_op.create_index('ix_maintenance_record_plan_performed', ['plan_id', 'performed_at', 'id', 'department_id'], unique=False)
+        batch_op.create_index('ix_maintenance_record_plan_performed', ['maintenance_plan_id', 'performed_at', 'id', 'department_id'], unique=False)
 
     op.create_table('operation_log',
     sa.Column('id', sa.Integer(), nullable=False),
