@@ -377,6 +377,9 @@ def test_text_filters_ignore_the_case_of_latin_letters(login_as, api_as, make):
     assert found[1] == {mixed}
     left = list_page(client, "InformationSystemView", f"_flt_6_name=CRM&_flt_2_name={tag}")
     assert left[1] == {other}
+    # a pattern without cased letters (Chinese, digits) finds exactly as before
+    found = list_page(client, "InformationSystemView", f"_flt_2_name=%E6%80%BB%E8%B4%A6{tag}")
+    assert found[1] == {other}
     api, headers = api_as("it_staff")
     response = api.get("/api/v1/information_system/", headers=headers, query_string={
         "q": f"(filters:!((col:name,opr:ct,value:'Board{tag}')),page_size:100)"})
