@@ -81,7 +81,8 @@ def secret_key_weakness(key):
 _ALL_RECORDS = (
     "Department|InformationSystem|Vendor|DevelopmentPlan|PlanFeedback|ProjectRequest"
     "|ExpertReview|Contract|ChangeOrder|Incident|ChangeRequest|DataSharingRequest|Audit"
-    "|AuditFinding|DataAsset|DataQualityCheck|BackupRecord|SupervisionCheck"
+    "|AuditFinding|OperationLog|InspectionChecklist|MaintenancePlan|MaintenanceRecord"
+    "|DataAsset|DataQualityCheck|BackupRecord|SupervisionCheck"
 )
 _SELF_SERVICE = [
     ["^UserInfoEditView$", "^can_this_form_(get|post)$"],
@@ -118,6 +119,7 @@ FAB_ROLE_DEFINITIONS = {
     "ITStaff": _SELF_SERVICE + _READ_ALL + [
         ["^(Department|InformationSystem|Vendor|DevelopmentPlan|PlanFeedback|ProjectRequest"
          "|ExpertReview|Contract|ChangeOrder|Incident|ChangeRequest|DataSharingRequest"
+         "|OperationLog|InspectionChecklist|MaintenancePlan|MaintenanceRecord"
          "|DataAsset|DataQualityCheck|BackupRecord)$",
          "^can_write$"],
         ["^Compliance$", "^(can_read|menu_access)$"],
@@ -244,6 +246,10 @@ class Config:
     COMPLIANCE_AMBER_AT = _env_int("COMPLIANCE_AMBER_AT", 80)
     # 8.1.1: each owning department audited within this many days.
     COMPLIANCE_AUDIT_DAYS = _env_int("COMPLIANCE_AUDIT_DAYS", 365)
+    # 5.1.2, 5.1.3: each running system inspected (operation log) within this many days.
+    COMPLIANCE_INSPECTION_DAYS = _env_int("COMPLIANCE_INSPECTION_DAYS", 30)
+    # 5.2.1: a maintenance plan fails once its next due date is this many days past.
+    COMPLIANCE_MAINTENANCE_GRACE_DAYS = _env_int("COMPLIANCE_MAINTENANCE_GRACE_DAYS", 0)
     # 5.1.2: P1/P2 incidents closed (root cause recorded) within this many hours, counted
     # for the incidents of the last COMPLIANCE_WINDOW_DAYS days.
     COMPLIANCE_INCIDENT_HOURS = _env_int("COMPLIANCE_INCIDENT_HOURS", 72)

@@ -52,6 +52,10 @@ CLAUSES = {
               "维护和升级,应按照相关规定履行审批手续。",
               "O&M staff must not change system configuration or data without authorization; "
               "maintenance and upgrades need approval."),
+    "5.2.1": ("信息管理部门应建立信息系统维护管理制度和流程,明确信息系统维护的内容、方式、周期、责任人"
+              "等内容。",
+              "The IT department sets maintenance rules and procedures: what is maintained, "
+              "how, how often and by whom."),
     "7.2.2": ("建立数据质量监控机制,定期对数据质量进行评估和分析,及时发现和解决数据质量问题。对数据质量"
               "较差的部门和单位,进行督促整改。",
               "Monitor data quality, assess it regularly; press departments with poor data "

@@ -166,7 +166,10 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
         cls.class_permission_name = model.__name__
         if isinstance(cls.datamodel, ListInterface):
             cls.datamodel.shown = tuple(cls.__dict__.get("list_columns", ()))
-        cls.label_columns = dict(LABELS)  # FAB fills in missing labels: keep LABELS pristine
+        # FAB fills in missing labels: keep LABELS pristine. A screen's own label_columns
+        # name a column differently where the shared word would mislead (a project's
+        # 建设内容 is an operation log's 内容).
+        cls.label_columns = {**LABELS, **cls.__dict__.get("label_columns", {})}
         if "key_columns" not in cls.__dict__:
             cls.key_columns = _key_columns(cls, model)
         noun = cls.__dict__.get("record_label")

@@ -40,7 +40,22 @@ from app.data.models import (
     SharingStatus,
 )
 from app.extensions import db
-from app.operations.models import ChangeKind, ChangeRequest, Incident, IncidentStatus, Severity
+from app.deadlines import company_today
+from app.operations.models import (
+    ChangeKind,
+    ChangeRequest,
+    Incident,
+    IncidentStatus,
+    InspectionChecklist,
+    MaintenanceCategory,
+    MaintenanceKind,
+    MaintenancePlan,
+    MaintenanceRecord,
+    OperationKind,
+    OperationLog,
+    OperationResult,
+    Severity,
+)
 from app.organisation.models import (
     Department,
     DepartmentKind,
@@ -219,6 +234,51 @@ CHANGE_REQUESTS = [
      ChangeStatus.approved, "clerk_fin", dt.datetime(2026, 12, 1, 21, 0), 3),
     ("CR-2026-024", "费用报销系统附件存储扩容", "FIN-EXP", ChangeKind.maintenance,
      ChangeStatus.implemented, "it_staff", dt.datetime(2026, 11, 22, 22, 0), 2),
+]
+
+# system, checklist items (5.1.2)
+CHECKLISTS = [
+    ("OA", "1. 应用服务进程与端口\n2. CPU、内存、磁盘使用率\n3. 系统日志错误\n4. 备份作业结果"),
+    ("ERP", "1. 数据库连接与会话\n2. 批处理作业\n3. 磁盘使用率\n4. 接口队列积压"),
+    ("CRM", "1. 应用服务可用性\n2. 磁盘使用率\n3. 同步任务\n4. 安全日志"),
+    ("FIN-GL", "1. 应用服务可用性\n2. 数据库备份结果\n3. 月结批处理\n4. 权限变更日志"),
+]
+
+# system, kind, days ago, content, result, abnormal items, change request (5.1.1-5.1.4).
+# The CRM configuration change follows a change request not yet approved: unauthorised.
+OPERATION_LOG = [
+    ("FIN-GL", OperationKind.inspection, 2, "财务核算系统日常巡检，按检查表逐项检查。",
+     OperationResult.normal, None, None),
+    ("CRM", OperationKind.inspection, 5, "客户关系管理系统日常巡检，按检查表逐项检查。",
+     OperationResult.abnormal, "2. 磁盘使用率超过 85%", None),
+    ("OA", OperationKind.inspection, 3, "协同办公系统日常巡检，按检查表逐项检查。",
+     OperationResult.normal, None, None),
+    ("OA", OperationKind.monitoring, 1, "监控告警：协同办公系统响应时间升高，已持续观察。",
+     OperationResult.normal, None, None),
+    ("ERP", OperationKind.fault, 4, "ERP 批处理作业失败，重启调度服务后恢复。",
+     OperationResult.abnormal, None, None),
+    ("FIN-GL", OperationKind.data, 1, "按变更申请 CR-2026-027 修正历史凭证数据，核对无误。",
+     OperationResult.normal, None, "CR-2026-027"),
+    ("CRM", OperationKind.configuration, 6, "调整 CRM 客户字段配置（变更申请尚未批准）。",
+     OperationResult.normal, None, "CR-2026-031"),
+]
+
+# title, system, kind, content, cycle days, start (days ago), maintenance done
+# (category, days ago, result) (5.2). The CRM plan is overdue.
+MAINTENANCE = [
+    ("财务核算系统月度备份检查", "FIN-GL", MaintenanceKind.periodic,
+     "检查数据库全量与增量备份，抽样恢复验证。", 30, 60,
+     [(MaintenanceCategory.backup, 40, "备份完整，抽样恢复成功。"),
+      (MaintenanceCategory.backup, 10, "备份完整，抽样恢复成功。")]),
+    ("CRM 季度性能优化", "CRM", MaintenanceKind.periodic,
+     "清理过期数据，重建索引，优化慢查询。", 90, 200,
+     [(MaintenanceCategory.optimisation, 120, "已重建索引，慢查询减少 60%。")]),
+    ("协同办公系统日常维护", "OA", MaintenanceKind.daily,
+     "检查服务状态与日志，清理临时文件。", 7, 20,
+     [(MaintenanceCategory.data_cleanup, 2, "已清理临时文件 12 GB。")]),
+    ("ERP 应急修复", "ERP", MaintenanceKind.emergency,
+     "故障发生时的应急修复与恢复验证。", 180, 30,
+     [(MaintenanceCategory.emergency_repair, 4, "已修复批处理调度故障，业务恢复。")]),
 ]
 
 # title, requesting, providing, system, data scope, purpose, start, end, state
@@ -458,6 +518,9 @@ class Demo:
         if username in users:
             return users[username]
         raise AttributeError(username)
+
+    def find_existing(self, model, **keys):
+        return db.session.query(model).filter_by(**keys).one_or_none()
 
     def find(self, model, **keys):
         """The row with these natural keys, or None: the caller then creates it (counted
@@ -699,6 +762,38 @@ class Demo:
             IncidentStatus.resolved: lambda: step(reporter, incident, "close"),
         })
 
+    def checklist(self, system, items):
+        system = self.systems[system]
+        if self.find(InspectionChecklist, system_id=system.id) is None:
+            create(self.it_staff, InspectionChecklist(system=system, items=items))
+
+    def operation_log(self, system, kind, days_ago, content, result, abnormal, change):
+        if self.find(OperationLog, content=content) is not None:
+            return
+        when = dt.datetime.combine(company_today() - dt.timedelta(days=days_ago),
+                                   dt.time(2, 30))
+        change = self.find_existing(ChangeRequest, change_number=change) if change else None
+        create(self.it_staff, OperationLog(
+            system=self.systems[system], kind=kind, performed_at=when,
+            operator=self.it_staff, content=content, result=result,
+            abnormal_items=abnormal, change_request=change))
+
+    # -- maintenance (5.2) -----------------------------------------------------------------
+    def maintenance(self, title, system, kind, content, cycle, start, done):
+        if self.find(MaintenancePlan, title=title) is not None:
+            return
+        today = company_today()
+        plan = create(self.it_staff, MaintenancePlan(
+            title=title, system=self.systems[system], kind=kind, content=content,
+            cycle_days=cycle, responsible=self.it_staff,
+            start_date=today - dt.timedelta(days=start)))
+        for category, days_ago, result in done:
+            create(self.it_staff, MaintenanceRecord(
+                maintenance_plan=plan, category=category, result=result, performed_by=self.it_staff,
+                performed_at=dt.datetime.combine(today - dt.timedelta(days=days_ago),
+                                                 dt.time(3, 0))))
+            self.created += 1
+
     # -- data (7.4) ----------------------------------------------------------------------
     def data_sharing(self, title, requesting, providing, system, scope, purpose, start, end,
                      target):
@@ -806,6 +901,12 @@ class Demo:
             self.change_request(*row)
         for row in INCIDENTS:
             self.incident(*row)
+        for row in CHECKLISTS:
+            self.checklist(*row)
+        for row in OPERATION_LOG:
+            self.operation_log(*row)
+        for row in MAINTENANCE:
+            self.maintenance(*row)
         for row in DATA_SHARING:
             self.data_sharing(*row)
         for row in AUDITS:

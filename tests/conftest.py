@@ -242,7 +242,13 @@ def make(app, ids):
     from app.audit.models import Audit, AuditFinding, SupervisionCheck
     from app.data.models import BackupRecord, DataAsset, DataQualityCheck
     from app.extensions import db as _db
-    from app.operations.models import Incident
+    from app.operations.models import (
+        Incident,
+        InspectionChecklist,
+        MaintenancePlan,
+        MaintenanceRecord,
+        OperationLog,
+    )
     from app.organisation.models import InformationSystem
     from app.planning.models import ProjectRequest
     from app.procurement.models import Contract, Vendor
@@ -268,6 +274,19 @@ def make(app, ids):
             "incident": lambda: (Incident, {
                 "title": f"测试故障{n}", "system_id": ids.system(system_code),
                 "description": "d", "reporting_department_id": dept_id}),
+            "operation_log": lambda: (OperationLog, {
+                "system_id": ids.system(system_code), "department_id": dept_id,
+                "content": f"测试运维{n}"}),
+            "checklist": lambda: (InspectionChecklist, {
+                "system_id": _make("system", dept=dept), "department_id": dept_id,
+                "items": f"测试检查项{n}"}),
+            "maintenance_plan": lambda: (MaintenancePlan, {
+                "title": f"测试维护计划{n}", "system_id": ids.system(system_code),
+                "department_id": dept_id, "content": "c", "cycle_days": 30,
+                "start_date": dt.date(2026, 1, 1)}),
+            "maintenance_record": lambda: (MaintenanceRecord, {
+                "maintenance_plan_id": _make("maintenance_plan", dept=dept), "department_id": dept_id,
+                "result": f"测试维护{n}"}),
             "audit": lambda: (Audit, {"title": f"测试审计{n}", "department_id": dept_id,
                                       "scope": "s", "period_start": dt.date(2026, 1, 1)}),
             "finding": lambda: (AuditFinding, {

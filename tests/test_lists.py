@@ -280,7 +280,15 @@ def many_rows(app):
     from app.base import AppUser, Delegation
     from app.data.models import BackupRecord, DataAsset, DataQualityCheck, DataSharingRequest
     from app.extensions import db
-    from app.operations.models import ChangeRequest, Incident
+    from app.operations.models import (
+        ChangeRequest,
+        Incident,
+        InspectionChecklist,
+        MaintenancePlan,
+        MaintenanceRecord,
+        OperationKind,
+        OperationLog,
+    )
     from app.organisation.models import Department, InformationSystem
     from app.planning.models import DevelopmentPlan, ExpertReview, PlanFeedback, ProjectRequest
     from app.procurement.models import ChangeOrder, Contract, Vendor
@@ -328,6 +336,13 @@ def many_rows(app):
             sharing = DataSharingRequest(title=f"查询共享{n}", requesting_department=fin,
                                          providing_department=mkt, system=system,
                                          data_scope="s", purpose="p")
+            entry = OperationLog(system=system, kind=OperationKind.configuration,
+                                 content=f"查询运维{n}", operator=user, change_request=change)
+            checklist = InspectionChecklist(system=system, items=f"查询检查项{n}")
+            upkeep = MaintenancePlan(title=f"查询维护计划{n}", system=system, content="c",
+                                     cycle_days=n + 1, responsible=user,
+                                     start_date=dt.date(2026, 1, 1))
+            upkept = MaintenanceRecord(maintenance_plan=upkeep, result=f"查询维护{n}", performed_by=user)
             supervision = SupervisionCheck(title=f"查询监督{n}", department=fin,
                                            inspector=user)
             checked = AuditFinding(supervision_check=supervision, title=f"查询监督发现{n}",
@@ -339,7 +354,8 @@ def many_rows(app):
                                   offsite_location="异地")
             db.session.add_all([department, vendor, system, audit, project, contract, incident,
                                 finding, review, delegation, plan, feedback, order, change,
-                                sharing, supervision, checked, asset, quality, backup])
+                                sharing, entry, checklist, upkeep, upkept, supervision,
+                                checked, asset, quality, backup])
         db.session.commit()
 
 

@@ -13,7 +13,14 @@ from sqlalchemy import or_, select
 from app.audit.models import Audit, AuditFinding, SupervisionCheck
 from app.base import Attachment
 from app.data.models import BackupRecord, DataAsset, DataQualityCheck
-from app.operations.models import Incident, Severity
+from app.operations.models import (
+    Incident,
+    InspectionChecklist,
+    MaintenancePlan,
+    MaintenanceRecord,
+    OperationLog,
+    Severity,
+)
 from app.organisation.models import InformationSystem
 from app.planning.models import ProjectRequest, ProjectStatus
 from app.procurement.models import Contract
@@ -27,6 +34,12 @@ KINDS = {
     "project": (ProjectRequest, "ProjectRequestView", "project_request", "name"),
     "contract": (Contract, "ContractView", "contract", "number"),
     "incident": (Incident, "IncidentView", "incident", "title"),
+    "operation_log": (OperationLog, "OperationLogView", "operation_log", "content"),
+    "checklist": (InspectionChecklist, "InspectionChecklistView", "inspection_checklist",
+                  "items"),
+    "maintenance_plan": (MaintenancePlan, "MaintenancePlanView", "maintenance_plan", "title"),
+    "maintenance_record": (MaintenanceRecord, "MaintenanceRecordView", "maintenance_record",
+                           "result"),
     "audit": (Audit, "AuditView", "audit", "title"),
     "finding": (AuditFinding, "AuditFindingView", "audit_finding", "title"),
     "supervision": (SupervisionCheck, "SupervisionCheckView", "supervision_check", "title"),
@@ -67,6 +80,10 @@ def visible_criteria(kind, dept_id):
                          Contract.system_id.in_(own_systems))],
         "incident": [or_(Incident.reporting_department_id == dept_id,
                          Incident.system_id.in_(own_systems))],
+        "operation_log": [OperationLog.department_id == dept_id],
+        "checklist": [InspectionChecklist.department_id == dept_id],
+        "maintenance_plan": [MaintenancePlan.department_id == dept_id],
+        "maintenance_record": [MaintenanceRecord.department_id == dept_id],
         "audit": [Audit.department_id == dept_id],
         "finding": [AuditFinding.responsible_department_id == dept_id],
         "supervision": [SupervisionCheck.department_id == dept_id],

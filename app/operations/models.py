@@ -1,13 +1,16 @@
-"""Operation and maintenance (regulation chapter 5): incidents found in operation (5.1.2,
-5.1.3) and the change requests approved before configuration, data, upgrade or
-maintenance work on a system (5.1.4)."""
+"""Operation and maintenance (regulation chapter 5): the operation log and inspection
+checklists (5.1.1-5.1.4), incidents found in operation (5.1.2, 5.1.3), the change
+requests approved before configuration, data, upgrade or maintenance work on a system
+(5.1.4), and maintenance plans with their records (5.2)."""
 import datetime as dt
 
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -16,10 +19,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    event,
+    func,
     or_,
     select,
 )
-from sqlalchemy.orm import relationship, validates
+from sqlalchemy.orm import Session, backref, relationship, validates
 
 from app.base import (
     APPLICANT,
@@ -34,7 +39,9 @@ from app.base import (
 )
 from app.charts import Chart, MeanHours, Month, seconds_between
 from app.compliance import rule, setting, utc_now
+from app.deadlines import Deadline, company_today
 from app.i18n import LabelledEnum
+from app.organisation.models import InformationSystem, Lifecycle
 from app.procurement.models import ChangeStatus
 from app.validation import Ordered
 from app.workflow import ACTOR, NOW, N_, Edit, Transition, Workflow, filled
@@ -286,3 +293,357 @@ Index("ix_change_request_system_number", ChangeRequest.system_id,
 Index("ix_incident_department_occurred", Incident.reporting_department_id,
       Incident.occurred_at, Incident.severity, Incident.resolved_at)
 Index("ix_change_request_status_kind", ChangeRequest.status, ChangeRequest.kind)
+
+
+# ------------------------------------------------------- operation log (5.1.1-5.1.4)
+
+class OperationKind(LabelledEnum):
+    inspection = "Inspection", "info"
+    monitoring = "Monitoring", "default"
+    operation = "Operation", "primary"
+    fault = "Fault handling", "danger"
+    configuration = "Configuration change", "warning"
+    data = "Data change", "warning"
+
+
+# Entries that change a system: each must follow an approved change request (5.1.4).
+CHANGE_KINDS = (OperationKind.configuration, OperationKind.data)
+# A change request whose approval stands (editing it sends it back for approval).
+APPROVED_CHANGES = (ChangeStatus.approved, ChangeStatus.implemented, ChangeStatus.verified)
+
+
+class OperationResult(LabelledEnum):
+    normal = "Normal", "success"
+    abnormal = "Abnormal", "danger"
+
+
+class InspectionChecklist(StampMixin, Model):
+    """The inspection checklist of a system: what its inspections check (5.1.2)."""
+
+    __tablename__ = "inspection_checklist"
+    __scope__ = ("department_id",)
+    __derived__ = ("department",)
+    __it_managed__ = True  # IT inspects every department's systems (5.1.1)
+    __table_args__ = (
+        UniqueConstraint("system_id", name="uq_inspection_checklist_system"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    system_id = Column(Integer, ForeignKey("information_system.id",
+                                           name="fk_inspection_checklist_system"),
+                       nullable=False)
+    system = relationship("InformationSystem",
+                          backref=backref("inspection_checklist", uselist=False))
+    department_id = Column(Integer, ForeignKey("department.id",
+                                               name="fk_inspection_checklist_department"),
+                           nullable=False, index=True)
+    department = relationship("Department")
+    items = Column(Text, nullable=False)
+
+    @validates("system")
+    def _take_system_department(self, _key, system):
+        self.department = system.owning_department if system else None
+        return system
+
+    __title__ = "{system}"  # what it is called (app/titles.py)
+
+
+class OperationLog(StampMixin, Model):
+    """Operation log entry: inspection, monitoring, operation, fault handling or a change
+    to a system's configuration or data (5.1.1, 5.1.2, 5.1.3, 5.1.4).
+
+    Written by IT staff. A configuration or data change that does not follow an approved
+    change request of the same system is stored flagged as unauthorised (the save rule
+    sets the flag, nobody types it) and listed for the IT department head (5.1.4).
+    """
+
+    __tablename__ = "operation_log"
+    __scope__ = ("department_id",)
+    __derived__ = ("department", "unauthorised")
+    __it_managed__ = True  # IT keeps the log of every department's systems (5.1.1)
+    __table_args__ = sort_indexes("operation_log", "performed_at", "kind", "result")
+
+    id = Column(Integer, primary_key=True)
+    system_id = Column(Integer, ForeignKey("information_system.id",
+                                           name="fk_operation_log_system"),
+                       nullable=False, index=True)
+    system = relationship("InformationSystem", backref="operation_log")
+    # The system's owning department, kept on the entry: its Clerks and DeptHead read it.
+    department_id = Column(Integer, ForeignKey("department.id",
+                                               name="fk_operation_log_department"),
+                           nullable=False, index=True)
+    department = relationship("Department")
+    kind = enum_column(OperationKind, nullable=False, default=OperationKind.operation)
+    performed_at = Column(DateTime, nullable=False, default=utcnow)
+    operator_id = Column(Integer, ForeignKey("ab_user.id", name="fk_operation_log_operator"))
+    operator = relationship("AppUser", foreign_keys=[operator_id])
+    content = Column(Text, nullable=False)
+    result = enum_column(OperationResult, nullable=False, default=OperationResult.normal)
+    # An inspection: the checklist items found abnormal.
+    abnormal_items = Column(Text)
+    change_request_id = Column(Integer, ForeignKey("change_request.id",
+                                                   name="fk_operation_log_change_request"),
+                               index=True)
+    change_request = relationship("ChangeRequest", backref="operation_log")
+    unauthorised = Column(Boolean, nullable=False, default=False)
+
+    @validates("system")
+    def _take_system_department(self, _key, system):
+        self.department = system.owning_department if system else None
+        return system
+
+    @property
+    def checklist(self):
+        """The system's inspection checklist, shown with an inspection entry."""
+        checklist = getattr(self.system, "inspection_checklist", None)
+        return checklist.items if checklist is not None else None
+
+    def authorised_change(self):
+        """Whether the entry is not a change, or follows an approved change request of
+        the same system (5.1.4)."""
+        if self.kind not in CHANGE_KINDS:
+            return True
+        change = self.change_request
+        system_id = self.system.id if self.system is not None else self.system_id
+        return (change is not None and change.system_id == system_id
+                and change.status in APPROVED_CHANGES)
+
+    __title__ = "{system} #{id}"  # what it is called (app/titles.py)
+
+
+@event.listens_for(Session, "before_flush")
+def flag_unauthorised_changes(session, _flush_context, _instances):
+    """The save rule of 5.1.4: every entry written is flagged by what it references."""
+    with session.no_autoflush:
+        for record in list(session.new) + list(session.dirty):
+            if isinstance(record, OperationLog):
+                flag = not record.authorised_change()
+                if record.unauthorised is not flag:
+                    record.unauthorised = flag
+
+
+UNAUTHORISED = Deadline(
+    "unauthorised", lambda model: "kind", lambda: _l("Unauthorised change"), "danger",
+    lambda model: model.unauthorised.is_(True),
+    lambda record: bool(record.unauthorised),
+    filter_name=_l("Unauthorised changes"))
+OperationLog.__deadlines__ = (UNAUTHORISED,)
+
+OperationLog.__charts__ = (
+    Chart("operation_log_by_month", _l("Operation log entries per month by kind"),
+          Month("performed_at"), stack="kind"),
+    Chart("unauthorised_changes", _l("Unauthorised changes by system (top 20)"), "system",
+          where=UNAUTHORISED, top=20, date="performed_at"),
+)
+
+
+@rule("inspected", ("5.1.2",), N_("Running system inspected within the set days"),
+      evidence=InformationSystem)
+def _not_inspected():
+    cutoff = utc_now() - dt.timedelta(days=setting("COMPLIANCE_INSPECTION_DAYS"))
+    inspected = select(OperationLog.system_id).where(
+        OperationLog.kind == OperationKind.inspection, OperationLog.performed_at >= cutoff)
+    system = InformationSystem
+    return select(system.id.label("system_id"), system.id.label("record_id")).where(
+        system.lifecycle == Lifecycle.running, system.id.notin_(inspected))
+
+
+@rule("no_unauthorised_change", ("5.1.4",),
+      N_("No unauthorised change in the operation log"), evidence=OperationLog)
+def _unauthorised_changes():
+    return (select(OperationLog.system_id.label("system_id"),
+                   OperationLog.id.label("record_id"))
+            .where(OperationLog.unauthorised.is_(True),
+                   OperationLog.performed_at >= utc_now() - dt.timedelta(
+                       days=setting("COMPLIANCE_WINDOW_DAYS"))))
+
+
+# A system's page and the rules read one range of one index: its log by time and kind;
+# the unauthorised changes by time.
+Index("ix_operation_log_system_performed", OperationLog.system_id, OperationLog.performed_at,
+      OperationLog.id, OperationLog.department_id)
+Index("ix_operation_log_kind_performed", OperationLog.kind, OperationLog.performed_at,
+      OperationLog.system_id)
+Index("ix_operation_log_unauthorised", OperationLog.unauthorised, OperationLog.performed_at,
+      OperationLog.system_id)
+Index("ix_operation_log_department_performed", OperationLog.department_id,
+      OperationLog.performed_at, OperationLog.kind)
+
+
+# ------------------------------------------------------------------ maintenance (5.2)
+
+class MaintenanceKind(LabelledEnum):
+    daily = "Daily", "default"
+    periodic = "Periodic", "info"
+    emergency = "Emergency", "danger"
+
+
+class MaintenanceCategory(LabelledEnum):
+    inspection = "Inspection", "info"
+    backup = "Backup", "primary"
+    optimisation = "Optimisation", "default"
+    upgrade = "Upgrade", "primary"
+    vulnerability_fix = "Vulnerability fix", "danger"
+    data_cleanup = "Data clean-up", "default"
+    emergency_repair = "Emergency repair", "danger"
+
+
+class MaintenancePlan(StampMixin, Model):
+    """A maintenance plan of a system: what is done, how often, by whom, and when it is
+    next due (5.2.1, 5.2.2).
+
+    The next due date is the save path's: the last maintenance recorded against the plan
+    plus its cycle, or, before any, the plan's start plus its cycle.
+    """
+
+    __tablename__ = "maintenance_plan"
+    __scope__ = ("department_id",)
+    __derived__ = ("department", "next_due")
+    __it_managed__ = True  # IT maintains every department's systems (5.2)
+    __table_args__ = (
+        CheckConstraint("cycle_days >= 1", name="ck_maintenance_plan_cycle"),
+    ) + sort_indexes("maintenance_plan", "title", "kind", "next_due")
+
+    id = Column(Integer, primary_key=True)
+    title = Column(String(200), nullable=False)
+    system_id = Column(Integer, ForeignKey("information_system.id",
+                                           name="fk_maintenance_plan_system"),
+                       nullable=False, index=True)
+    system = relationship("InformationSystem", backref="maintenance_plans")
+    department_id = Column(Integer, ForeignKey("department.id",
+                                               name="fk_maintenance_plan_department"),
+                           nullable=False, index=True)
+    department = relationship("Department")
+    kind = enum_column(MaintenanceKind, nullable=False, default=MaintenanceKind.periodic)
+    content = Column(Text, nullable=False)
+    cycle_days = Column(Integer, nullable=False, default=30,
+                        info={"min": 1, "max": 3660, "check": "ck_maintenance_plan_cycle"})
+    responsible_id = Column(Integer, ForeignKey("ab_user.id",
+                                                name="fk_maintenance_plan_responsible"))
+    responsible = relationship("AppUser", foreign_keys=[responsible_id])
+    start_date = Column(Date, nullable=False, default=lambda: company_today())
+    next_due = Column(Date)
+
+    @validates("system")
+    def _take_system_department(self, _key, system):
+        self.department = system.owning_department if system else None
+        return system
+
+    __title__ = "{title}"  # what it is called (app/titles.py)
+
+
+class MaintenanceRecord(StampMixin, Model):
+    """Maintenance performed under a plan: inspection, backup, optimisation, upgrade,
+    vulnerability fix, data clean-up or emergency repair, when, by whom, with what
+    result (5.2.1, 5.2.3). Recording it moves the plan's next due date."""
+
+    __tablename__ = "maintenance_record"
+    __scope__ = ("department_id",)
+    __derived__ = ("department",)
+    __it_managed__ = True
+    __table_args__ = sort_indexes("maintenance_record", "performed_at", "category")
+
+    id = Column(Integer, primary_key=True)
+    maintenance_plan_id = Column(Integer, ForeignKey("maintenance_plan.id",
+                                                     name="fk_maintenance_record_plan"),
+                                 nullable=False)
+    maintenance_plan = relationship("MaintenancePlan", backref="records")
+    department_id = Column(Integer, ForeignKey("department.id",
+                                               name="fk_maintenance_record_department"),
+                           nullable=False, index=True)
+    department = relationship("Department")
+    category = enum_column(MaintenanceCategory, nullable=False,
+                           default=MaintenanceCategory.inspection)
+    performed_at = Column(DateTime, nullable=False, default=utcnow)
+    performed_by_id = Column(Integer, ForeignKey("ab_user.id",
+                                                 name="fk_maintenance_record_performer"))
+    performed_by = relationship("AppUser", foreign_keys=[performed_by_id])
+    result = Column(Text, nullable=False)
+
+    @validates("maintenance_plan")
+    def _take_plan_department(self, _key, plan):
+        self.department = plan.department if plan else None
+        return plan
+
+    __title__ = "{maintenance_plan} #{id}"  # what it is called (app/titles.py)
+
+
+def _next_due(session, plan):
+    """The plan's last maintenance (stored or being saved) plus its cycle, or its start
+    plus its cycle."""
+    if plan.cycle_days is None:
+        return plan.next_due
+    gone = {record.id for record in session.deleted if isinstance(record, MaintenanceRecord)}
+    dates = [record.performed_at.date() for record in session.new
+             if isinstance(record, MaintenanceRecord) and record.maintenance_plan is plan
+             and record.performed_at is not None]
+    dates += [record.performed_at.date() for record in session.dirty
+              if isinstance(record, MaintenanceRecord) and record.maintenance_plan is plan
+              and record.performed_at is not None]
+    if plan.id is not None:
+        query = select(func.max(MaintenanceRecord.performed_at)).where(
+            MaintenanceRecord.maintenance_plan_id == plan.id)
+        touched = gone | {record.id for record in session.dirty
+                          if isinstance(record, MaintenanceRecord) and record.id}
+        if touched:
+            query = query.where(MaintenanceRecord.id.notin_(touched))
+        stored = session.execute(query).scalar()
+        if stored is not None:
+            dates.append(stored.date() if isinstance(stored, dt.datetime) else stored)
+    last = max(dates) if dates else plan.start_date
+    if last is None:
+        return plan.next_due
+    return last + dt.timedelta(days=plan.cycle_days)
+
+
+@event.listens_for(Session, "before_flush")
+def move_next_due(session, _flush_context, _instances):
+    """Recording (or changing, or deleting) maintenance moves its plan's next due date;
+    the plan's own change history shows the move."""
+    with session.no_autoflush:
+        plans = {id(record): record for record in list(session.new) + list(session.dirty)
+                 if isinstance(record, MaintenancePlan)}
+        for record in list(session.new) + list(session.dirty) + list(session.deleted):
+            plan = getattr(record, "maintenance_plan", None)
+            if isinstance(record, MaintenanceRecord) and plan is not None:
+                plans[id(plan)] = plan
+        for plan in plans.values():
+            if plan in session.deleted:
+                continue
+            due = _next_due(session, plan)
+            if plan.next_due != due:
+                plan.next_due = due
+
+
+OVERDUE_MAINTENANCE = Deadline(
+    "overdue", lambda model: "next_due", lambda: _l("Overdue"), "danger",
+    lambda model: model.next_due < company_today(),
+    lambda record: record.next_due is not None and record.next_due < company_today(),
+    filter_name=_l("Overdue"))
+MaintenancePlan.__deadlines__ = (OVERDUE_MAINTENANCE,)
+
+MaintenancePlan.__charts__ = (
+    Chart("maintenance_overdue", _l("Overdue maintenance plans by kind"), "kind",
+          where=OVERDUE_MAINTENANCE),
+)
+MaintenanceRecord.__charts__ = (
+    Chart("maintenance_by_month", _l("Maintenance performed per month by category"),
+          Month("performed_at"), stack="category"),
+)
+
+
+@rule("maintenance_on_time", ("5.2.1",), N_("Maintenance plans not overdue"),
+      evidence=MaintenancePlan)
+def _maintenance_overdue():
+    grace = company_today() - dt.timedelta(days=setting("COMPLIANCE_MAINTENANCE_GRACE_DAYS"))
+    return (select(MaintenancePlan.system_id.label("system_id"),
+                   MaintenancePlan.id.label("record_id"))
+            .where(MaintenancePlan.next_due < grace))
+
+
+# A plan's records on its page, newest first, read one range of one index.
+Index("ix_maintenance_record_plan_performed", MaintenanceRecord.maintenance_plan_id,
+      MaintenanceRecord.performed_at, MaintenanceRecord.id, MaintenanceRecord.department_id)
+Index("ix_maintenance_record_performed_category", MaintenanceRecord.performed_at,
+      MaintenanceRecord.category)
+Index("ix_maintenance_plan_kind_next_due", MaintenancePlan.kind, MaintenancePlan.next_due)

@@ -3,7 +3,14 @@ from flask_babel import lazy_gettext as _l
 
 from app.api import RecordApi
 from app.forms import FilterDepartmentUsers, FilterHasRole, FilterOwnedInScope
-from app.operations.models import ChangeRequest, Incident
+from app.operations.models import (
+    ChangeRequest,
+    Incident,
+    InspectionChecklist,
+    MaintenancePlan,
+    MaintenanceRecord,
+    OperationLog,
+)
 from app.records import RecordView, duration, local_time, scoped
 from app.security import ScopedInterface, current_actor
 
@@ -61,11 +68,96 @@ class ChangeRequestView(RecordView):
     edit_form_query_rel_fields = add_form_query_rel_fields
 
 
+class OperationLogView(RecordView):
+    record_label = _l("Operation log entry")
+    datamodel = scoped(OperationLog)
+    list_columns = ["performed_at", "system", "kind", "result", "operator", "content"]
+    search_columns = ["kind", "result", "department", "performed_at", "unauthorised",
+                      "content"]
+    show_fieldsets = [
+        (_l("Operation log entry"), {"fields": ["system", "department", "kind",
+                                                "performed_at", "operator", "result",
+                                                "content"]}),
+        (_l("Inspection"), {"fields": ["checklist", "abnormal_items"]}),
+        (_l("Change authorisation"), {"fields": ["change_request", "unauthorised"]}),
+    ]
+    add_columns = ["system", "kind", "performed_at", "operator", "content", "result",
+                   "abnormal_items", "change_request"]
+    edit_columns = add_columns
+    order_columns = ["performed_at", "kind", "result"]
+    base_order = ("performed_at", "desc")
+    add_form_defaults = {"operator": current_actor}
+    add_form_query_rel_fields = {
+        "operator": [["username", FilterHasRole, "ITStaff"]]}
+    edit_form_query_rel_fields = add_form_query_rel_fields
+    description_columns = {
+        "change_request": _l("A configuration or data change must follow an approved change "
+                             "request of the same system; otherwise it is recorded as "
+                             "unauthorised (5.1.4)."),
+        "abnormal_items": _l("For an inspection: the checklist items found abnormal."),
+    }
+
+
+class InspectionChecklistView(RecordView):
+    record_label = _l("Inspection checklist")
+    datamodel = scoped(InspectionChecklist)
+    list_columns = ["system", "department", "items"]
+    search_columns = ["department", "items"]
+    show_columns = ["system", "department", "items"]
+    add_columns = ["system", "items"]
+    edit_columns = add_columns
+    order_columns = []
+    base_order = ("id", "asc")
+
+
+class MaintenanceRecordView(RecordView):
+    record_label = _l("Maintenance record")
+    datamodel = scoped(MaintenanceRecord)
+    list_columns = ["performed_at", "maintenance_plan", "category", "performed_by", "result"]
+    search_columns = ["category", "department", "performed_at", "result"]
+    show_columns = ["maintenance_plan", "department", "category", "performed_at",
+                    "performed_by", "result"]
+    add_columns = ["maintenance_plan", "category", "performed_at", "performed_by", "result"]
+    edit_columns = add_columns
+    order_columns = ["performed_at", "category"]
+    base_order = ("performed_at", "desc")
+    add_form_defaults = {"performed_by": current_actor}
+    add_form_query_rel_fields = {
+        "performed_by": [["username", FilterHasRole, "ITStaff"]]}
+    edit_form_query_rel_fields = add_form_query_rel_fields
+
+
+class MaintenancePlanView(RecordView):
+    record_label = _l("Maintenance plan")
+    datamodel = scoped(MaintenancePlan)
+    list_columns = ["title", "system", "kind", "cycle_days", "responsible", "next_due"]
+    search_columns = ["title", "kind", "department", "next_due", "content"]
+    show_columns = ["title", "system", "department", "kind", "content", "cycle_days",
+                    "responsible", "start_date", "next_due"]
+    add_columns = ["title", "system", "kind", "content", "cycle_days", "responsible",
+                   "start_date"]
+    edit_columns = add_columns
+    order_columns = ["title", "kind", "next_due"]
+    base_order = ("next_due", "asc")
+    add_form_query_rel_fields = {
+        "responsible": [["username", FilterHasRole, "ITStaff"]]}
+    edit_form_query_rel_fields = add_form_query_rel_fields
+    description_columns = {
+        "next_due": _l("The last maintenance recorded plus the cycle (before any: the start "
+                       "plus the cycle)."),
+    }
+    related_records = (MaintenanceRecord,)
+
+
 # (category = permission key of the menu, label, icon, [(view, label, icon)])
 MENU = [
     ("Operations", _l("Operation and maintenance"), "fa-wrench", [
         (IncidentView, _l("Incidents"), "fa-bolt"),
         (ChangeRequestView, _l("Change requests"), "fa-cogs"),
+        (OperationLogView, _l("Operation log"), "fa-list-alt"),
+        (InspectionChecklistView, _l("Inspection checklists"), "fa-check-square"),
+        (MaintenancePlanView, _l("Maintenance plans"), "fa-calendar"),
+        (MaintenanceRecordView, _l("Maintenance records"), "fa-medkit"),
     ]),
 ]
 
@@ -101,4 +193,54 @@ class ChangeRequestApi(RecordApi):
     order_columns = ["change_number", "window_start"]
 
 
-APIS = [IncidentApi, ChangeRequestApi]
+class OperationLogApi(RecordApi):
+    resource_name = "operation_log"
+    datamodel = ScopedInterface(OperationLog)
+    list_columns = ["id", "system_id", "department_id", "kind", "performed_at", "result",
+                    "unauthorised"]
+    show_columns = ["system_id", "department_id", "kind", "performed_at", "operator_id",
+                    "content", "result", "abnormal_items", "change_request_id",
+                    "unauthorised"]
+    add_columns = ["system", "kind", "performed_at", "operator", "content", "result",
+                   "abnormal_items", "change_request"]
+    edit_columns = add_columns
+    order_columns = ["performed_at", "kind"]
+
+
+class InspectionChecklistApi(RecordApi):
+    resource_name = "inspection_checklist"
+    datamodel = ScopedInterface(InspectionChecklist)
+    list_columns = ["id", "system_id", "department_id"]
+    show_columns = ["system_id", "department_id", "items"]
+    add_columns = ["system", "items"]
+    edit_columns = add_columns
+    order_columns = []
+
+
+class MaintenancePlanApi(RecordApi):
+    resource_name = "maintenance_plan"
+    datamodel = ScopedInterface(MaintenancePlan)
+    list_columns = ["id", "title", "system_id", "department_id", "kind", "cycle_days",
+                    "next_due"]
+    show_columns = ["title", "system_id", "department_id", "kind", "content", "cycle_days",
+                    "responsible_id", "start_date", "next_due"]
+    add_columns = ["title", "system", "kind", "content", "cycle_days", "responsible",
+                   "start_date"]
+    edit_columns = add_columns
+    order_columns = ["title", "next_due"]
+
+
+class MaintenanceRecordApi(RecordApi):
+    resource_name = "maintenance_record"
+    datamodel = ScopedInterface(MaintenanceRecord)
+    list_columns = ["id", "maintenance_plan_id", "department_id", "category",
+                    "performed_at"]
+    show_columns = ["maintenance_plan_id", "department_id", "category", "performed_at",
+                    "performed_by_id", "result"]
+    add_columns = ["maintenance_plan", "category", "performed_at", "performed_by", "result"]
+    edit_columns = add_columns
+    order_columns = ["performed_at"]
+
+
+APIS = [IncidentApi, ChangeRequestApi, OperationLogApi, InspectionChecklistApi,
+        MaintenancePlanApi, MaintenanceRecordApi]

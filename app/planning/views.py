@@ -122,6 +122,7 @@ class ExpertReviewView(RecordView):
 
 class ProjectRequestView(RecordView):
     record_label = _l("Project request")
+    label_columns = {"content": _l("Construction content")}
     method_permission_name = {**PERMISSIONS, "assign_experts": "read"}
 
     def record_panel(self, record):

@@ -3,7 +3,7 @@ backups and restore tests (7.3.3), supervision checks (8.2.2), and audit finding
 from an audit or from a supervision check.
 
 Revision ID: c7a10019data
-Revises: c7a10015perf
+Revises: c7a10017oper
 Create Date: 2026-12-01 00:37:59.488514
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c7a10019data'
-down_revision = 'c7a10015perf'
+down_revision = 'c7a10017oper'
 branch_labels = None
 depends_on = None
 
