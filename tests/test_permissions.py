@@ -80,19 +80,14 @@ MARKER = {"Department": "name", "InformationSystem": "name", "Vendor": "name",
           "ProjectRequest": "name", "Contract": "name", "Incident": "title",
           "Audit": "title", "AuditFinding": "title", "OperationLog": "content",
           "InspectionChecklist": "items", "MaintenancePlan": "title",
-          "MaintenanceRecord": "result"}
+          "MaintenanceRecord": "result", "DataAsset": "name", "DataQualityCheck": "title",
+          "BackupRecord": "medium", "SupervisionCheck": "title"}
 # kind for the ``make`` factory (Department has none: made here).
 FACTORY = {"InformationSystem": "system", "Vendor": "vendor", "ProjectRequest": "project",
            "Contract": "contract", "Incident": "incident", "Audit": "audit",
            "AuditFinding": "finding", "OperationLog": "operation_log",
            "InspectionChecklist": "checklist", "MaintenancePlan": "maintenance_plan",
-           "MaintenanceRecord": "maintenance_record"}
-          "Audit": "title", "AuditFinding": "title", "DataAsset": "name",
-          "DataQualityCheck": "title", "BackupRecord": "medium", "SupervisionCheck": "title"}
-# kind for the ``make`` factory (Department has none: made here).
-FACTORY = {"InformationSystem": "system", "Vendor": "vendor", "ProjectRequest": "project",
-           "Contract": "contract", "Incident": "incident", "Audit": "audit",
-           "AuditFinding": "finding", "DataAsset": "data_asset",
+           "MaintenanceRecord": "maintenance_record", "DataAsset": "data_asset",
            "DataQualityCheck": "quality_check", "BackupRecord": "backup",
            "SupervisionCheck": "supervision"}
 
