@@ -19,10 +19,11 @@ from flask_appbuilder import Model
 CHAPTERS = (
     "organisation",  # 1-2: departments, information systems, delegations
     "planning",  # 3: development plans, project requests, expert reviews
-    "procurement",  # 4: vendors, contracts, change orders
-    "operations",  # 5: incidents, change requests
-    "data",  # 7: data sharing
-    "audit",  # 8: audits and findings
+    "procurement",  # 4: vendors, tenders, contracts, implementation, change orders
+    "operations",  # 5: operation log, incidents, change requests, maintenance
+    "infosec",  # 6: security policies, vulnerabilities, training, emergency plans
+    "data",  # 7: data assets, quality, backups, data sharing
+    "audit",  # 8: audits, supervision checks and findings
 )
 
 _declared = []
