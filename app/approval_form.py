@@ -24,13 +24,14 @@ import enum
 import os
 import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale, gettext
 from fpdf import FPDF
-from fpdf.enums import WrapMode
+from fpdf.enums import MethodReturnValue, WrapMode
 from sqlalchemy import and_, func, or_, select
 
 from .base import Approval, AppUser, Attachment, ChangeEntry
@@ -45,6 +46,9 @@ MARGIN = 14
 LABEL_WIDTH = 38
 BODY_SIZE = 9
 SMALL_SIZE = 7.5
+PADDING = 1
+# A table row never spans pages: a longer text goes on in rows of this many lines each.
+ROW_LINES = 20
 
 
 # ------------------------------------------------------------------ the line
@@ -177,8 +181,20 @@ def local_seconds(value):
             .strftime("%Y-%m-%d %H:%M:%S"))
 
 
+def printable(text):
+    """``text`` without control and format characters (bidirectional overrides, zero
+    width), which a PDF font has no glyph for; tabs become spaces, line breaks stay."""
+    text = str(text).replace("\t", " ").replace("\r\n", "\n")
+    return "".join(ch for ch in text
+                   if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cf"))
+
+
 def readable(value):
     """A field's value as the record page reads it, as plain text."""
+    return printable(_readable(value))
+
+
+def _readable(value):
     if callable(value) and not isinstance(value, type):
         value = value()
     if value is None or value == "":
@@ -201,7 +217,7 @@ def readable(value):
         return value.filename  # with its SHA-256 under the form's attached files
     if isinstance(value, (list, tuple, set)) or hasattr(value, "__iter__") and \
             not isinstance(value, str):
-        items = [readable(v) for v in value]
+        items = [_readable(v) for v in value]
         return "、".join(items) or "—"
     return str(value)
 
@@ -259,7 +275,7 @@ def form_content(record, view):
             "step": gettext(approval.label),
             "states": f"{_state(flow, approval.from_state)} → {_state(flow, approval.to_state)}",
             "who": who, "at": local_seconds(approval.at),
-            "comment": approval.comment or "—", "hash": approval.content_hash,
+            "comment": printable(approval.comment or "—"), "hash": approval.content_hash,
             "genuine": approval.id not in suspect,
         })
     entry = evidence_entry(record, approvals)
@@ -267,7 +283,7 @@ def form_content(record, view):
     return {
         "app": current_app.config.get("APP_NAME", ""),
         "title": gettext("%(record)s approval form", record=noun),
-        "record": str(record), "state": str(state), "noun": noun,
+        "record": printable(record), "state": str(state), "noun": noun,
         "sections": sections, "files": files, "steps": steps,
         "content_hash": content_hash(flow, record),
         "line": verification_line(record, entry),
@@ -356,6 +372,17 @@ class _FormPDF(FPDF):
         self.set_text_color(0)
 
 
+def _pieces(pdf, text, width):
+    """``text`` as wrapped in a cell ``width`` wide, in parts of at most ROW_LINES lines
+    (fpdf2 cannot break one table row over two pages; a long text flows in several)."""
+    lines = pdf.multi_cell(width - 2 * PADDING - 0.5, 4, text, dry_run=True,
+                           output=MethodReturnValue.LINES, wrapmode=WrapMode.CHAR)
+    if len(lines) <= ROW_LINES:
+        return [text]
+    return ["\n".join(lines[start:start + ROW_LINES])
+            for start in range(0, len(lines), ROW_LINES)]
+
+
 def _heading(pdf, text):
     pdf.ln(2)
     pdf.set_font("form", size=BODY_SIZE + 2)
@@ -377,14 +404,15 @@ def _body(pdf, content, words):
     pdf.set_font("form", size=BODY_SIZE)
 
     table = {"wrapmode": WrapMode.CHAR, "first_row_as_headings": False,
-             "text_align": "LEFT", "line_height": 4.6, "padding": 1}
+             "text_align": "LEFT", "line_height": 4.6, "padding": PADDING}
     for title, rows in content["sections"]:
         _heading(pdf, title)
         with pdf.table(col_widths=(LABEL_WIDTH, width - LABEL_WIDTH), **table) as grid:
             for label, value in rows:
-                row = grid.row()
-                row.cell(label)
-                row.cell(value)
+                for part, piece in enumerate(_pieces(pdf, value, width - LABEL_WIDTH)):
+                    row = grid.row()
+                    row.cell(label if part == 0 else "")
+                    row.cell(piece)
 
     _heading(pdf, words["files"])
     if content["files"]:
@@ -405,12 +433,17 @@ def _body(pdf, content, words):
             for text in ("#", words["step"], words["who"], words["at"], words["comment"]):
                 head.cell(text)
             for step in content["steps"]:
+                pieces = _pieces(pdf, step["comment"], widths[4])
                 row = grid.row()
                 row.cell(str(step["number"]))
                 row.cell(f"{step['step']}\n{step['states']}")
                 row.cell(step["who"])
                 row.cell(step["at"])
-                row.cell(step["comment"])
+                row.cell(pieces[0])
+                for piece in pieces[1:]:  # a very long comment goes on in rows of its own
+                    row = grid.row()
+                    row.cell("", colspan=4)
+                    row.cell(piece)
                 row = grid.row()
                 row.cell("")
                 note = "" if step["genuine"] else f" 【{words['not_genuine']}】"

@@ -241,6 +241,28 @@ def test_long_content_wraps_and_stays_readable(app, login_as, make):
         assert abs(float(page.mediabox.width) - A4[0]) < 1
 
 
+def test_text_longer_than_a_page_flows_onto_more_pages(app, login_as, make):
+    """fpdf2 never breaks a table row over two pages: a text longer than a page goes on in
+    several rows, each page A4, nothing lost; invisible characters are left out."""
+    from app.planning.models import ProjectRequest
+
+    very_long = "".join(f"第{n}段：系统运行维护与安全管理要求。" for n in range(400))  # ~7,000 字
+    pk = make("project", dept="FIN", content=very_long,
+              goals="目标\u202e含双向覆盖\u200b与制表\t符 😀")
+    response = login_as("clerk_fin").get(form_url(app, ProjectRequest, pk))
+    assert response.status_code == 200
+    reader, text = read_pdf(response.data)
+    assert len(reader.pages) > 2
+    # Each page ends with its footer (the line, the page number); the text runs on.
+    body = "".join(page.extract_text().rsplit("\n", 2)[0] for page in reader.pages)
+    assert squeeze(very_long) in squeeze(body)
+    for number, page in enumerate(reader.pages, 1):
+        assert page.extract_text().endswith(f"{number}/{len(reader.pages)}")
+    assert "目标含双向覆盖与制表符" in squeeze(text)
+    for page in reader.pages:
+        assert abs(float(page.mediabox.height) - A4[1]) < 1
+
+
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
 def test_outsiders_get_404(app, login_as, model):
     """A reader of another department: 404, exactly as the record page (scoping, 1.3.3)."""
