@@ -40,6 +40,7 @@ from .workflow import N_
 
 LINE_PATTERN = re.compile(r"([A-Za-z][A-Za-z0-9_]*)/(\d+)@(\d+):([0-9a-fA-F]{64})")
 APPROVAL = "Approval"
+INT_MAX = 2**31 - 1  # ids and sequence numbers are 32-bit integer columns
 
 # Layout (millimetres, points).
 MARGIN = 14
@@ -65,7 +66,12 @@ def evidence_entry(record, approvals=None):
         condition = or_(condition, and_(ChangeEntry.record_type == APPROVAL,
                                         ChangeEntry.record_id.in_(ids)))
     seq = db.session.execute(select(func.max(ChangeEntry.seq)).where(condition)).scalar()
-    return db.session.get(ChangeEntry, seq) if seq is not None else None
+    return _entry(seq) if seq is not None else None
+
+
+def _entry(seq):
+    """The change-history entry at chain position ``seq`` (not its row id)."""
+    return db.session.query(ChangeEntry).filter(ChangeEntry.seq == seq).one_or_none()
 
 
 def verification_line(record, entry):
@@ -81,6 +87,8 @@ def parse_line(text):
     if found is None:
         return None
     name, record_id, seq, digest = found.groups()
+    if max(int(record_id), int(seq)) > INT_MAX:  # no such row; and a database error
+        return None
     return name, int(record_id), int(seq), digest.lower()
 
 
@@ -118,7 +126,7 @@ def check_line(text, visible=None):
         result.problems.append((N_("No such record."), {}))
         return result
     result.record = record
-    entry = db.session.get(ChangeEntry, seq)
+    entry = _entry(seq)
     approvals = approvals_of(record)
     if entry is None:
         result.problems.append((N_("The change history has no entry #%(seq)d."), {"seq": seq}))
@@ -135,7 +143,7 @@ def check_line(text, visible=None):
     if entry.hash != entry_hash(entry.prev_hash, entry_content(entry)):
         result.problems.append((N_("Entry #%(seq)d does not match its own hash."),
                                  {"seq": seq}))
-    before = db.session.get(ChangeEntry, seq - 1) if seq > 1 else None
+    before = _entry(seq - 1) if seq > 1 else None
     expected_prev = before.hash if before is not None else "0" * 64
     if entry.prev_hash != expected_prev:
         result.problems.append((N_("Entry #%(seq)d is not linked to the entry before it."),

@@ -163,6 +163,9 @@ def test_printed_line_verifies_and_a_tampered_one_does_not(app, printed, model):
         assert not check_line(f"{name}/{pk}@{other.seq}:{other.hash}").ok
         assert not check_line(f"{name}/{pk}@{seq + 10**6}:{digest}").ok
         assert not check_line("hello").ok
+        assert not check_line(f"{name}/{pk}@{10**30}:{digest}").ok  # beyond any integer
+        assert not check_line(f"{name}/{10**30}@{seq}:{digest}").ok
+        assert not check_line(f"Nothing/{pk}@{seq}:{digest}").ok
 
 
 def test_cli_verify_form_walks_the_chain(app, printed):
