@@ -144,6 +144,7 @@ LABELS = {
 # Chapter 6.3.3-6.4: personnel clearances, emergency plans, drills, security events.
 LABELS.update({
     "person": _l("Person"),
+    "post": _l("Post"),
     "background_checked_on": _l("Background check date"),
     "background_result": _l("Background check result"),
     "agreement_signed_on": _l("Confidentiality agreement signed on"),

@@ -101,8 +101,8 @@ class PersonnelClearance(StampMixin, Model):
         CheckConstraint("agreement_expires_on IS NULL OR agreement_signed_on IS NULL "
                         "OR agreement_expires_on > agreement_signed_on",
                         name="ck_personnel_clearance_agreement"),
-    ) + sort_indexes("personnel_clearance", "background_checked_on", "background_result",
-                     "agreement_signed_on", "agreement_expires_on")
+    ) + sort_indexes("personnel_clearance", "post", "background_checked_on",
+                     "background_result", "agreement_signed_on", "agreement_expires_on")
     __rules__ = (Ordered("agreement_signed_on", "agreement_expires_on",
                          check="ck_personnel_clearance_agreement"),)
 
@@ -110,6 +110,8 @@ class PersonnelClearance(StampMixin, Model):
     person_id = Column(Integer, ForeignKey("ab_user.id", name="fk_personnel_clearance_person"),
                        nullable=False, index=True)
     person = relationship("AppUser", foreign_keys=[person_id])
+    # What the person does with the systems (system administrator, DBA, operator ...).
+    post = Column(String(100), nullable=False)
     department_id = Column(Integer, ForeignKey(
         "department.id", name="fk_personnel_clearance_department"), nullable=False,
         index=True)
@@ -151,7 +153,7 @@ class PersonnelClearance(StampMixin, Model):
                 and self.agreement_expires_on is not None
                 and self.agreement_expires_on >= today)
 
-    __title__ = "{person}"  # what it is called (app/titles.py)
+    __title__ = "{person} · {post}"  # what it is called (app/titles.py)
 
 
 def cleared_clause(clearance=None):

@@ -48,23 +48,23 @@ class FilterApprovedPlans(FilterVisible):
 class PersonnelClearanceView(RecordView):
     record_label = _l("Personnel clearance")
     datamodel = scoped(PersonnelClearance)
-    list_columns = ["person", "department", "background_result", "agreement_signed_on",
-                    "agreement_expires_on"]
-    search_columns = ["department", "background_result", "background_checked_on",
+    list_columns = ["person", "post", "department", "background_result",
+                    "agreement_signed_on", "agreement_expires_on"]
+    search_columns = ["post", "department", "background_result", "background_checked_on",
                       "agreement_signed_on", "agreement_expires_on", "notes"]
     show_fieldsets = [
-        (_l("Person"), {"fields": ["person", "department", "privileged_systems"]}),
+        (_l("Person"), {"fields": ["person", "post", "department", "privileged_systems"]}),
         (_l("Background check"), {"fields": ["background_checked_on", "background_result"]}),
         (_l("Confidentiality agreement"), {"fields": ["agreement_signed_on",
                                                       "agreement_expires_on",
                                                       "agreement_file", "notes"]}),
     ]
-    add_columns = ["person", "privileged_systems", "background_checked_on",
+    add_columns = ["person", "post", "privileged_systems", "background_checked_on",
                    "background_result", "agreement_signed_on", "agreement_expires_on",
                    "agreement_file", "notes"]
     edit_columns = add_columns
-    order_columns = ["background_checked_on", "background_result", "agreement_signed_on",
-                     "agreement_expires_on"]
+    order_columns = ["post", "background_checked_on", "background_result",
+                     "agreement_signed_on", "agreement_expires_on"]
     base_order = ("agreement_expires_on", "asc")
     description_columns = {
         "privileged_systems": _l("The systems the person administers or has privileged "
@@ -159,17 +159,17 @@ CONTINUITY_SCREENS = [
 class PersonnelClearanceApi(RecordApi):
     resource_name = "personnel_clearance"
     datamodel = ScopedInterface(PersonnelClearance)
-    list_columns = ["id", "person_id", "department_id", "background_result",
+    list_columns = ["id", "person_id", "post", "department_id", "background_result",
                     "agreement_signed_on", "agreement_expires_on"]
-    show_columns = ["person_id", "department_id", "background_checked_on",
+    show_columns = ["person_id", "post", "department_id", "background_checked_on",
                     "background_result", "agreement_signed_on", "agreement_expires_on",
                     "privileged_systems.id", "agreement_file.filename",
                     "agreement_file.sha256", "notes"]
-    add_columns = ["person", "privileged_systems", "background_checked_on",
+    add_columns = ["person", "post", "privileged_systems", "background_checked_on",
                    "background_result", "agreement_signed_on", "agreement_expires_on",
                    "notes"]
     edit_columns = add_columns
-    order_columns = ["background_checked_on", "agreement_expires_on"]
+    order_columns = ["post", "background_checked_on", "agreement_expires_on"]
 
 
 class EmergencyPlanApi(RecordApi):

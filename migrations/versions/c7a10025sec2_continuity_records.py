@@ -3,7 +3,7 @@ systems they cover (6.4.1), drills (6.4.2) and security events (6.4.3).
 
 Revision ID: c7a10025sec2
 Revises: c7a10019data
-Create Date: 2026-12-01 02:21:29.845386
+Create Date: 2026-12-01 02:22:37.394551
 
 """
 from alembic import op
@@ -55,6 +55,7 @@ def upgrade():
     op.create_table('personnel_clearance',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('post', sa.String(length=100), nullable=False),
     sa.Column('department_id', sa.Integer(), nullable=False),
     sa.Column('background_checked_on', sa.Date(), nullable=True),
     sa.Column('background_result', sa.Enum('pending', 'passed', 'failed', name='backgroundresult', native_enum=False, create_constraint=True, length=32), nullable=False),
@@ -83,6 +84,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_personnel_clearance_created_on'), ['created_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_personnel_clearance_department_id'), ['department_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_personnel_clearance_person_id'), ['person_id'], unique=False)
+        batch_op.create_index('ix_personnel_clearance_post_id', ['post', 'id'], unique=False)
 
     op.create_table('drill',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -218,6 +220,7 @@ def downgrade():
 
     op.drop_table('drill')
     with op.batch_alter_table('personnel_clearance', schema=None) as batch_op:
+        batch_op.drop_index('ix_personnel_clearance_post_id')
         batch_op.drop_index(batch_op.f('ix_personnel_clearance_person_id'))
         batch_op.drop_index(batch_op.f('ix_personnel_clearance_department_id'))
         batch_op.drop_index(batch_op.f('ix_personnel_clearance_created_on'))
