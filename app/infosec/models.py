@@ -300,7 +300,7 @@ EmergencyPlan.__workflow__ = Workflow(
         # Management gives the final approval of the company's plans (PRODUCT.md §1).
         Transition("approve", N_("Approve the plan"), (_P.submitted,), _P.approved, MGMT,
                    approves=True, style="success"),
-        Transition("enforce", N_("Put in force"), (_P.approved,), _P.in_force, IT,
+        Transition("enforce", N_("Put the plan in force"), (_P.approved,), _P.in_force, IT,
                    style="success"),
         # A revision starts from the approved text and goes through approval again.
         Transition("revise", N_("Revise the plan"), (_P.approved, _P.in_force), _P.draft, IT,
@@ -380,7 +380,7 @@ def _no_drilled_plan():
     system, link = InformationSystem, emergency_plan_system
     since = company_today() - dt.timedelta(days=setting("COMPLIANCE_DRILL_DAYS"))
     drilled = (select(link.c.system_id)
-               .join(EmergencyPlan, EmergencyPlan.id == link.c.plan_id)
+               .join(EmergencyPlan, EmergencyPlan.id == link.c.emergency_plan_id)
                .join(Drill, Drill.emergency_plan_id == EmergencyPlan.id)
                .where(EmergencyPlan.status.in_(APPROVED_PLANS), Drill.held_on >= since))
     return select(system.id.label("system_id"), system.id.label("record_id")).where(
