@@ -442,8 +442,10 @@ def shown_relations(view):
     return [name for name in view.list_columns if name in mapper.relationships]
 
 
-@pytest.mark.parametrize("username", ["admin", "clerk_fin"])
-@pytest.mark.parametrize("resource", RESOURCES)
+@pytest.mark.parametrize("username,resource", [
+    (username, resource) for username in ("admin", "clerk_fin") for resource in RESOURCES
+    # A Clerk does not read personnel clearances (their department head does: 6.3.3).
+    if username != "clerk_fin" or resource != "personnel_clearance"])
 def test_api_list_runs_the_same_few_queries_whatever_the_page_size(
         app, api_as, many_rows, resource, username):
     client, headers = api_as(username)
