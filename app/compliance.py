@@ -58,17 +58,14 @@ CLAUSES = {
               "how, how often and by whom."),
     "6.3.3": ("对涉及信息系统管理和操作的人员,应进行严格的背景审查和权限管理,签订信息系统安全保密协议,"
               "明确其安全责任和义务。",
-              "People who manage or operate information systems undergo strict background "
-              "checks and access management and sign a confidentiality agreement stating "
-              "their security duties."),
+              "Staff who manage or operate systems get strict background checks and "
+              "permission management, and sign a security confidentiality agreement."),
     "6.4.1": ("在信息系统安全管理中,应制定完善的安全应急预案,明确应急处置流程、责任分工、应急资源保障"
               "等内容。",
-              "Complete security emergency plans: handling procedure, roles and "
-              "responsibilities, emergency resources."),
+              "Keep emergency response plans: procedure, division of duties, resources."),
     "6.4.2": ("定期组织开展安全应急演练,检验和提高安全应急处置能力,确保在信息系统发生安全事件时,能够"
               "迅速、有效地进行应急处理,降低安全事件对公司造成的损失。",
-              "Hold security emergency drills regularly to test and improve the response, so "
-              "that security events are handled quickly and effectively."),
+              "Hold emergency drills regularly."),
     "7.2.2": ("建立数据质量监控机制,定期对数据质量进行评估和分析,及时发现和解决数据质量问题。对数据质量"
               "较差的部门和单位,进行督促整改。",
               "Monitor data quality, assess it regularly; press departments with poor data "
