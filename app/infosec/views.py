@@ -24,7 +24,7 @@ POLICY_APIS = [
 # 6.3.3 personnel clearances, 6.4 emergency plans, drills and security events
 # ============================================================================
 
-from app.forms import FilterHasRole, FilterVisible  # noqa: E402
+from app.forms import FilterDepartmentUsers, FilterHasRole, FilterVisible  # noqa: E402
 from app.infosec.models import (  # noqa: E402
     APPROVED_PLANS,
     Drill,
@@ -140,6 +140,7 @@ class SecurityEventView(RecordView):
     add_form_query_rel_fields = {
         # Only an incident the user may see can be named (scoping on related records).
         "incident": [["id", FilterVisible, None]],
+        "reporter": [["username", FilterDepartmentUsers, "department_id"]],
         "handler": [["username", FilterHasRole, "ITStaff"]],
     }
     edit_form_query_rel_fields = add_form_query_rel_fields
