@@ -44,6 +44,13 @@ CLAUSES = {
               "项目质量、项目验收、项目售后服务等内容。",
               "The IT department signs a contract with the winning vendor: scope, schedule, "
               "quality, acceptance, after-sales service."),
+    "4.2.2": ("项目实施团队应按照项目实施计划,严格按照项目合同要求,组织开展信息系统的开发、测试、部署、"
+              "培训等工作,确保项目按时、按质、按量完成。",
+              "The team develops, tests, deploys and trains per plan and contract, on time, "
+              "quality and quantity."),
+    "4.2.3": ("在项目实施过程中,信息管理部门应加强对项目的监督和管理,及时协调解决项目实施过程中出现的"
+              "问题,确保项目顺利推进。",
+              "The IT department supervises the project and resolves problems promptly."),
     "5.1.2": ("信息系统运行维护人员应按照运行管理制度和流程,定期对信息系统进行巡检、监控,及时发现和"
               "处理系统运行中出现的问题和故障,确保系统稳定运行。",
               "O&M staff inspect and monitor systems regularly, detect and handle problems "
