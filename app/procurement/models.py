@@ -563,9 +563,7 @@ Tender.__workflow__ = Workflow(
                    _T.review, IT, submits=True, when=~SINGLE_SOURCE),
         Transition("submit", N_("Submit to management (single source)"),
                    (_T.draft, _T.returned), _T.mgmt_review, IT, submits=True,
-                   when=SINGLE_SOURCE,
-                   guards=(filled("justification", message=N_(
-                       "Single-source procurement needs its justification.")),)),
+                   when=SINGLE_SOURCE),  # its justification: an input rule (CHECK too)
         Transition("approve", N_("Approve the tender"), (_T.review,), _T.approved, DEPT_HEAD,
                    department_kind="it", approves=True, style="success"),
         Transition("approve", N_("Approve the single-source procurement"), (_T.mgmt_review,),
