@@ -625,7 +625,8 @@ def _done_with_evidence(record, values, session):
         return None
     if done > company_today():
         return gettext("The done date cannot be in the future.")
-    if values.get("evidence_id") is None:
+    # A file uploaded with the form is not stored yet: it has no id, but it is there.
+    if values.get("evidence_id") is None and getattr(record, "evidence", None) is None:
         return gettext("A milestone is marked done with its evidence: attach it (a test "
                        "report, a deployment record, a training sign-in sheet ...).")
     return None
