@@ -696,6 +696,8 @@ MILESTONE_OVERDUE = Deadline(
 Milestone.__deadlines__ = (MILESTONE_OVERDUE,)
 Milestone.__charts__ = (
     Chart("milestones_by_kind", _l("Implementation milestones by kind"), "kind"),
+    Chart("milestones_overdue_by_department", _l("Overdue milestones by department"),
+          "department", where=MILESTONE_OVERDUE, top=20),
 )
 
 
