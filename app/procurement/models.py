@@ -415,7 +415,8 @@ class Tender(StampMixin, WorkflowMixin, Model):
                         "OR opening_date >= announcement_date", name="ck_tender_dates"),
         CheckConstraint("method <> 'single_source' OR (justification IS NOT NULL "
                         "AND justification <> '')", name="ck_tender_justification"),
-    ) + sort_indexes("tender", "tender_number", "title", "method", "opening_date", "status")
+    ) + sort_indexes("tender", "tender_number", "title", "method", "announcement_date",
+                     "opening_date", "status")
     __rules__ = (
         Ordered("announcement_date", "opening_date", check="ck_tender_dates"),
         RequiredWhen("justification", "method", (TenderMethod.single_source,),
@@ -492,7 +493,7 @@ class Bid(StampMixin, Model):
                         name="ck_bid_technical_score"),
         CheckConstraint("commercial_score IS NULL OR commercial_score BETWEEN 0 AND 100",
                         name="ck_bid_commercial_score"),
-    ) + sort_indexes("bid", "amount", "total_score")
+    ) + sort_indexes("bid", "amount", "total_score", "technical_score", "commercial_score")
     __rules__ = (Consistent("tender", _bid_tender_open),)
 
     id = Column(Integer, primary_key=True)
@@ -726,7 +727,8 @@ class ProgressReport(StampMixin, Model):
     __table_args__ = (
         CheckConstraint("percent_complete BETWEEN 0 AND 100",
                         name="ck_progress_report_percent"),
-    ) + sort_indexes("progress_report", "report_date", "percent_complete")
+    ) + sort_indexes("progress_report", "report_date", "percent_complete",
+                     "report_period")
     __rules__ = (
         Consistent("project", project_in(
             IMPLEMENTATION_PROJECT_STATES,

@@ -91,6 +91,7 @@ def upgrade():
         batch_op.create_index('ix_progress_report_project_date', ['project_id', 'report_date', 'id', 'department_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_progress_report_project_id'), ['project_id'], unique=False)
         batch_op.create_index('ix_progress_report_report_date_id', ['report_date', 'id'], unique=False)
+        batch_op.create_index('ix_progress_report_report_period_id', ['report_period', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_progress_report_reporter_id'), ['reporter_id'], unique=False)
 
     op.create_table('tender',
@@ -129,6 +130,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_tender_created_on'), ['created_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_tender_department_id'), ['department_id'], unique=False)
         batch_op.create_index('ix_tender_method_id', ['method', 'id'], unique=False)
+        batch_op.create_index('ix_tender_announcement_date_id', ['announcement_date', 'id'], unique=False)
         batch_op.create_index('ix_tender_opening_date_id', ['opening_date', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_tender_project_id'), ['project_id'], unique=False)
         batch_op.create_index('ix_tender_project_number', ['project_id', 'tender_number', 'id', 'department_id'], unique=False)
@@ -171,6 +173,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_bid_tender_id'), ['tender_id'], unique=False)
         batch_op.create_index('ix_bid_tender_total', ['tender_id', 'total_score', 'id', 'department_id'], unique=False)
         batch_op.create_index('ix_bid_total_score_id', ['total_score', 'id'], unique=False)
+        batch_op.create_index('ix_bid_technical_score_id', ['technical_score', 'id'], unique=False)
+        batch_op.create_index('ix_bid_commercial_score_id', ['commercial_score', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_bid_vendor_id'), ['vendor_id'], unique=False)
 
     if sqlite:
