@@ -36,8 +36,6 @@ def _api_message(response):
 
 
 def _bid(make, tender, vendor, amount="100"):
-    from app.procurement.models import TenderStatus  # noqa: F401 (the tender is open)
-
     return make("bid", tender_id=tender, vendor_id=vendor, amount=Decimal(amount))
 
 
@@ -254,6 +252,9 @@ def test_the_winning_bid_must_be_a_bid_of_the_same_tender(app, login_as, api_as,
     assert response.status_code == 422
     assert "winning_bid" in response.get_json()["message"]
     web = login_as("it_staff")
+    form = web.get(f"/tenderview/edit/{tender}").get_data(as_text=True)
+    assert f'<option value="{ours}"' in form  # the tender's own bids only
+    assert f'<option value="{theirs}"' not in form
     response = web.post(f"/tenderview/edit/{tender}", data={
         "csrf_token": form_token(web), "winning_bid": theirs})
     assert response.status_code == 200

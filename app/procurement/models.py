@@ -360,8 +360,7 @@ IMPLEMENTATION_PROJECT_STATES = (ProjectStatus.approved, ProjectStatus.procureme
 
 def _stored_value(record, column, session):
     """``column`` of ``record`` as stored (None for a new record)."""
-    state = sa_inspect(record)
-    if record is None or not state.persistent or session is None:
+    if record is None or session is None or not sa_inspect(record).persistent:
         return None
     model = type(record)
     return session.query(getattr(model, column)).filter(model.id == record.id).scalar()

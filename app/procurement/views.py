@@ -1,4 +1,5 @@
 """Construction and implementation (regulation chapter 4): screens and API resources."""
+from flask import has_request_context, request
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_babel import lazy_gettext as _l
@@ -33,6 +34,21 @@ def projects_in(states, label):
             return query.filter(ProjectRequest.status.in_(states))
 
     return FilterProjectsIn
+
+
+class FilterBidsOfThisTender(BaseFilter):
+    """Dropdown filter: the bids of the tender being edited (its winning bid's choices)."""
+
+    name = _l("Bids of this tender")
+    arg_name = "bids_of_tender"
+
+    def apply(self, query, value):
+        pk = (request.view_args or {}).get("pk") if has_request_context() else None
+        try:
+            pk = int(pk)
+        except (TypeError, ValueError):
+            pk = 0
+        return query.filter(Bid.tender_id == pk)
 
 
 FilterTenderProjects = projects_in(TENDER_PROJECT_STATES, _l("Approved projects"))
@@ -77,7 +93,8 @@ class TenderView(RecordView):
     base_order = ("tender_number", "desc")
     related_records = (Bid, Contract)
     add_form_query_rel_fields = {"project": [["id", FilterTenderProjects, None]]}
-    edit_form_query_rel_fields = add_form_query_rel_fields
+    edit_form_query_rel_fields = {**add_form_query_rel_fields,
+                                  "winning_bid": [["id", FilterBidsOfThisTender, None]]}
 
 
 class BidView(RecordView):
