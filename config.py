@@ -80,8 +80,8 @@ def secret_key_weakness(key):
 # can_read / can_write per record type (see app/security.py).
 _ALL_RECORDS = (
     "Department|InformationSystem|Vendor|DevelopmentPlan|PlanFeedback|ProjectRequest"
-    "|ExpertReview|Contract|ChangeOrder|Incident|ChangeRequest|DataSharingRequest|Audit"
-    "|AuditFinding|OperationLog|InspectionChecklist|MaintenancePlan|MaintenanceRecord"
+    "|ExpertReview|Tender|Bid|Contract|Milestone|ProgressReport|ChangeOrder|Incident"
+    "|ChangeRequest|DataSharingRequest|Audit|AuditFinding|OperationLog|InspectionChecklist|MaintenancePlan|MaintenanceRecord"
     "|DataAsset|DataQualityCheck|BackupRecord|SupervisionCheck"
 )
 _SELF_SERVICE = [
@@ -120,8 +120,8 @@ FAB_ROLE_DEFINITIONS = {
     "DeptHead": _SELF_SERVICE + _READ_ALL + _DEPARTMENT_WRITES,
     "ITStaff": _SELF_SERVICE + _READ_ALL + [
         ["^(Department|InformationSystem|Vendor|DevelopmentPlan|PlanFeedback|ProjectRequest"
-         "|ExpertReview|Contract|ChangeOrder|Incident|ChangeRequest|DataSharingRequest"
-         "|OperationLog|InspectionChecklist|MaintenancePlan|MaintenanceRecord"
+         "|ExpertReview|Tender|Bid|Contract|Milestone|ProgressReport|ChangeOrder|Incident"
+         "|ChangeRequest|DataSharingRequest|OperationLog|InspectionChecklist|MaintenancePlan|MaintenanceRecord"
          "|DataAsset|DataQualityCheck|BackupRecord)$",
          "^can_write$"],
         ["^Compliance$", "^(can_read|menu_access)$"],

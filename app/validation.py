@@ -103,6 +103,38 @@ class OneOf:
                                      fields="、".join(label(model, k) for k in self.keys))
 
 
+class RequiredWhen:
+    """``field`` is filled in when ``when`` holds one of ``values`` (a single-source
+    tender's justification). ``message``: a message id naming what is missing."""
+
+    def __init__(self, field, when, values, message, check=None):
+        self.field, self.when, self.values = field, when, tuple(values)
+        self.message, self.check = message, check
+
+    def error(self, model, values):
+        if values.get(self.when) not in self.values:
+            return None
+        value = values.get(self.field)
+        if value is not None and (not isinstance(value, str) or value.strip()):
+            return None
+        return self.field, gettext(self.message)
+
+
+class Consistent:
+    """A rule over the record and the records it names (a winning bid of the same
+    tender, a contract's vendor that won its tender): ``test(record, values, session)``
+    answers None or the message (translated) to show on ``field``."""
+
+    reads_records = True
+
+    def __init__(self, field, test, check=None):
+        self.field, self.test, self.check = field, test, check
+
+    def error(self, model, values, record=None, session=None):
+        message = self.test(record, values, session)
+        return (self.field, message) if message else None
+
+
 class RecordInvalid(Exception):
     """The record breaks declared rules: ``errors`` maps field names to messages."""
 
@@ -324,7 +356,10 @@ def record_errors(item, session):
         if errors:  # the rest would send malformed values to the database
             return errors
         for rule in record_rules(model):
-            found = rule.error(model, values)
+            if getattr(rule, "reads_records", False):
+                found = rule.error(model, values, item, session)
+            else:
+                found = rule.error(model, values)
             if found:
                 add(*found)
         mapper = sa_inspect(model)

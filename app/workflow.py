@@ -73,6 +73,12 @@ class Guard:
     check: Callable[[object], bool]
     message: str
     fields: tuple = ()  # the fields it asks for, when it is about fields
+    # The message for this record, when it names what is missing (the open milestones);
+    # returns a translated text. ``message`` stays the generic one.
+    explain: Optional[Callable[[object], str]] = None
+
+    def message_for(self, record):
+        return self.explain(record) if self.explain is not None else self.message
 
 
 @dataclass(frozen=True)
@@ -501,7 +507,7 @@ def fire(workflow, record, name, actor, comment="", duties=NO_DUTIES, version=No
     state = state_of(workflow, record)
     for guard in transition.guards:
         if not guard.check(record):
-            raise GuardFailed(guard.message, guard.fields)
+            raise GuardFailed(guard.message_for(record), guard.fields)
     comment = (comment or "").strip()
     if transition.needs_comment and not comment:
         raise CommentRequired(N_("A comment is required for this step."))

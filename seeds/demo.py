@@ -73,14 +73,22 @@ from app.planning.models import (
 )
 from app.planning.panels import assign_experts
 from app.procurement.models import (
+    Bid,
     ChangeOrder,
     ChangeStatus,
     Contract,
     ContractStatus,
+    Milestone,
+    MilestoneKind,
+    ProgressReport,
+    Tender,
+    TenderMethod,
+    TenderStatus,
     Vendor,
     VendorRating,
 )
 from app.security import check_write
+from app.validation import check_record
 
 from . import demo_continuity, get_or_create
 
@@ -398,6 +406,72 @@ SUPERVISION_FINDINGS = [
      "MKT", "MKT-CMS", dt.date(2026, 11, 30), FindingStatus.open),
 ]
 
+_T = TenderStatus
+# number, title, project, method, justification, announced, bids opened, state, bids
+# (vendor index, amount, technical score, commercial score), the winner's vendor index
+TENDERS = [
+    ("ZB-2025-001", "财务核算系统升级项目邀请招标", "财务核算系统升级", TenderMethod.invited,
+     None, dt.date(2025, 1, 6), dt.date(2025, 2, 10), _T.awarded,
+     [(3, "580000", 88, 86), (0, "640000", 90, 70), (1, "615000", 80, 76)], 3),
+    ("ZB-2026-002", "官网改版与多语言支持公开招标", "官网改版与多语言支持", TenderMethod.public,
+     None, dt.date(2026, 2, 2), dt.date(2026, 3, 3), _T.awarded,
+     [(1, "265000", 86, 90), (0, "298000", 88, 75), (2, "312000", 74, 70)], 1),
+    ("ZB-2026-005", "营销活动管理平台公开招标", "营销活动管理平台", TenderMethod.public,
+     None, dt.date(2026, 11, 16), dt.date(2026, 12, 21), _T.approved,
+     [(0, "432000", 85, 80), (1, "418000", 82, 86)], None),
+    ("ZB-2026-006", "营销短信通道单一来源采购", "营销活动管理平台", TenderMethod.single_source,
+     "短信通道须与现有CRM短信网关兼容，接口授权仅原厂可提供，无其他供应商可满足。",
+     dt.date(2026, 11, 20), None, _T.mgmt_review, [], None),
+    ("ZB-2026-007", "营销数据看板询价采购", "营销活动管理平台", TenderMethod.inquiry,
+     None, None, None, _T.draft, [], None),
+]
+# The contract signed with a tender's winner.
+CONTRACT_TENDERS = {"HT-2025-001": "ZB-2025-001", "HT-2026-003": "ZB-2026-002"}
+
+_MS = MilestoneKind
+# project: (name, kind, responsible, due (days from today, or a date), done (days from
+# today, or a date, or None)); milestones are planned when implementation starts (4.2.1).
+MILESTONES = {
+    "财务核算系统升级": [
+        ("需求确认与方案设计", _MS.development, "it_staff", dt.date(2025, 4, 15),
+         dt.date(2025, 4, 10)),
+        ("系统升级与数据迁移测试", _MS.testing, "it_staff2", dt.date(2025, 8, 31),
+         dt.date(2025, 8, 28)),
+        ("生产环境切换上线", _MS.deployment, "it_staff", dt.date(2025, 10, 15),
+         dt.date(2025, 10, 12)),
+        ("财务人员操作培训", _MS.training, "it_staff2", dt.date(2025, 11, 15),
+         dt.date(2025, 11, 14)),
+    ],
+    "官网改版与多语言支持": [
+        ("需求调研与设计评审", _MS.development, "it_staff", -180, -183),
+        ("多语言版本开发完成", _MS.development, "it_staff", -60, -55),
+        ("系统测试与安全测评", _MS.testing, "it_staff2", -15, None),
+        ("生产部署上线", _MS.deployment, "it_staff", 20, None),
+        ("内容编辑人员培训", _MS.training, "it_staff2", 40, None),
+    ],
+}
+# project: (days ago or date, period, percent, summary, issues, next steps)
+PROGRESS_REPORTS = {
+    "财务核算系统升级": [
+        (dt.date(2025, 11, 20), "2025年11月", 100, "系统升级全部完成，已上线运行，培训完成。",
+         None, "组织项目验收。"),
+    ],
+    "官网改版与多语言支持": [
+        (-62, "第三季度", 55, "多语言框架开发完成，中英文页面模板完成。",
+         "日文翻译供应商延期交付。", "完成日文内容导入，启动系统测试。"),
+        (-5, "本月", 75, "多语言版本开发完成，系统测试进行中。",
+         "安全测评发现2个中危漏洞，整改中，测试里程碑已逾期。",
+         "完成漏洞整改与复测，准备生产部署。"),
+    ],
+}
+
+
+def _day(value):
+    """A date from a date or a number of days from today."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.today() + dt.timedelta(days=value)
+
 
 def _demo_pdf(title, kind, user):
     """A minimal, valid one-page PDF: demo reports are real files."""
@@ -630,7 +704,7 @@ class Demo:
             _P.feasibility: lambda: self.feasibility(project),
             _P.mgmt_review: lambda: step(self.manager, project, "approve"),
             _P.approved: lambda: step(self.it_staff, project, "start_procurement"),
-            _P.procurement: lambda: self.procure(project),
+            _P.procurement: lambda: (self.procure(project), self.implement(project)),
             _P.implementation: lambda: step(self.it_staff, project, "start_acceptance"),
             _P.acceptance: lambda: self.accept(project),
         }, exit and (exit[0], exit[1], self.users[exit[2]], exit[3]))
@@ -662,11 +736,39 @@ class Demo:
         step(self.it_staff2, project, "submit_feasibility")
 
     def procure(self, project):
-        """The project's contract is signed before implementation starts."""
+        """The project's tender is awarded and its contract signed before implementation
+        starts."""
+        for row in TENDERS:
+            if row[2] == project.name:
+                self.tender(*row)
         for row in CONTRACTS:
             if row[3] == project.name:
                 self.contract(*row)
         step(self.it_staff, project, "start_implementation")
+
+    def implement(self, project):
+        """IT plans the milestones (4.2.1), marks the ones done with their evidence and
+        reports progress (4.2.2, 4.2.3)."""
+        for name, kind, username, due, done in MILESTONES.get(project.name, ()):
+            if self.find(Milestone, project_id=project.id, name=name) is not None:
+                continue
+            milestone = create(self.it_staff, Milestone(
+                project=project, name=name, kind=kind, due_on=_day(due),
+                responsible=self.users[username]))
+            if done is not None:
+                edit(self.it_staff, milestone, done_on=_day(done),
+                     evidence=_demo_pdf(name, "完成证明", self.it_staff))
+                check_record(milestone, db.session)
+        for day, period, percent, summary, issues, next_steps in \
+                PROGRESS_REPORTS.get(project.name, ()):
+            if self.find(ProgressReport, project_id=project.id,
+                         report_date=_day(day)) is not None:
+                continue
+            report = create(self.it_staff, ProgressReport(
+                project=project, report_date=_day(day), report_period=period,
+                percent_complete=percent, summary=summary, issues=issues,
+                next_steps=next_steps, reporter=self.it_staff))
+            check_record(report, db.session)
 
     def accept(self, project):
         edit(self.it_staff, project,
@@ -680,15 +782,18 @@ class Demo:
         if contract is not None:
             self.contracts[number] = contract
             return
+        tender = CONTRACT_TENDERS.get(number)
         contract = create(self.it_staff, Contract(
             number=number, name=name, department=self.departments[dept],
             project=self.projects[project] if project else None,
+            tender=self.find_existing(Tender, tender_number=tender) if tender else None,
             vendor=self.vendors[vendor], system=self.systems[system],
             amount=Decimal(amount), start_date=start, end_date=end, sign_date=start,
             scope="按招标文件及技术规范书执行。", schedule="按合同附件进度计划执行。",
             quality_terms="符合国家及行业相关标准。",
             acceptance_terms="初验合格后试运行三个月，终验合格。",
             after_sales_terms="免费维保一年，7×24 小时响应。"))
+        check_record(contract, db.session)
         self.contracts[number] = contract
         walk(contract, target, {
             _K.draft: lambda: step(self.it_staff, contract, "submit"),
@@ -701,6 +806,40 @@ class Demo:
             _K.in_force: lambda: step(self.it_staff, contract, "accept"),
             _K.accepted: lambda: step(self.it_staff, contract, "close"),
         })
+
+    def tender(self, number, title, project, method, justification, announced, opening,
+               target, bids, winner):
+        """it_staff organises the tender; the IT head approves it (management, when single
+        source); the bids are recorded once it is open, and the winner awarded (4.1)."""
+        if self.find(Tender, tender_number=number) is not None:
+            return
+        tender = create(self.it_staff, Tender(
+            tender_number=number, title=title, project=self.projects[project],
+            method=method, justification=justification, announcement_date=announced,
+            opening_date=opening))
+        check_record(tender, db.session)
+
+        def receive_bids():
+            for vendor, amount, technical, commercial in bids:
+                bid = create(self.it_staff, Bid(
+                    tender=tender, vendor=self.vendors[vendor], amount=Decimal(amount),
+                    technical_score=technical, commercial_score=commercial))
+                check_record(bid, db.session)
+
+        def award():
+            chosen = next(b for b in tender.bids if b.vendor_id == self.vendors[winner].id)
+            edit(self.it_staff, tender, winning_bid=chosen)
+            check_record(tender, db.session)
+            step(self.it_staff, tender, "award")
+
+        walk(tender, target, {
+            _T.draft: lambda: step(self.it_staff, tender, "submit"),
+            _T.review: lambda: step(self.it_head, tender, "approve"),
+            _T.mgmt_review: lambda: step(self.manager, tender, "approve"),
+            _T.approved: lambda: (receive_bids(), award()),
+        })
+        if target is _T.approved:
+            receive_bids()
 
     def change_order(self, number, title, contract_number, reason, content, cost, schedule,
                      target):
@@ -893,6 +1032,8 @@ class Demo:
             self.plan(*row)
         for row in PROJECTS:
             self.project(*row)
+        for row in TENDERS:
+            self.tender(*row)
         for row in CONTRACTS:
             self.contract(*row)
         for row in CHANGE_ORDERS:

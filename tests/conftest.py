@@ -250,8 +250,16 @@ def make(app, ids):
         OperationLog,
     )
     from app.organisation.models import InformationSystem
-    from app.planning.models import ProjectRequest
-    from app.procurement.models import Contract, Vendor
+    from app.planning.models import ProjectRequest, ProjectStatus
+    from app.procurement.models import (
+        Bid,
+        Contract,
+        Milestone,
+        ProgressReport,
+        Tender,
+        TenderStatus,
+        Vendor,
+    )
 
     def _make(kind, dept="FIN", **overrides):
         n = next(_counter)
@@ -271,6 +279,28 @@ def make(app, ids):
             "contract": lambda: (Contract, {
                 "number": f"T-HT-{n}", "name": f"测试合同{n}", "department_id": dept_id,
                 "vendor_id": ids.vendor(), "amount": Decimal("100")}),
+            # A tender of an approved project (立项), still a draft.
+            "tender": lambda: (Tender, {
+                "tender_number": f"T-ZB-{n}", "title": f"测试招标{n}",
+                "project_id": _make("project", dept=dept, status=ProjectStatus.approved),
+                "department_id": dept_id}),
+            # A bid in a tender open for bids.
+            "bid": lambda: (Bid, {
+                "tender_id": _make("tender", dept=dept, status=TenderStatus.approved),
+                "department_id": dept_id, "vendor_id": ids.vendor(),
+                "amount": Decimal("100"), "remarks": f"测试投标{n}"}),
+            # Milestones and progress reports of a project in implementation.
+            "milestone": lambda: (Milestone, {
+                "project_id": _make("project", dept=dept,
+                                    status=ProjectStatus.implementation),
+                "department_id": dept_id, "name": f"测试里程碑{n}",
+                "due_on": dt.date(2026, 12, 31), "responsible_id": ids.user("it_staff")}),
+            "progress_report": lambda: (ProgressReport, {
+                "project_id": _make("project", dept=dept,
+                                    status=ProjectStatus.implementation),
+                "department_id": dept_id, "report_date": dt.date(2026, 3, 1),
+                "summary": f"测试进展{n}", "percent_complete": 50,
+                "reporter_id": ids.user("it_staff")}),
             "incident": lambda: (Incident, {
                 "title": f"测试故障{n}", "system_id": ids.system(system_code),
                 "description": "d", "reporting_department_id": dept_id}),

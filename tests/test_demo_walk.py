@@ -24,7 +24,7 @@ def _declared():
     from app.data.models import DataSharingRequest
     from app.operations.models import ChangeRequest, Incident
     from app.planning.models import DevelopmentPlan, ProjectRequest
-    from app.procurement.models import ChangeOrder, Contract
+    from app.procurement.models import ChangeOrder, Contract, Tender
 
     rows = []
     for name, dept, _budget, state, _systems, _exit in demo.PROJECTS:
@@ -32,6 +32,8 @@ def _declared():
     for period, version, _title, state in demo.PLANS:
         rows.append((DevelopmentPlan, {"period": period, "plan_version": version}, state,
                      "it_staff"))
+    for number, *_rest, state, _bids, _winner in demo.TENDERS:
+        rows.append((Tender, {"tender_number": number}, state, "it_staff"))
     for number, *_rest, state, _start, _end in demo.CONTRACTS:
         rows.append((Contract, {"number": number}, state, "it_staff"))
     for number, *_rest, state in demo.CHANGE_ORDERS:

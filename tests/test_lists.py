@@ -291,7 +291,15 @@ def many_rows(app):
     )
     from app.organisation.models import Department, InformationSystem
     from app.planning.models import DevelopmentPlan, ExpertReview, PlanFeedback, ProjectRequest
-    from app.procurement.models import ChangeOrder, Contract, Vendor
+    from app.procurement.models import (
+        Bid,
+        ChangeOrder,
+        Contract,
+        Milestone,
+        ProgressReport,
+        Tender,
+        Vendor,
+    )
 
     with app.app_context():
         fin = db.session.query(Department).filter_by(code="FIN").one()
@@ -352,6 +360,15 @@ def many_rows(app):
                                        score=n % 101)
             backup = BackupRecord(system=system, medium=f"查询介质{n}",
                                   offsite_location="异地")
+            tender = Tender(tender_number=f"QZB{stamp}{n}", title=f"查询招标{n}",
+                            project=project)
+            bid = Bid(tender=tender, vendor=vendor, amount=Decimal(n), technical_score=n % 101,
+                      commercial_score=50, remarks=f"查询投标{n}")
+            milestone = Milestone(project=project, name=f"查询里程碑{n}", responsible=user,
+                                  due_on=dt.date(2026, 1, 1) + dt.timedelta(days=n))
+            progress = ProgressReport(project=project, summary=f"查询进展{n}",
+                                      percent_complete=n % 101, reporter=user)
+            db.session.add_all([tender, bid, milestone, progress])
             db.session.add_all([department, vendor, system, audit, project, contract, incident,
                                 finding, review, delegation, plan, feedback, order, change,
                                 sharing, entry, checklist, upkeep, upkept, supervision,

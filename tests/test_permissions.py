@@ -21,8 +21,8 @@ from webhelpers import flashes
 
 # ----------------------------------------------------------------- the spec
 
-RECORD_TYPES = ("Department", "InformationSystem", "Vendor", "ProjectRequest", "Contract",
-                "Incident", "OperationLog", "InspectionChecklist", "MaintenancePlan",
+RECORD_TYPES = ("Department", "InformationSystem", "Vendor", "ProjectRequest", "Tender", "Bid",
+                "Contract", "Milestone", "ProgressReport", "Incident", "OperationLog", "InspectionChecklist", "MaintenancePlan",
                 "MaintenanceRecord", "Audit", "AuditFinding", "DataAsset", "DataQualityCheck",
                 "BackupRecord", "SupervisionCheck")
 # Chapter 6.3.3-6.4.
@@ -44,8 +44,8 @@ EXPECTED = {
     "DeptHead": (ALL, DEPARTMENT_WRITES),
     # IT writes a project request only in its own steps (opinion, feasibility and
     # acceptance reports): tests/test_approval_integrity.py. Here the records are drafts.
-    "ITStaff": (ALL, frozenset({"Department", "InformationSystem", "Vendor", "Contract",
-                                "Incident", "OperationLog", "InspectionChecklist",
+    "ITStaff": (ALL, frozenset({"Department", "InformationSystem", "Vendor", "Tender", "Bid",
+                                "Contract", "Milestone", "ProgressReport", "Incident", "OperationLog", "InspectionChecklist",
                                 "MaintenancePlan", "MaintenanceRecord", "DataAsset",
                                 "DataQualityCheck", "BackupRecord"}) | set(CONTINUITY)),
     # Experts read the project requests they are assigned to review (and no other:
@@ -76,6 +76,8 @@ VIEW = {t: f"/{t.lower()}view" for t in RECORD_TYPES}
 RESOURCE = {
     "Department": "department", "InformationSystem": "information_system",
     "Vendor": "vendor", "ProjectRequest": "project_request", "Contract": "contract",
+    "Tender": "tender", "Bid": "bid", "Milestone": "milestone",
+    "ProgressReport": "progress_report",
     "Incident": "incident", "Audit": "audit", "AuditFinding": "audit_finding",
     "OperationLog": "operation_log", "InspectionChecklist": "inspection_checklist",
     "MaintenancePlan": "maintenance_plan", "MaintenanceRecord": "maintenance_record",
@@ -86,7 +88,8 @@ RESOURCE = {
 }
 # A unique text column per type: searchable, shown on list and show pages.
 MARKER = {"Department": "name", "InformationSystem": "name", "Vendor": "name",
-          "ProjectRequest": "name", "Contract": "name", "Incident": "title",
+          "ProjectRequest": "name", "Contract": "name", "Tender": "title", "Bid": "remarks",
+          "Milestone": "name", "ProgressReport": "summary", "Incident": "title",
           "Audit": "title", "AuditFinding": "title", "OperationLog": "content",
           "InspectionChecklist": "items", "MaintenancePlan": "title",
           "MaintenanceRecord": "result", "DataAsset": "name", "DataQualityCheck": "title",
@@ -94,7 +97,9 @@ MARKER = {"Department": "name", "InformationSystem": "name", "Vendor": "name",
           "EmergencyPlan": "title", "Drill": "participants", "SecurityEvent": "title"}
 # kind for the ``make`` factory (Department has none: made here).
 FACTORY = {"InformationSystem": "system", "Vendor": "vendor", "ProjectRequest": "project",
-           "Contract": "contract", "Incident": "incident", "Audit": "audit",
+           "Contract": "contract", "Tender": "tender", "Bid": "bid",
+           "Milestone": "milestone", "ProgressReport": "progress_report",
+           "Incident": "incident", "Audit": "audit",
            "AuditFinding": "finding", "OperationLog": "operation_log",
            "InspectionChecklist": "checklist", "MaintenancePlan": "maintenance_plan",
            "MaintenanceRecord": "maintenance_record", "DataAsset": "data_asset",
@@ -112,6 +117,10 @@ MARK, CREDIT, DEPT, SYSTEM, VENDOR, AUDIT, PLAN = (
     "<mark>", "<credit>", "<dept>", "<system>", "<vendor>", "<audit>", "<plan>")
 # PERSON: a user of the department; APPROVED_PLAN: an approved emergency plan.
 PERSON, APPROVED_PLAN = "<person>", "<approved plan>"
+# An approved project (立项), a tender open for bids, a project in implementation, and an
+# IT officer (of the user's department's records: the department's own project).
+APPROVED, OPEN_TENDER, IMPLEMENTING, IT_OFFICER = (
+    "<approved>", "<open tender>", "<implementing>", "<it officer>")
 VALID_INPUT = {
     "Department": {"code": MARK, "name": MARK, "kind": "business", "description": "d"},
     "InformationSystem": {"code": MARK, "name": MARK, "category": "business",
@@ -125,6 +134,15 @@ VALID_INPUT = {
     "Contract": {"number": MARK, "name": MARK, "department": DEPT, "vendor": VENDOR,
                  "system": SYSTEM, "amount": 100, "start_date": "2026-01-01",
                  "end_date": "2026-12-31"},
+    "Tender": {"tender_number": MARK, "title": MARK, "project": APPROVED, "method": "public",
+               "announcement_date": "2026-01-01", "opening_date": "2026-02-01"},
+    "Bid": {"tender": OPEN_TENDER, "vendor": VENDOR, "amount": 100, "technical_score": 80,
+            "commercial_score": 70, "remarks": MARK},
+    "Milestone": {"project": IMPLEMENTING, "name": MARK, "kind": "testing",
+                  "responsible": IT_OFFICER, "due_on": "2026-12-31", "description": "d"},
+    "ProgressReport": {"project": IMPLEMENTING, "report_date": "2026-03-01",
+                       "report_period": "2026年3月", "percent_complete": 50, "summary": MARK,
+                       "reporter": IT_OFFICER},
     "Incident": {"title": MARK, "system": SYSTEM, "severity": "p3", "description": "d",
                  "reporting_department": DEPT, "occurred_at": "2026-01-01 10:00:00"},
     "OperationLog": {"system": SYSTEM, "kind": "inspection", "content": MARK,
@@ -296,10 +314,28 @@ class Actor:
                                            "IT": "it_staff2", "HR": "auditor",
                                            "OPS": "expert"}[dept]),
             APPROVED_PLAN: lambda: self.make("emergency_plan", dept=dept, status="approved"),
+            APPROVED: lambda: self.make("project", dept=dept, status=_project_status("approved")),
+            OPEN_TENDER: lambda: self.make("tender", dept=dept,
+                                           status=_tender_status("approved")),
+            IMPLEMENTING: lambda: self.make("project", dept=dept,
+                                            status=_project_status("implementation")),
+            IT_OFFICER: lambda: self.ids.user("it_staff"),
         }
         data = {key: fill[value]() if isinstance(value, str) and value in fill else value
                 for key, value in VALID_INPUT[record_type].items()}
         return data, marker
+
+
+def _project_status(name):
+    from app.planning.models import ProjectStatus
+
+    return ProjectStatus[name]
+
+
+def _tender_status(name):
+    from app.procurement.models import TenderStatus
+
+    return TenderStatus[name]
 
 
 @pytest.fixture

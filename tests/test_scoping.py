@@ -24,7 +24,7 @@ from app.operations.models import (
 )
 from app.organisation.models import InformationSystem
 from app.planning.models import ProjectRequest, ProjectStatus
-from app.procurement.models import Contract
+from app.procurement.models import Bid, Contract, Milestone, ProgressReport, Tender
 from webhelpers import count, flashes, form_token, list_page, row
 
 OUTSIDERS = ["clerk_mkt", "head_mkt"]
@@ -34,6 +34,10 @@ INSIDERS = ["clerk_fin", "head_fin"]
 KINDS = {
     "project": (ProjectRequest, "ProjectRequestView", "project_request", "name"),
     "contract": (Contract, "ContractView", "contract", "number"),
+    "tender": (Tender, "TenderView", "tender", "title"),
+    "bid": (Bid, "BidView", "bid", "remarks"),
+    "milestone": (Milestone, "MilestoneView", "milestone", "name"),
+    "progress_report": (ProgressReport, "ProgressReportView", "progress_report", "summary"),
     "incident": (Incident, "IncidentView", "incident", "title"),
     "operation_log": (OperationLog, "OperationLogView", "operation_log", "content"),
     "checklist": (InspectionChecklist, "InspectionChecklistView", "inspection_checklist",
@@ -85,6 +89,11 @@ def visible_criteria(kind, dept_id):
         "project": [ProjectRequest.applicant_department_id == dept_id],
         "contract": [or_(Contract.department_id == dept_id,
                          Contract.system_id.in_(own_systems))],
+        # A tender, its bids, milestones and progress reports: the project's department.
+        "tender": [Tender.department_id == dept_id],
+        "bid": [Bid.department_id == dept_id],
+        "milestone": [Milestone.department_id == dept_id],
+        "progress_report": [ProgressReport.department_id == dept_id],
         "incident": [or_(Incident.reporting_department_id == dept_id,
                          Incident.system_id.in_(own_systems))],
         "operation_log": [OperationLog.department_id == dept_id],
@@ -372,7 +381,8 @@ def test_single_record_action_route_cannot_delete_another_departments_record(
     assert row(app, model, pk) is not None
 
 
-@pytest.mark.parametrize("kind", ["contract", "audit", "finding"])
+@pytest.mark.parametrize("kind", ["contract", "audit", "finding", "tender", "bid", "milestone",
+                                  "progress_report"])
 def test_records_a_department_may_not_change_stay_unchanged(app, login_as, make, kind):
     """Contracts and audits are read-only to departments; of a finding only the
     rectification is theirs. Outsiders are refused, insiders change nothing else."""

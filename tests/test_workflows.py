@@ -499,8 +499,8 @@ def _department_columns(model, step, home=HOME):
 
 
 def _route(record, transition):
-    """Make ``transition.when`` hold by trying amounts in the record's number columns,
-    then the states of the records it refers to."""
+    """Make ``transition.when`` hold by trying the states of the records it refers to, the
+    record's own kinds, then amounts in its number columns."""
     if transition.when is None or transition.when(record):
         return
     for related in _many_to_one(type(record)).values():
@@ -514,6 +514,18 @@ def _route(record, transition):
             if transition.when(record):
                 return
         setattr(other, field, original)
+    state_field = type(record).__workflow__.state_field
+    for prop in sa_inspect(type(record)).column_attrs:
+        # The record's own kinds (a tender's method: single source goes to management).
+        enum_class = getattr(prop.columns[0].type, "enum_class", None)
+        if enum_class is None or prop.key == state_field:
+            continue
+        original = getattr(record, prop.key)
+        for member in enum_class:
+            setattr(record, prop.key, member)
+            if transition.when(record):
+                return
+        setattr(record, prop.key, original)
     for prop in sa_inspect(type(record)).column_attrs:
         column = prop.columns[0]
         if (column.primary_key or column.foreign_keys or prop.key in BOOKKEEPING

@@ -322,6 +322,21 @@ def _signed_contract(project):
     return any(c.status in SIGNED_CONTRACT_STATES for c in project.contracts)
 
 
+def _no_open_milestones(project):
+    return all(m.done_on is not None for m in project.milestones)
+
+
+def _open_milestones_named(project):
+    """The refusal naming the milestones still open (4.2.2)."""
+    from flask_babel import gettext
+
+    from app.procurement.models import open_milestones
+
+    names = "、".join(f"{m.name}（{m.due_on}）" for m in open_milestones(project))
+    return gettext("These milestones are not done yet: %(names)s. Mark each done, with its "
+                   "done date and evidence, before acceptance.", names=names)
+
+
 def current_reviews(project):
     """The expert reviews of the project's current review round."""
     return [r for r in project.expert_reviews if r.project_round == (project.round or 0)]
@@ -397,7 +412,10 @@ ProjectRequest.__workflow__ = Workflow(
                    guards=(Guard(_signed_contract, N_("At least one signed contract is "
                                                         "needed before implementation.")),)),
         Transition("start_acceptance", N_("Start acceptance"), (_P.implementation,), _P.acceptance,
-                   frozenset({"ITStaff"})),
+                   frozenset({"ITStaff"}),
+                   guards=(Guard(_no_open_milestones,
+                                 N_("Every milestone must be done before acceptance."),
+                                 explain=_open_milestones_named),)),
         Transition("close", N_("Close (accepted)"), (_P.acceptance,), _P.closed,
                    frozenset({"ITStaff"}),
                    guards=(filled("acceptance_report",

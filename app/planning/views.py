@@ -24,7 +24,14 @@ from app.planning.models import (
     ProjectStatus,
     plan_new_version,
 )
-from app.procurement.models import ChangeOrder, Contract
+from app.procurement.models import (
+    ChangeOrder,
+    Contract,
+    Milestone,
+    ProgressReport,
+    Tender,
+    overdue_milestones,
+)
 from app.records import RecordView, scoped
 from app.security import PERMISSIONS, ScopedInterface, ScopeError, check_write, current_actor
 from app.workflow import N_
@@ -120,13 +127,42 @@ class ExpertReviewView(RecordView):
     edit_form_query_rel_fields = add_form_query_rel_fields
 
 
+def _overdue_milestones_link(project):
+    """The milestone list filtered to the project's overdue milestones."""
+    from app.chapters import view_for_model
+    from app.charts import _filter_index, _view_instance
+
+    try:
+        view = _view_instance(view_for_model(Milestone))
+        by_project = _filter_index(view, "project",
+                                   lambda f: getattr(f, "arg_name", "") == "rel_o_m")
+        overdue = _filter_index(view, "due_on",
+                                lambda f: getattr(f, "arg_name", "") == "deadline_overdue")
+    except (LookupError, TypeError):
+        return "#"
+    return url_for(f"{type(view).__name__}.list", **{
+        f"_flt_{by_project}_project": project.id, f"_flt_{overdue}_due_on": "y"})
+
+
 class ProjectRequestView(RecordView):
     record_label = _l("Project request")
     label_columns = {"content": _l("Construction content")}
     method_permission_name = {**PERMISSIONS, "assign_experts": "read"}
 
     def record_panel(self, record):
-        """IT assigns the expert panel from the project's page (several at once)."""
+        """The overdue milestones' count (4.2.3), with the list behind it; IT assigns the
+        expert panel from the project's page (several at once)."""
+        overdue = overdue_milestones(record)
+        if overdue:
+            link = _overdue_milestones_link(record)
+            return Markup(
+                '<div class="alert alert-danger overdue-milestones">'
+                '<span class="label label-danger">{badge}</span> {text} '
+                '<a href="{link}">{names}</a></div>').format(
+                badge=gettext("Overdue"),
+                text=gettext("%(count)d milestone(s) past the due date and not done:",
+                             count=len(overdue)),
+                link=link, names="、".join(m.name for m in overdue))
         if record.status is not ProjectStatus.expert_review or \
                 not panels.may_assign_experts(current_actor()):
             return None
@@ -167,7 +203,7 @@ class ProjectRequestView(RecordView):
     edit_columns = add_columns + ["expert_opinion"]
     order_columns = ["name", "budget", "status", "changed_on"]
     base_order = ("changed_on", "desc")
-    related_records = (Contract, ExpertReview, ChangeOrder)
+    related_records = (Contract, ExpertReview, Tender, Milestone, ProgressReport, ChangeOrder)
 
 
 # (category = permission key of the menu, label, icon, [(view, label, icon)])

@@ -1,10 +1,59 @@
 """Construction and implementation (regulation chapter 4): screens and API resources."""
+from flask import has_request_context, request
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_babel import lazy_gettext as _l
 
 from app.api import RecordApi
-from app.procurement.models import ChangeOrder, Contract, Vendor
+from app.forms import FilterHasRole
+from app.planning.models import ProjectRequest
+from app.procurement.models import (
+    IMPLEMENTATION_PROJECT_STATES,
+    TENDER_PROJECT_STATES,
+    Bid,
+    ChangeOrder,
+    Contract,
+    Milestone,
+    ProgressReport,
+    Tender,
+    TenderStatus,
+    Vendor,
+)
 from app.records import RecordView, scoped
-from app.security import ScopedInterface
+from app.security import ScopedInterface, current_actor
+
+
+def projects_in(states, label):
+    """Dropdown filter: projects in one of ``states`` (a tender's approved projects)."""
+
+    class FilterProjectsIn(BaseFilter):
+        name = label
+        arg_name = "project_in"
+
+        def apply(self, query, value):
+            return query.filter(ProjectRequest.status.in_(states))
+
+    return FilterProjectsIn
+
+
+class FilterBidsOfThisTender(BaseFilter):
+    """Dropdown filter: the bids of the tender being edited (its winning bid's choices)."""
+
+    name = _l("Bids of this tender")
+    arg_name = "bids_of_tender"
+
+    def apply(self, query, value):
+        pk = (request.view_args or {}).get("pk") if has_request_context() else None
+        try:
+            pk = int(pk)
+        except (TypeError, ValueError):
+            pk = 0
+        return query.filter(Bid.tender_id == pk)
+
+
+FilterTenderProjects = projects_in(TENDER_PROJECT_STATES, _l("Approved projects"))
+FilterImplementationProjects = projects_in(IMPLEMENTATION_PROJECT_STATES,
+                                           _l("Initiated projects"))
 
 
 # ---------------------------------------------------------------------- Screens
@@ -24,6 +73,85 @@ class VendorView(RecordView):
     related_records = (Contract,)
 
 
+class TenderView(RecordView):
+    record_label = _l("Tender")
+    datamodel = scoped(Tender)
+    list_columns = ["tender_number", "title", "project", "department", "method", "opening_date",
+                    "status"]
+    search_columns = ["tender_number", "title", "project", "department", "method", "status",
+                      "announcement_date", "opening_date", "justification"]
+    show_fieldsets = [
+        (_l("Tender"), {"fields": ["tender_number", "title", "status", "project", "department",
+                                   "method", "justification"]}),
+        (_l("Dates and result"), {"fields": ["announcement_date", "opening_date",
+                                             "winning_bid"]}),
+    ]
+    add_columns = ["tender_number", "title", "project", "method", "justification",
+                   "announcement_date", "opening_date"]
+    edit_columns = add_columns + ["winning_bid"]
+    order_columns = ["tender_number", "title", "method", "opening_date", "status"]
+    base_order = ("tender_number", "desc")
+    related_records = (Bid, Contract)
+    add_form_query_rel_fields = {"project": [["id", FilterTenderProjects, None]]}
+    edit_form_query_rel_fields = {**add_form_query_rel_fields,
+                                  "winning_bid": [["id", FilterBidsOfThisTender, None]]}
+
+
+class BidView(RecordView):
+    record_label = _l("Bid")
+    datamodel = scoped(Bid)
+    list_columns = ["tender", "vendor", "amount", "technical_score", "commercial_score",
+                    "total_score"]
+    search_columns = ["tender", "vendor", "department", "amount", "technical_score",
+                      "commercial_score", "total_score", "remarks"]
+    show_columns = ["tender", "vendor", "department", "amount", "technical_score",
+                    "commercial_score", "total_score", "remarks"]
+    add_columns = ["tender", "vendor", "amount", "technical_score", "commercial_score",
+                   "remarks"]
+    edit_columns = add_columns
+    order_columns = ["amount", "total_score"]
+    base_order = ("total_score", "desc")
+    add_form_query_rel_fields = {"tender": [["status", FilterEqual, TenderStatus.approved]]}
+
+
+class MilestoneView(RecordView):
+    record_label = _l("Milestone")
+    datamodel = scoped(Milestone)
+    list_columns = ["name", "project", "kind", "responsible", "due_on", "done_on"]
+    search_columns = ["name", "project", "department", "kind", "responsible", "due_on",
+                      "done_on", "description"]
+    show_columns = ["name", "project", "department", "kind", "responsible", "due_on",
+                    "done_on", "evidence", "description"]
+    add_columns = ["project", "name", "kind", "responsible", "due_on", "done_on",
+                   "description"]
+    edit_columns = add_columns
+    order_columns = ["name", "due_on", "done_on", "kind"]
+    base_order = ("due_on", "asc")
+    add_form_defaults = {"responsible": current_actor}
+    add_form_query_rel_fields = {"project": [["id", FilterImplementationProjects, None]]}
+    edit_form_query_rel_fields = add_form_query_rel_fields
+
+
+class ProgressReportView(RecordView):
+    record_label = _l("Progress report")
+    datamodel = scoped(ProgressReport)
+    list_columns = ["project", "report_date", "report_period", "percent_complete", "reporter"]
+    search_columns = ["project", "department", "report_date", "report_period", "percent_complete",
+                      "reporter", "summary", "issues"]
+    show_columns = ["project", "department", "report_date", "report_period", "percent_complete",
+                    "summary", "issues", "next_steps", "reporter"]
+    add_columns = ["project", "report_date", "report_period", "percent_complete", "summary",
+                   "issues", "next_steps", "reporter"]
+    edit_columns = add_columns
+    order_columns = ["report_date", "percent_complete"]
+    base_order = ("report_date", "desc")
+    add_form_defaults = {"reporter": current_actor}
+    add_form_query_rel_fields = {
+        "project": [["id", FilterImplementationProjects, None]],
+        "reporter": [["username", FilterHasRole, "ITStaff"]]}
+    edit_form_query_rel_fields = add_form_query_rel_fields
+
+
 class ContractView(RecordView):
     record_label = _l("Contract")
     datamodel = scoped(Contract)
@@ -32,18 +160,21 @@ class ContractView(RecordView):
                       "start_date", "end_date"]
     show_fieldsets = [
         (_l("Contract"), {"fields": ["number", "name", "status", "department", "project",
-                                     "vendor", "system", "amount", "signed_file"]}),
+                                     "tender", "vendor", "system", "amount",
+                                     "signed_file"]}),
         (_l("Dates"), {"fields": ["sign_date", "start_date", "end_date"]}),
         (_l("Terms"), {"fields": ["scope", "schedule", "quality_terms", "acceptance_terms",
                                   "after_sales_terms"]}),
     ]
-    add_columns = ["number", "name", "department", "project", "vendor", "system", "amount",
-                   "sign_date", "start_date", "end_date", "scope", "schedule",
+    add_columns = ["number", "name", "department", "project", "tender", "vendor", "system",
+                   "amount", "sign_date", "start_date", "end_date", "scope", "schedule",
                    "quality_terms", "acceptance_terms", "after_sales_terms"]
     edit_columns = add_columns
     order_columns = ["number", "name", "amount", "status", "end_date"]
     base_order = ("number", "desc")
     related_records = (ChangeOrder,)
+    add_form_query_rel_fields = {"tender": [["status", FilterEqual, TenderStatus.awarded]]}
+    edit_form_query_rel_fields = add_form_query_rel_fields
 
 
 class ChangeOrderView(RecordView):
@@ -70,7 +201,11 @@ class ChangeOrderView(RecordView):
 MENU = [
     ("Procurement", _l("Procurement and contracts"), "fa-handshake-o", [
         (VendorView, _l("Vendors"), "fa-truck"),
+        (TenderView, _l("Tenders"), "fa-bullhorn"),
+        (BidView, _l("Bids"), "fa-list-ol"),
         (ContractView, _l("Contracts"), "fa-file-o"),
+        (MilestoneView, _l("Implementation milestones"), "fa-flag-checkered"),
+        (ProgressReportView, _l("Progress reports"), "fa-tasks"),
         (ChangeOrderView, _l("Change orders"), "fa-random"),
     ]),
 ]
@@ -93,12 +228,13 @@ class ContractApi(RecordApi):
     resource_name = "contract"
     datamodel = ScopedInterface(Contract)
     list_columns = ["id", "number", "name", "department_id", "vendor_id", "amount", "status"]
-    show_columns = ["number", "name", "department_id", "project_id", "vendor_id", "system_id",
+    show_columns = ["number", "name", "department_id", "project_id", "tender_id", "vendor_id",
+                    "system_id",
                     "amount", "sign_date", "start_date", "end_date", "scope", "schedule",
                     "quality_terms", "acceptance_terms", "after_sales_terms", "status",
                     "signed_file.filename", "signed_file.sha256"]
-    add_columns = ["number", "name", "department", "project", "vendor", "system", "amount",
-                   "sign_date", "start_date", "end_date", "scope", "schedule",
+    add_columns = ["number", "name", "department", "project", "tender", "vendor", "system",
+                   "amount", "sign_date", "start_date", "end_date", "scope", "schedule",
                    "quality_terms", "acceptance_terms", "after_sales_terms"]
     edit_columns = add_columns
     order_columns = ["number", "amount", "end_date"]
@@ -117,4 +253,60 @@ class ChangeOrderApi(RecordApi):
     order_columns = ["change_number", "cost_impact"]
 
 
-APIS = [VendorApi, ContractApi, ChangeOrderApi]
+class TenderApi(RecordApi):
+    resource_name = "tender"
+    datamodel = ScopedInterface(Tender)
+    list_columns = ["id", "tender_number", "title", "project_id", "department_id", "method",
+                    "opening_date", "winning_bid_id", "status"]
+    show_columns = ["tender_number", "title", "project_id", "department_id", "method",
+                    "justification", "announcement_date", "opening_date", "winning_bid_id",
+                    "status"]
+    add_columns = ["tender_number", "title", "project", "method", "justification",
+                   "announcement_date", "opening_date"]
+    # Who writes which of them in which state: app/procurement/models.py (``Edit``).
+    edit_columns = add_columns + ["winning_bid"]
+    order_columns = ["tender_number", "opening_date"]
+
+
+class BidApi(RecordApi):
+    resource_name = "bid"
+    datamodel = ScopedInterface(Bid)
+    list_columns = ["id", "tender_id", "vendor_id", "amount", "technical_score",
+                    "commercial_score", "total_score"]
+    show_columns = ["tender_id", "vendor_id", "department_id", "amount", "technical_score",
+                    "commercial_score", "total_score", "remarks"]
+    add_columns = ["tender", "vendor", "amount", "technical_score", "commercial_score",
+                   "remarks"]
+    edit_columns = add_columns
+    order_columns = ["amount", "total_score"]
+
+
+class MilestoneApi(RecordApi):
+    resource_name = "milestone"
+    datamodel = ScopedInterface(Milestone)
+    list_columns = ["id", "project_id", "name", "kind", "responsible_id", "due_on",
+                    "done_on"]
+    show_columns = ["project_id", "department_id", "name", "kind", "responsible_id",
+                    "due_on", "done_on", "description", "evidence.filename",
+                    "evidence.sha256"]
+    add_columns = ["project", "name", "kind", "responsible", "due_on", "done_on",
+                   "description"]
+    edit_columns = add_columns
+    order_columns = ["due_on", "done_on"]
+
+
+class ProgressReportApi(RecordApi):
+    resource_name = "progress_report"
+    datamodel = ScopedInterface(ProgressReport)
+    list_columns = ["id", "project_id", "report_date", "report_period", "percent_complete",
+                    "reporter_id"]
+    show_columns = ["project_id", "department_id", "report_date", "report_period",
+                    "percent_complete", "summary", "issues", "next_steps", "reporter_id"]
+    add_columns = ["project", "report_date", "report_period", "percent_complete", "summary",
+                   "issues", "next_steps", "reporter"]
+    edit_columns = add_columns
+    order_columns = ["report_date", "percent_complete"]
+
+
+APIS = [VendorApi, TenderApi, BidApi, ContractApi, MilestoneApi, ProgressReportApi,
+        ChangeOrderApi]
