@@ -60,7 +60,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import Date, DateTime, LargeBinary, Numeric, Text
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import RelationshipDirection, defer, selectinload
+from sqlalchemy.orm import RelationshipDirection, Session, defer, selectinload
 
 from .extensions import db
 from .filters import FILTER_TEXT_MAX, INT64
@@ -193,30 +193,39 @@ class Cells:
     def __init__(self):
         self.zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
         self.yes, self.no = gettext("Yes"), gettext("No")
+        self.labels = {}  # enum member -> its label, translated once per export
 
     def value(self, value):
         """A str, int, Decimal, date or (local, naive) datetime, or None."""
-        from .records import duration
-
-        if value is None or value == "":
+        kind = type(value)
+        if kind is str:
+            return value or None
+        if value is None:
             return None
-        if isinstance(value, bool):
-            return self.yes if value else self.no
-        if isinstance(value, enum.Enum):
-            return str(value)
-        if isinstance(value, dt.datetime):  # stored UTC
+        if kind is dt.datetime:  # stored UTC
             return value.replace(tzinfo=dt.timezone.utc).astimezone(self.zone) \
                 .replace(tzinfo=None, second=0, microsecond=0)
+        if kind is bool:
+            return self.yes if value else self.no
+        if isinstance(value, enum.Enum):
+            label = self.labels.get(value)
+            if label is None:
+                label = self.labels[value] = str(value)
+            return label
         if isinstance(value, (dt.date, int, decimal.Decimal, float)):
             return value
         if isinstance(value, dt.timedelta):
+            from .records import duration
+
             return duration(value)
         if isinstance(value, Markup):
-            return value.striptags()
+            return value.striptags() or None
+        if isinstance(value, str):
+            return value or None
         if isinstance(value, (list, tuple, set)) or hasattr(value, "__iter__") and \
-                not isinstance(value, (str, bytes)):
+                not isinstance(value, bytes):
             return "、".join(str(v) for v in value) or None
-        return str(value)
+        return str(value) or None
 
     def text(self, value):
         """The same value as CSV text; text that a spreadsheet would take for a formula
@@ -224,6 +233,8 @@ class Cells:
         value = self.value(value)
         if value is None:
             return ""
+        if type(value) is str:
+            return "'" + value if value.startswith(CSV_FORMULA_START) else value
         if isinstance(value, dt.datetime):
             return value.strftime("%Y-%m-%d %H:%M")
         if isinstance(value, dt.date):
@@ -321,10 +332,16 @@ class ExportMixin:
         })
 
         def rows():
-            for index, row in enumerate(query, 1):
-                yield row
-                if index % batch == 0:
-                    beat()
+            # A session of its own: its connection is given back when the last row is
+            # sent (or the download is cut), whatever happens to the request's session.
+            session = Session(bind=db.engine)
+            try:
+                for index, row in enumerate(query.with_session(session), 1):
+                    yield row
+                    if index % batch == 0:
+                        beat()
+            finally:
+                session.close()
 
         stamp = dt.datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
         filename = f"{self.list_title}-{stamp:%Y%m%d-%H%M}.{fmt}"
