@@ -104,10 +104,6 @@ def _attr(name):
     return read
 
 
-def _at(index):
-    return lambda row: row[index]
-
-
 GENERIC_FORMATTERS = None
 
 
@@ -119,62 +115,89 @@ def _generic_formatters():
             plain}
 
 
-def export_plan(view):
-    """(columns, extra title expressions, loader options) of a view's export."""
-    global GENERIC_FORMATTERS
-    if GENERIC_FORMATTERS is None:
-        GENERIC_FORMATTERS = _generic_formatters()
-    model = view.datamodel.obj
-    mapper = sa_inspect(model)
-    names = [c for c in (view.show_columns or view.list_columns) if c]
-    names = list(dict.fromkeys(names))
-    columns, titles, options, loaded = [], [], [], set()
-    for name in names:
-        label = str(view.label_columns.get(name, name))
-        formatter = view.formatters_columns.get(name)
-        custom = formatter if formatter not in GENERIC_FORMATTERS else None
-        if name in mapper.columns:
-            kind = "text"
-            column_type = mapper.columns[name].type
-            if isinstance(column_type, Numeric):
-                kind = "money"
-            elif isinstance(column_type, DateTime):
-                kind = "datetime"
-            elif isinstance(column_type, Date):
-                kind = "date"
-            elif isinstance(column_type, (sa.Integer, sa.Float)) and \
-                    not isinstance(column_type, sa.Boolean):
-                kind = "number"
-            columns.append(Column(name, label, _attr(name), kind if custom is None else "text"))
-            loaded.add(name)
-        elif name in mapper.relationships:
-            relation = mapper.relationships[name]
-            target = relation.mapper.class_
-            expression = title_sql(target) if relation.direction is \
-                RelationshipDirection.MANYTOONE and target is not model and \
-                len(relation.local_columns) == 1 else None
-            if expression is not None:
-                (local,) = relation.local_columns
-                (remote,) = relation.remote_side
-                titles.append(sa.select(expression).where(remote == local)
-                              .correlate(model).scalar_subquery().label(f"title_{name}"))
-                columns.append(Column(name, label, _at(len(titles))))
-            else:
-                big = [defer(getattr(target, attr.key)) for attr in relation.mapper.column_attrs
-                       if isinstance(attr.columns[0].type, LargeBinary)]
-                options.append(selectinload(getattr(model, name)).options(*big))
-                columns.append(Column(name, label, _attr(name)))
-            loaded.add(name)
-        else:  # a property or method of the record
-            columns.append(Column(name, label, _attr(name)))
-        if custom is not None:
-            read = columns[-1].read
-            columns[-1].read = (lambda read, custom: lambda row: _custom(custom, read(row)))(
-                read, custom)
-    options += [defer(getattr(model, attr.key)) for attr in mapper.column_attrs
-                if attr.key not in loaded
-                and isinstance(attr.columns[0].type, (Text, LargeBinary))]
-    return columns, titles, options
+def _kind(column_type):
+    if isinstance(column_type, Numeric):
+        return "money"
+    if isinstance(column_type, DateTime):
+        return "datetime"
+    if isinstance(column_type, Date):
+        return "date"
+    if isinstance(column_type, (sa.Integer, sa.Float)) and not isinstance(column_type,
+                                                                         sa.Boolean):
+        return "number"
+    return "text"
+
+
+class Plan:
+    """What an export of a view selects: its columns as plain SQL columns and related
+    records' titles (scalar subqueries) where it can; the record itself (ORM) only when
+    a field is a property, a method or a list of related records (loaded per batch)."""
+
+    def __init__(self, view):
+        global GENERIC_FORMATTERS
+        if GENERIC_FORMATTERS is None:
+            GENERIC_FORMATTERS = _generic_formatters()
+        model = view.datamodel.obj
+        mapper = sa_inspect(model)
+        names = list(dict.fromkeys(c for c in (view.show_columns or view.list_columns) if c))
+        self.columns, self.selected, self.options = [], [], []
+        self.entity = False
+        loaded = set()
+        for name in names:
+            label = str(view.label_columns.get(name, name))
+            formatter = view.formatters_columns.get(name)
+            custom = formatter if formatter not in GENERIC_FORMATTERS else None
+            source, kind = None, "text"
+            if name in mapper.columns:
+                kind = _kind(mapper.columns[name].type)
+                source = getattr(model, name)
+            elif name in mapper.relationships:
+                relation = mapper.relationships[name]
+                target = relation.mapper.class_
+                expression = title_sql(target) if relation.direction is \
+                    RelationshipDirection.MANYTOONE and target is not model and \
+                    len(relation.local_columns) == 1 else None
+                if expression is not None:
+                    (local,) = relation.local_columns
+                    (remote,) = relation.remote_side
+                    source = sa.select(expression).where(remote == local) \
+                        .correlate(model).scalar_subquery().label(f"title_{name}")
+                else:
+                    big = [defer(getattr(target, attr.key))
+                           for attr in relation.mapper.column_attrs
+                           if isinstance(attr.columns[0].type, LargeBinary)]
+                    self.options.append(selectinload(getattr(model, name)).options(*big))
+                    loaded.add(name)
+            if source is not None:
+                self.selected.append(source)
+                read = ("at", len(self.selected) - 1)
+            else:  # read from the record: a property, a method, a list of records
+                self.entity = True
+                read = ("attr", name)
+            self.columns.append((Column(name, label, None, kind if custom is None else
+                                        "text"), read, custom))
+        if self.entity:
+            self.options += [defer(getattr(model, attr.key)) for attr in mapper.column_attrs
+                             if attr.key not in loaded
+                             and isinstance(attr.columns[0].type, (Text, LargeBinary))]
+        offset = 1 if self.entity else 0
+        for column, (how, where), custom in self.columns:
+            read = _attr(where) if how == "attr" else \
+                (lambda index: lambda row: row[index])(where + offset)
+            if custom is not None:
+                read = (lambda read, custom: lambda row: _custom(custom, read(row)))(
+                    read, custom)
+            column.read = read
+        self.columns = [column for column, _read, _custom in self.columns]
+        self.model = model
+
+    def query(self, session):
+        """The SELECT of the rows (the list's filters and order are applied by the caller)."""
+        entities = ([self.model] if self.entity else []) + self.selected
+        if not self.entity:  # rows stay rows (a query of one column yields scalars)
+            entities.append(getattr(self.model, "id"))
+        query = session.query(*entities)
+        return query.options(*self.options) if self.entity else query
 
 
 def _custom(formatter, value):
@@ -311,7 +334,8 @@ class ExportMixin:
             query = urlencode(list(request.args.items(multi=True)))
             return redirect(url_for(f"{type(self).__name__}.list")
                             + (f"?{query}" if query else ""))
-        columns, titles, options = export_plan(self)
+        plan = Plan(self)
+        columns = plan.columns
         order = ""
         if order_column:
             order = f"{self.label_columns.get(order_column, order_column)} " + (
@@ -319,10 +343,9 @@ class ExportMixin:
         # The rows' statement is built now, as this user (scope, filters, sort), before
         # the export's entry is committed.
         batch = current_app.config.get("EXPORT_BATCH", EXPORT_BATCH)
-        query = datamodel._apply_inner_all(datamodel.session.query(model, *titles), filters,
+        query = datamodel._apply_inner_all(plan.query(datamodel.session), filters,
                                            order_column, order_direction, aliases_mapping={})
-        query = query.options(*options).yield_per(batch) \
-            .execution_options(stream_results=True)
+        query = query.yield_per(batch).execution_options(stream_results=True)
         from .history import record_export
 
         record_export(db.session, model.__name__, {
