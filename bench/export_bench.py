@@ -22,8 +22,10 @@ over HTTP twice: with the project's gunicorn.conf.py
 the worker that sends for longer than its timeout, so the second download is cut.
 """
 import argparse
+import csv
 import datetime as dt
 import http.cookiejar
+import io
 import os
 import re
 import subprocess
@@ -224,17 +226,18 @@ def gunicorn_check(url, timeout=10, port=18561):
                                    data=urllib.parse.urlencode({"csrf_token": token})
                                    .encode(), timeout=600)
             expected = int(response.headers["X-Export-Rows"])
-            lines, cut = 0, None
-            try:
-                for _line in response:
-                    lines += 1
+            records, cut = 0, None
+            try:  # CSV records, not lines: a text may hold a line break
+                for _record in csv.reader(io.TextIOWrapper(response, encoding="utf-8-sig",
+                                                           newline="")):
+                    records += 1
             except Exception as exc:  # the connection ends when the worker is killed
                 cut = type(exc).__name__
             took = time.perf_counter() - started
             print(f"GUNICORN {label}: timeout {timeout} s, {took:.0f} s, "
-                  f"{lines - 1:,} of {expected:,} rows"
+                  f"{records - 1:,} of {expected:,} rows"
                   + (f" (cut: {cut})" if cut else "")
-                  + (" COMPLETE" if lines - 1 == expected else " INCOMPLETE"), flush=True)
+                  + (" COMPLETE" if records - 1 == expected else " INCOMPLETE"), flush=True)
         finally:
             server.terminate()
             _out, err = server.communicate(timeout=30)
