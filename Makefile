@@ -7,7 +7,7 @@ PORT   ?= 8080
 WORKERS ?= 2
 export FLASK_APP := app:create_app
 
-.PHONY: run serve test fuzz translations migrate seed bench bench-data clean
+.PHONY: run serve test fuzz translations migrate seed bench bench-data bench-export clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,11 @@ bench: $(VENV)/.dev translations bench-data
 	$(BIN)/python bench/history_bench.py
 	$(BIN)/python bench/charts_bench.py
 	$(BIN)/python bench/inbox_bench.py
+
+# Exports of 200,000 and 1,000,000 rows (docs/performance.md "Exports"): its own database
+# (SQLite in /tmp, or BENCH_DATABASE_URL), built once and kept; then the gunicorn timeout check.
+bench-export: $(VENV)/.dev translations
+	$(BIN)/python bench/export_bench.py --gunicorn
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

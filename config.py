@@ -206,6 +206,10 @@ class Config:
     FAB_SAFE_REDIRECT_HOSTS = ["127.0.0.1", "localhost"]
     FAB_API_MAX_PAGE_SIZE = 100
     PAGE_SIZE_MAX = 100  # list pages: psize_* is capped to this
+    # Exports (app/export.py): rows per statement, and the most an Excel export holds
+    # (Excel's sheet limit; a longer list is refused with a pointer to CSV, which has none).
+    EXPORT_BATCH = 1000
+    EXPORT_XLSX_MAX_ROWS = 1_048_575
 
     # Failed logins (web and API share the counters), in shared storage: Redis in
     # production (e.g. redis://127.0.0.1:6379/0); memory:// only for one local process.

@@ -186,6 +186,13 @@ def record_changes(session, flush_context):
     pending = _pending_changes(session)
     if not pending:
         return
+    _append(session, [(record_type(obj),
+                       str(sa_inspect(obj).mapper.primary_key_from_instance(obj)[0]),
+                       action, changes) for obj, action, changes in pending])
+
+
+def _append(session, items):
+    """Extend the chain by one entry per (record type, record id, action, changes)."""
     actor = current_actor()
     acting_for = (g.get("acting_for") if has_request_context() else None) or (None, None)
     conn = session.connection()
@@ -200,22 +207,41 @@ def record_changes(session, flush_context):
     # change log finds a time range as a range of entry numbers.
     now = utcnow() if last_time is None else max(utcnow(), last_time)
     rows = []
-    for obj, action, changes in pending:
+    for kind, key, action, changes in items:
         seq += 1
         row = {
             "seq": seq, "occurred_at": now,
             "user_id": actor.id if actor else None,
             "username": actor.username if actor else None,
             "acting_for_id": acting_for[0], "acting_for": acting_for[1],
-            "request_id": current_request_id(), "record_type": record_type(obj),
-            "record_id": str(sa_inspect(obj).mapper.primary_key_from_instance(obj)[0]),
-            "action": action,
+            "request_id": current_request_id(), "record_type": kind,
+            "record_id": key, "action": action,
             "changes": canonical(changes), "prev_hash": prev_hash,
         }
         row["hash"] = prev_hash = entry_hash(row["prev_hash"], entry_content(row))
         rows.append(row)
     conn.execute(insert(ChangeEntry.__table__), rows)
     conn.execute(update(head).where(head.c.id == 1).values(seq=seq, hash=prev_hash))
+
+
+# The change-history entry of an export (app/export.py): record type EXPORT, the record
+# id names the exported record type, the action is "export"; a read, recorded as evidence
+# in the same hash chain (who exported which filter, sort and how many rows).
+EXPORT = "Export"
+
+
+def record_export(session, model_name, details):
+    """One chain entry for an export, committed at once (before the first row is sent).
+    ``details``: {field: value}, stored as [None, value] like an insert's values."""
+    _append(session, [(EXPORT, model_name, "export",
+                       {field: [None, value] for field, value in details.items()})])
+    # The request goes on reading as its user: nothing it loaded is expired.
+    target = session() if callable(session) else session
+    keep, target.expire_on_commit = target.expire_on_commit, False
+    try:
+        target.commit()
+    finally:
+        target.expire_on_commit = keep
 
 
 @event.listens_for(ChangeEntry, "before_update")

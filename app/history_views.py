@@ -31,12 +31,18 @@ from .chapters import view_for_model
 from .counting import AtLeast, bounded_count
 from .extensions import db
 from .filters import SafeFilters, typed_filters
-from .history import APPROVAL, CLOCK_SLACK, record_versions
+from .history import APPROVAL, CLOCK_SLACK, EXPORT, record_versions
 from .labels import LABELS, RECORD_LABELS
 from .security import FabRouteGuard
 from .titles import title_sql, titles
 
-ACTIONS = {"insert": _l("Created"), "update": _l("Changed"), "delete": _l("Deleted")}
+ACTIONS = {"insert": _l("Created"), "update": _l("Changed"), "delete": _l("Deleted"),
+           "export": _l("Exported")}
+# The fields of an export's entry (app/export.py): who exported what, as auditors read it.
+EXPORT_LABELS = {
+    "format": _l("Format"), "list": _l("List"), "filters": _l("Filters"),
+    "order": _l("Sort"), "query": _l("Query string"), "rows": _l("Rows"),
+}
 
 
 def model_by_name(name):
@@ -71,6 +77,8 @@ def record_label(record_type):
     label = RECORD_LABELS.get(record_type)
     if label is None and record_type == APPROVAL:
         label = _l("Approval")
+    if label is None and record_type == EXPORT:
+        label = _l("Export")
     if label is None and record_type == "AppUser":
         label = _l("User")
     return str(label) if label is not None else record_type
@@ -365,6 +373,10 @@ def describe(entry, names=None):
         if field in INTERNAL_FIELDS or not (isinstance(pair, list) and len(pair) == 2):
             continue
         before, after = pair
+        if entry.record_type == EXPORT:
+            rows.append((EXPORT_LABELS.get(field, field), "—", "—" if after in (None, "")
+                         else str(after)))
+            continue
         rows.append((field_label(model, field), show_value(model, field, before, names, changes),
                      show_value(model, field, after, names, changes)))
     return rows
@@ -426,7 +438,7 @@ def _record_types_by_name(filters):
     if not filters or not filters.filters:
         return filters
     names = {record_label(name).strip().lower(): name
-             for name in list(RECORD_LABELS) + [APPROVAL]}
+             for name in list(RECORD_LABELS) + [APPROVAL, EXPORT]}
 
     def stored(value):
         if isinstance(value, list):
@@ -714,6 +726,11 @@ class ChangeLogView(FabRouteGuard, ModelView):
             subject_type, subject_id = _approval_subject(_changes(entry))
             link = Markup("{} · {}").format(record_label(subject_type),
                                             names.link(subject_type, subject_id))
+        elif entry.record_type == EXPORT:  # an export: of which list, no versions
+            values["record_id"] = record_label(entry.record_id)
+            if "changes" in values:
+                values["changes"] = changes_table(entry, names)
+            return values
         else:
             link = names.link(entry.record_type, entry.record_id)
         version = url_for("ChangeLogView.version", record_type=entry.record_type,

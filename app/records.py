@@ -25,6 +25,7 @@ from wtforms.fields.core import UnboundField
 from .attachments import UploadCheck, attachment_link, make_attachment
 from .charts import add_chart_filters
 from .counting import CappedCountMixin, capped, current_cap, pages_of
+from .export import ExportMixin
 from .extensions import db
 from .forms import FilterInScope, native_date_inputs, prepare_form
 from .labels import LABELS, RECORD_LABELS
@@ -138,7 +139,7 @@ def _key_columns(cls, model):
     return keys
 
 
-class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
+class RecordView(FabRouteGuard, ExportMixin, ValidatedSaveMixin, ModelView):
     """Shared behaviour of every record screen.
 
     A subclass names its ``datamodel`` model and its columns; permissions
@@ -607,6 +608,8 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
         widgets = super()._get_list_widget(filters, actions, order_column, order_direction,
                                            **kwargs)
         self._readable_rows(widgets["list"].template_args)
+        if request.endpoint == f"{type(self).__name__}.list":  # not a record page's tab
+            widgets["list"].template_args["export_urls"] = self.export_urls()
         return widgets
 
     def _init_properties(self):

@@ -49,6 +49,8 @@ DEPARTMENT_ROLES = frozenset({"Clerk", "DeptHead"})
 PERMISSIONS = {
     # ModelView
     "list": "read", "show": "read", "download": "read",
+    # An export reads what the list shows, as the list's reader (app/export.py).
+    "export": "read",
     "add": "write", "edit": "write", "delete": "write", "action": "write",
     "action_post": "write", "muldelete": "write",
     # Workflow steps: whoever may read a record may try; the workflow decides.
