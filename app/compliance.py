@@ -56,6 +56,9 @@ CLAUSES = {
               "等内容。",
               "The IT department sets maintenance rules and procedures: what is maintained, "
               "how, how often and by whom."),
+    "6.2.2": ("定期对信息系统进行安全漏洞扫描和风险评估,及时发现和修复安全漏洞,降低信息系统安全风险。",
+              "Scan for vulnerabilities and assess risk periodically; find and fix "
+              "vulnerabilities promptly."),
     "7.2.2": ("建立数据质量监控机制,定期对数据质量进行评估和分析,及时发现和解决数据质量问题。对数据质量"
               "较差的部门和单位,进行督促整改。",
               "Monitor data quality, assess it regularly; press departments with poor data "
