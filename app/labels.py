@@ -172,6 +172,7 @@ LABELS = {
     "training": _l("Security training"),
     "person": _l("Person"),
     "attended": _l("Attended"),
+    "remarks": _l("Remarks"),
     "created_by": _l("Created by"),
     "created_on": _l("Created on"),
     "changed_by": _l("Changed by"),

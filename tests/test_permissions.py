@@ -15,7 +15,7 @@ import uuid
 import prison
 import pytest
 
-from conftest import CSRF_RE, ROLE_USERS
+from conftest import CSRF_RE, DEPARTMENT_PERSON, ROLE_USERS
 from seeds.demo import DEMO_ACCOUNTS
 from webhelpers import flashes
 
@@ -24,9 +24,14 @@ from webhelpers import flashes
 RECORD_TYPES = ("Department", "InformationSystem", "Vendor", "ProjectRequest", "Contract",
                 "Incident", "OperationLog", "InspectionChecklist", "MaintenancePlan",
                 "MaintenanceRecord", "Audit", "AuditFinding", "DataAsset", "DataQualityCheck",
-                "BackupRecord", "SupervisionCheck")
+                "BackupRecord", "SupervisionCheck", "SecurityPolicy", "VulnerabilityScan",
+                "Vulnerability", "RiskAssessment", "Training", "TrainingAttendance")
 ALL = frozenset(RECORD_TYPES)
 REFERENCE = frozenset({"Department", "InformationSystem", "Vendor"})
+# Company-wide records every department reads: security policies and training (6.1, 6.3.1).
+COMPANY_WIDE = frozenset({"SecurityPolicy", "Training"})
+SECURITY = frozenset({"SecurityPolicy", "VulnerabilityScan", "Vulnerability",
+                      "RiskAssessment", "Training", "TrainingAttendance"})
 DEPARTMENT_WRITES = frozenset({"InformationSystem", "ProjectRequest", "Incident",
                                "DataAsset"})
 
@@ -40,10 +45,10 @@ EXPECTED = {
     "ITStaff": (ALL, frozenset({"Department", "InformationSystem", "Vendor", "Contract",
                                 "Incident", "OperationLog", "InspectionChecklist",
                                 "MaintenancePlan", "MaintenanceRecord", "DataAsset",
-                                "DataQualityCheck", "BackupRecord"})),
+                                "DataQualityCheck", "BackupRecord"}) | SECURITY),
     # Experts read the project requests they are assigned to review (and no other:
     # tests/test_scoping.py); the records made for the Expert here are assigned to them.
-    "Expert": (REFERENCE | {"ProjectRequest"}, frozenset()),
+    "Expert": (REFERENCE | {"ProjectRequest", "SecurityPolicy"}, frozenset()),
     "Management": (ALL, frozenset()),
     "Auditor": (ALL, frozenset({"Audit", "AuditFinding", "SupervisionCheck"})),
 }
@@ -74,6 +79,9 @@ RESOURCE = {
     "MaintenancePlan": "maintenance_plan", "MaintenanceRecord": "maintenance_record",
     "DataAsset": "data_asset", "DataQualityCheck": "data_quality_check",
     "BackupRecord": "backup_record", "SupervisionCheck": "supervision_check",
+    "SecurityPolicy": "security_policy", "VulnerabilityScan": "vulnerability_scan",
+    "Vulnerability": "vulnerability", "RiskAssessment": "risk_assessment",
+    "Training": "training", "TrainingAttendance": "training_attendance",
 }
 # A unique text column per type: searchable, shown on list and show pages.
 MARKER = {"Department": "name", "InformationSystem": "name", "Vendor": "name",
@@ -81,7 +89,9 @@ MARKER = {"Department": "name", "InformationSystem": "name", "Vendor": "name",
           "Audit": "title", "AuditFinding": "title", "OperationLog": "content",
           "InspectionChecklist": "items", "MaintenancePlan": "title",
           "MaintenanceRecord": "result", "DataAsset": "name", "DataQualityCheck": "title",
-          "BackupRecord": "medium", "SupervisionCheck": "title"}
+          "BackupRecord": "medium", "SupervisionCheck": "title", "SecurityPolicy": "title",
+          "VulnerabilityScan": "tool", "Vulnerability": "title", "RiskAssessment": "risks",
+          "Training": "title", "TrainingAttendance": "remarks"}
 # kind for the ``make`` factory (Department has none: made here).
 FACTORY = {"InformationSystem": "system", "Vendor": "vendor", "ProjectRequest": "project",
            "Contract": "contract", "Incident": "incident", "Audit": "audit",
@@ -89,7 +99,10 @@ FACTORY = {"InformationSystem": "system", "Vendor": "vendor", "ProjectRequest": 
            "InspectionChecklist": "checklist", "MaintenancePlan": "maintenance_plan",
            "MaintenanceRecord": "maintenance_record", "DataAsset": "data_asset",
            "DataQualityCheck": "quality_check", "BackupRecord": "backup",
-           "SupervisionCheck": "supervision"}
+           "SupervisionCheck": "supervision", "SecurityPolicy": "security_policy",
+           "VulnerabilityScan": "vulnerability_scan", "Vulnerability": "vulnerability",
+           "RiskAssessment": "risk_assessment", "Training": "training",
+           "TrainingAttendance": "training_attendance"}
 
 # Valid input per type. Keys are the web form field names, which are also the
 # REST column names; relationships take the related id, enums the member name.
@@ -98,6 +111,8 @@ FACTORY = {"InformationSystem": "system", "Vendor": "vendor", "ProjectRequest": 
 # of that kind in the user's department).
 MARK, CREDIT, DEPT, SYSTEM, VENDOR, AUDIT, PLAN = (
     "<mark>", "<credit>", "<dept>", "<system>", "<vendor>", "<audit>", "<plan>")
+# A vulnerability scan, a training and a person of the user's department.
+SCAN, TRAINING, PERSON = "<scan>", "<training>", "<person>"
 VALID_INPUT = {
     "Department": {"code": MARK, "name": MARK, "kind": "business", "description": "d"},
     "InformationSystem": {"code": MARK, "name": MARK, "category": "business",
@@ -136,6 +151,21 @@ VALID_INPUT = {
     "SupervisionCheck": {"title": MARK, "department": DEPT, "checked_on": "2026-03-01",
                          "checked_duties": True, "checked_data": True,
                          "result": "satisfactory", "issues": "i"},
+    "SecurityPolicy": {"title": MARK, "category": "data", "policy_version": 1,
+                       "objectives": "o", "principles": "p", "measures": "m",
+                       "effective_date": "2026-01-01"},
+    "VulnerabilityScan": {"system": SYSTEM, "scanned_on": "2026-03-01", "tool": MARK,
+                          "scan_scope": "s", "summary": "r"},
+    "Vulnerability": {"scan": SCAN, "title": MARK, "identifier": "CVE-2026-0001",
+                      "severity": "high", "status": "open", "found_on": "2026-03-01"},
+    "RiskAssessment": {"system": SYSTEM, "assessed_on": "2026-03-01", "assessment_scope": "s",
+                       "method": "m", "risks": MARK, "risk_level": "medium",
+                       "residual_risk": "low",
+                       "next_assessment_on": "2027-03-01"},
+    "Training": {"title": MARK, "held_on": "2026-03-01", "trainer": "t", "topic_law": True,
+                 "audience": "a"},
+    "TrainingAttendance": {"training": TRAINING, "person": PERSON, "attended": True,
+                           "score": 90, "remarks": MARK},
 }
 
 DEPT_OF_USER = {username: dept for username, _role, dept, _name in DEMO_ACCOUNTS}
@@ -267,6 +297,9 @@ class Actor:
             VENDOR: lambda: self.ids.vendor(),
             AUDIT: lambda: self.make("audit", dept=dept),
             PLAN: lambda: self.make("maintenance_plan", dept=dept),
+            SCAN: lambda: self.make("vulnerability_scan", dept=dept),
+            TRAINING: lambda: self.make("training", dept=dept),
+            PERSON: lambda: self.ids.user(DEPARTMENT_PERSON[dept]),
         }
         data = {key: fill[value]() if isinstance(value, str) and value in fill else value
                 for key, value in VALID_INPUT[record_type].items()}
@@ -542,9 +575,10 @@ def test_api_delete_removes_the_record_only_for_roles_that_may_write(
 # ============================================= department and expert scoping
 
 def scope_cases():
-    return [pytest.param(role, record_type, record_type in REFERENCE,
+    shared = REFERENCE | COMPANY_WIDE
+    return [pytest.param(role, record_type, record_type in shared,
                          id=f"{role}-{record_type}-"
-                            f"{'visible' if record_type in REFERENCE else 'hidden'}")
+                            f"{'visible' if record_type in shared else 'hidden'}")
             for role in DEPARTMENT_ROLES for record_type in RECORD_TYPES]
 
 

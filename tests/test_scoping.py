@@ -13,6 +13,12 @@ from sqlalchemy import or_, select
 from app.audit.models import Audit, AuditFinding, SupervisionCheck
 from app.base import Attachment
 from app.data.models import BackupRecord, DataAsset, DataQualityCheck
+from app.infosec.models import (
+    RiskAssessment,
+    TrainingAttendance,
+    Vulnerability,
+    VulnerabilityScan,
+)
 from app.operations.models import (
     Incident,
     InspectionChecklist,
@@ -47,6 +53,12 @@ KINDS = {
     "quality_check": (DataQualityCheck, "DataQualityCheckView", "data_quality_check",
                       "title"),
     "backup": (BackupRecord, "BackupRecordView", "backup_record", "medium"),
+    "vulnerability_scan": (VulnerabilityScan, "VulnerabilityScanView", "vulnerability_scan",
+                           "tool"),
+    "vulnerability": (Vulnerability, "VulnerabilityView", "vulnerability", "title"),
+    "risk_assessment": (RiskAssessment, "RiskAssessmentView", "risk_assessment", "risks"),
+    "training_attendance": (TrainingAttendance, "TrainingAttendanceView",
+                            "training_attendance", "remarks"),
 }
 # Kinds a department's Clerk/DeptHead may write (config.FAB_ROLE_DEFINITIONS).
 WRITABLE = ["project", "incident", "data_asset"]
@@ -56,7 +68,8 @@ WRITABLE = ["project", "incident", "data_asset"]
 # here. A new record type joins KINDS, with its visible_criteria, or this list.
 NOT_IN_KINDS = frozenset({"Department", "InformationSystem", "Vendor", "DevelopmentPlan",
                           "Delegation", "ExpertReview", "PlanFeedback", "ChangeOrder",
-                          "ChangeRequest", "DataSharingRequest"})
+                          "ChangeRequest", "DataSharingRequest", "SecurityPolicy",
+                          "Training"})
 # Deleted only as drafts (an incident is submitted on creation): the chapters' ``Delete``.
 DELETABLE = ["project"]
 
@@ -93,6 +106,12 @@ def visible_criteria(kind, dept_id):
                               DataQualityCheck.system_id.in_(own_systems))],
         # A backup belongs to the department owning the backed-up system.
         "backup": [BackupRecord.system_id.in_(own_systems)],
+        # Scans, vulnerabilities and risk assessments belong to the system's department;
+        # attendance to the person's.
+        "vulnerability_scan": [VulnerabilityScan.system_id.in_(own_systems)],
+        "vulnerability": [Vulnerability.system_id.in_(own_systems)],
+        "risk_assessment": [RiskAssessment.system_id.in_(own_systems)],
+        "training_attendance": [TrainingAttendance.department_id == dept_id],
     }[kind]
 
 

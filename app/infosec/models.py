@@ -379,7 +379,7 @@ class RiskAssessment(StampMixin, Model):
     risks = Column(Text, nullable=False)
     risk_level = enum_column(RiskLevel, nullable=False, default=RiskLevel.medium)
     treatment_plan = Column(Text)
-    residual_risk = enum_column(RiskLevel)
+    residual_risk = enum_column(RiskLevel, nullable=False, default=RiskLevel.low)
     next_assessment_on = Column(Date)
     report_id = Column(Integer, ForeignKey("attachment.id",
                                            name="fk_risk_assessment_report"))
@@ -465,6 +465,7 @@ class TrainingAttendance(StampMixin, Model):
     attended = Column(Boolean, nullable=False, default=True)
     score = Column(Integer, info={"min": 0, "max": 100,
                                   "check": "ck_training_attendance_score"})
+    remarks = Column(String(200))  # absent with leave, make-up session ...
 
     @validates("person")
     def _take_person_department(self, _key, person):

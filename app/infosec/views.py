@@ -118,10 +118,10 @@ class RiskAssessmentView(RecordView):
 class TrainingAttendanceView(RecordView):
     record_label = _l("Training attendance")
     datamodel = scoped(TrainingAttendance)
-    list_columns = ["training", "person", "department", "attended", "score"]
-    search_columns = ["department", "attended", "score", "created_on"]
-    show_columns = ["training", "person", "department", "attended", "score"]
-    add_columns = ["training", "person", "attended", "score"]
+    list_columns = ["training", "person", "department", "attended", "score", "remarks"]
+    search_columns = ["department", "attended", "score", "remarks", "created_on"]
+    show_columns = ["training", "person", "department", "attended", "score", "remarks"]
+    add_columns = ["training", "person", "attended", "score", "remarks"]
     edit_columns = add_columns
     order_columns = ["attended", "score"]
     base_order = ("changed_on", "desc")
@@ -224,9 +224,11 @@ class TrainingApi(RecordApi):
 class TrainingAttendanceApi(RecordApi):
     resource_name = "training_attendance"
     datamodel = ScopedInterface(TrainingAttendance)
-    list_columns = ["id", "training_id", "person_id", "department_id", "attended", "score"]
-    show_columns = ["training_id", "person_id", "department_id", "attended", "score"]
-    add_columns = ["training", "person", "attended", "score"]
+    list_columns = ["id", "training_id", "person_id", "department_id", "attended", "score",
+                    "remarks"]
+    show_columns = ["training_id", "person_id", "department_id", "attended", "score",
+                    "remarks"]
+    add_columns = ["training", "person", "attended", "score", "remarks"]
     edit_columns = add_columns
     order_columns = ["score"]
 
