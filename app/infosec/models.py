@@ -162,7 +162,7 @@ class VulnerabilitySeverity(LabelledEnum):
 
 
 class VulnerabilityStatus(LabelledEnum):
-    open = "Open", "danger"
+    open = "To be fixed", "danger"
     fixing = "Fixing", "warning"
     fixed = "Fixed", "success"
     accepted = "Risk accepted", "default"
