@@ -45,6 +45,8 @@ from app.validation import Ordered
 from app.workflow import ACTOR, NOW, N_, Edit, Transition, Workflow, filled
 from app.base import MGMT
 from app.workflow import Delete, Guard, review_exits
+from sqlalchemy.orm import object_session
+from flask_babel import gettext
 
 
 # ============================================================================
@@ -170,6 +172,22 @@ class VulnerabilityStatus(LabelledEnum):
 
 UNFIXED_STATES = (VulnerabilityStatus.open, VulnerabilityStatus.fixing)
 SERIOUS = (VulnerabilitySeverity.critical, VulnerabilitySeverity.high)
+DEFAULT_SEVERITY = VulnerabilitySeverity.medium
+
+
+class FilledWhen:
+    """Input rule (app/validation.py ``__rules__``): ``key`` is set whenever ``field``
+    holds ``value`` (a fixed vulnerability has its fixed date)."""
+
+    def __init__(self, key, field, value, message, check=None):
+        self.key, self.field, self.value, self.message, self.check = (
+            key, field, value, message, check)
+
+    def error(self, model, values):
+        state = values.get(self.field)
+        if getattr(state, "name", state) != self.value.name or values.get(self.key) is not None:
+            return None
+        return self.key, gettext(self.message)
 
 
 class VulnerabilityScan(StampMixin, Model):
@@ -230,8 +248,15 @@ class Vulnerability(StampMixin, Model):
     __table_args__ = (
         CheckConstraint("fixed_on IS NULL OR fixed_on >= found_on",
                         name="ck_vulnerability_dates"),
+        CheckConstraint("status <> 'fixed' OR fixed_on IS NOT NULL",
+                        name="ck_vulnerability_fixed_on"),
     ) + sort_indexes("vulnerability", "title", "severity", "status", "found_on", "due_date")
-    __rules__ = (Ordered("found_on", "fixed_on", check="ck_vulnerability_dates"),)
+    __rules__ = (
+        Ordered("found_on", "fixed_on", check="ck_vulnerability_dates"),
+        FilledWhen("fixed_on", "status", VulnerabilityStatus.fixed,
+                   N_("Set the date the vulnerability was fixed."),
+                   check="ck_vulnerability_fixed_on"),
+    )
 
     id = Column(Integer, primary_key=True)
     scan_id = Column(Integer, ForeignKey("vulnerability_scan.id",
@@ -247,8 +272,7 @@ class Vulnerability(StampMixin, Model):
     department = relationship("Department")
     title = Column(String(200), nullable=False)
     identifier = Column(String(64))  # CVE or the scanner's own id
-    severity = enum_column(VulnerabilitySeverity, nullable=False,
-                           default=VulnerabilitySeverity.medium)
+    severity = enum_column(VulnerabilitySeverity, nullable=False, default=DEFAULT_SEVERITY)
     status = enum_column(VulnerabilityStatus, nullable=False,
                          default=VulnerabilityStatus.open)
     found_on = Column(Date, nullable=False, default=lambda: company_today())
@@ -261,13 +285,6 @@ class Vulnerability(StampMixin, Model):
         self.system = scan.system if scan else None
         self.department = scan.department if scan else None
         return scan
-
-    def write_refusal(self):
-        if self.status is VulnerabilityStatus.fixed and self.fixed_on is None:
-            return N_("Set the date the vulnerability was fixed.")
-        if self.fixed_on and self.found_on and self.fixed_on < self.found_on:
-            return N_("The fixed date must not be before the date found.")
-        return None
 
     __title__ = "{title}"  # what it is called (app/titles.py)
 
@@ -287,7 +304,9 @@ def set_vulnerability_due_dates(session, _flush_context, _instances):
     with session.no_autoflush:
         for record in list(session.new) + list(session.dirty):
             if isinstance(record, Vulnerability):
-                due = vulnerability_due(record.found_on, record.severity)
+                # Not yet set: the columns' defaults, which the insert will write.
+                due = vulnerability_due(record.found_on or company_today(),
+                                        record.severity or DEFAULT_SEVERITY)
                 if record.due_date != due:
                     record.due_date = due
 
@@ -469,7 +488,12 @@ class TrainingAttendance(StampMixin, Model):
 
     @validates("person")
     def _take_person_department(self, _key, person):
-        self.department = person.department if person else None
+        session = object_session(person) if person is not None else None
+        if session is None:
+            self.department = person.department if person else None
+        else:
+            with session.no_autoflush:  # the attendance is not in the session yet
+                self.department = person.department
         return person
 
     __title__ = "{training} · {person}"  # what it is called (app/titles.py)
