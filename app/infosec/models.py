@@ -250,7 +250,8 @@ class Vulnerability(StampMixin, Model):
                         name="ck_vulnerability_dates"),
         CheckConstraint("status <> 'fixed' OR fixed_on IS NOT NULL",
                         name="ck_vulnerability_fixed_on"),
-    ) + sort_indexes("vulnerability", "title", "severity", "status", "found_on", "due_date")
+    ) + sort_indexes("vulnerability", "title", "severity", "status", "found_on", "due_date",
+                     "identifier", "fixed_on")
     __rules__ = (
         Ordered("found_on", "fixed_on", check="ck_vulnerability_dates"),
         FilledWhen("fixed_on", "status", VulnerabilityStatus.fixed,
@@ -376,7 +377,8 @@ class RiskAssessment(StampMixin, Model):
     __table_args__ = (
         CheckConstraint("next_assessment_on IS NULL OR next_assessment_on >= assessed_on",
                         name="ck_risk_assessment_dates"),
-    ) + sort_indexes("risk_assessment", "assessed_on", "risk_level", "next_assessment_on")
+    ) + sort_indexes("risk_assessment", "assessed_on", "risk_level", "next_assessment_on",
+                     "residual_risk")
     __rules__ = (Ordered("assessed_on", "next_assessment_on",
                          check="ck_risk_assessment_dates"),)
 
@@ -431,7 +433,8 @@ class Training(StampMixin, Model):
     __tablename__ = "training"
     __reference__ = True
     __attachments__ = ("materials",)
-    __table_args__ = sort_indexes("training", "title", "held_on")
+    __table_args__ = sort_indexes("training", "title", "held_on", "topic_law", "topic_policy",
+                                  "topic_skills")
 
     id = Column(Integer, primary_key=True)
     title = Column(String(200), nullable=False)
@@ -466,7 +469,7 @@ class TrainingAttendance(StampMixin, Model):
         UniqueConstraint("training_id", "person_id", name="uq_training_attendance_person"),
         CheckConstraint("score IS NULL OR (score BETWEEN 0 AND 100)",
                         name="ck_training_attendance_score"),
-    ) + sort_indexes("training_attendance", "attended", "score")
+    ) + sort_indexes("training_attendance", "attended", "score", "remarks")
 
     id = Column(Integer, primary_key=True)
     training_id = Column(Integer, ForeignKey("training.id",

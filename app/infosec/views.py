@@ -26,8 +26,8 @@ class SecurityPolicyView(RecordView):
     record_label = _l("Security policy")
     datamodel = scoped(SecurityPolicy)
     list_columns = ["title", "category", "policy_version", "effective_date", "status"]
-    search_columns = ["title", "category", "status", "policy_version", "effective_date",
-                      "objectives", "measures", "created_on"]
+    search_columns = ["title", "category", "status", "effective_date", "objectives",
+                      "measures", "created_on"]
     show_fieldsets = [
         (_l("Security policy"), {"fields": ["title", "category", "policy_version",
                                             "previous_version", "effective_date", "status",
@@ -96,7 +96,7 @@ class RiskAssessmentView(RecordView):
     list_columns = ["assessed_on", "system", "risk_level", "residual_risk", "assessor",
                     "next_assessment_on"]
     search_columns = ["risk_level", "residual_risk", "department", "assessed_on",
-                      "next_assessment_on", "method", "risks"]
+                      "next_assessment_on", "risks"]
     show_fieldsets = [
         (_l("Risk assessment"), {"fields": ["system", "department", "assessed_on",
                                             "assessor", "assessment_scope", "method",
@@ -132,8 +132,8 @@ class TrainingView(RecordView):
     datamodel = scoped(Training)
     list_columns = ["held_on", "title", "trainer", "topic_law", "topic_policy",
                     "topic_skills"]
-    search_columns = ["title", "held_on", "trainer", "topic_law", "topic_policy",
-                      "topic_skills", "audience"]
+    search_columns = ["title", "held_on", "topic_law", "topic_policy", "topic_skills",
+                      "audience"]
     show_fieldsets = [
         (_l("Security training"), {"fields": ["title", "held_on", "trainer", "audience",
                                               "description", "materials"]}),
