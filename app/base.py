@@ -190,7 +190,8 @@ class AppUser(FabUser):
 
 
 class Delegation(StampMixin, Model):
-    """A substitute who may act for a person during a date range (approval delegation)."""
+    """A substitute who may act for a person during a date range (approval delegation), so
+    that a duty stays assigned while its holder is away (1.3.2)."""
 
     __tablename__ = "delegation"
     __personal__ = "principal_id"

@@ -25,57 +25,7 @@ from sqlalchemy import func, select
 from .chapters import load_models, view_for_model
 from .extensions import db
 from .labels import RECORD_LABELS
-
-# The clause texts the scorecard shows beside its rules (/work/shared/regulation.md).
-CLAUSES = {
-    "1.3.2": ("归口管理原则:明确信息系统归口管理部门,负责信息系统的整体规划、建设、运行维护、"
-              "安全管理等工作,确保信息系统的各项管理职责落实到位。",
-              "Centralized ownership: each system has a clearly designated owning department "
-              "responsible for its planning, construction, operation and maintenance, and "
-              "security, so that every duty is assigned."),
-    "3.2.2": ("立项申请应包括项目名称、项目背景、项目目标、项目内容、项目预算、项目实施计划等内容,"
-              "并附详细的需求分析报告。",
-              "A request contains project name, background, goals, content, budget and "
-              "implementation plan, with a detailed requirements-analysis report attached."),
-    "3.2.4": ("论证评审通过的项目,由信息管理部门编制项目可行性研究报告,报公司管理层审批。",
-              "For projects that pass review, the IT department writes a feasibility study "
-              "report and submits it to management for approval."),
-    "4.1.3": ("信息管理部门应与中标供应商签订项目合同,明确双方的权利和义务,包括项目范围、项目进度、"
-              "项目质量、项目验收、项目售后服务等内容。",
-              "The IT department signs a contract with the winning vendor: scope, schedule, "
-              "quality, acceptance, after-sales service."),
-    "5.1.2": ("信息系统运行维护人员应按照运行管理制度和流程,定期对信息系统进行巡检、监控,及时发现和"
-              "处理系统运行中出现的问题和故障,确保系统稳定运行。",
-              "O&M staff inspect and monitor systems regularly, detect and handle problems "
-              "and faults promptly."),
-    "5.1.4": ("信息系统运行维护人员应严格遵守信息系统操作规范,不得擅自修改系统配置和数据,如需进行系统"
-              "维护和升级,应按照相关规定履行审批手续。",
-              "O&M staff must not change system configuration or data without authorization; "
-              "maintenance and upgrades need approval."),
-    "5.2.1": ("信息管理部门应建立信息系统维护管理制度和流程,明确信息系统维护的内容、方式、周期、责任人"
-              "等内容。",
-              "The IT department sets maintenance rules and procedures: what is maintained, "
-              "how, how often and by whom."),
-    "6.2.2": ("定期对信息系统进行安全漏洞扫描和风险评估,及时发现和修复安全漏洞,降低信息系统安全风险。",
-              "Scan for vulnerabilities and assess risk periodically; find and fix "
-              "vulnerabilities promptly."),
-    "7.2.2": ("建立数据质量监控机制,定期对数据质量进行评估和分析,及时发现和解决数据质量问题。对数据质量"
-              "较差的部门和单位,进行督促整改。",
-              "Monitor data quality, assess it regularly; press departments with poor data "
-              "quality to rectify."),
-    "7.3.3": ("定期对数据进行备份,备份数据应存储在安全可靠的介质上,并异地存放,以防止数据丢失。建立数据"
-              "恢复机制,确保在数据发生丢失或损坏时,能够及时恢复数据。",
-              "Back up data regularly on reliable media stored off-site; keep a recovery "
-              "mechanism so lost or damaged data can be restored in time."),
-    "7.4.2": ("在数据共享与交换过程中,应遵循数据安全和保密原则,确保数据的合法使用和安全传输。对共享和"
-              "交换的数据进行严格的审核和授权管理,防止数据滥用和泄露。",
-              "Shared data is reviewed and authorized strictly; prevent abuse and leakage."),
-    "8.1.1": ("信息管理部门应建立信息系统审计制度,定期对信息系统的建设、运行、维护、安全、数据等方面"
-              "进行审计。",
-              "The IT department sets an IS audit system and periodically audits "
-              "construction, operation, maintenance, security and data."),
-}
-
+from .regulation import CLAUSES
 
 @dataclass(frozen=True)
 class Rule:
@@ -90,7 +40,7 @@ class Rule:
 
     def clause_texts(self):
         english = str(get_locale() or "zh").startswith("en")
-        return [(clause, CLAUSES[clause][1 if english else 0]) for clause in self.clauses]
+        return [(clause, CLAUSES[clause].text(english)) for clause in self.clauses]
 
 
 RULES = []  # in the order of the regulation's clauses
@@ -102,6 +52,10 @@ def _clause_order(item):
 
 def rule(key, clauses, title, evidence):
     """Declares ``failing`` (a function returning the SELECT) as a scorecard rule."""
+
+    unknown = [clause for clause in clauses if clause not in CLAUSES]
+    if unknown:  # every rule's clause is one of the regulation's (app/regulation.py)
+        raise ValueError(f"rule {key}: no clause {', '.join(unknown)} in the regulation")
 
     def declare(failing):
         RULES.append(Rule(key, tuple(clauses), title, failing, evidence))

@@ -13,7 +13,7 @@ from flask_appbuilder import ModelView, expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import has_access
 from flask_appbuilder.widgets import ListWidget
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import Date, DateTime, LargeBinary, Numeric, Text
@@ -28,6 +28,7 @@ from .counting import CappedCountMixin, capped, current_cap, pages_of
 from .extensions import db
 from .forms import FilterInScope, native_date_inputs, prepare_form
 from .labels import LABELS, RECORD_LABELS
+from .regulation import CLAUSES, model_clauses
 from .security import (
     PERMISSIONS,
     SORT_INDEX_WALK,
@@ -264,7 +265,13 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
             when=evidence_time, actions=ACTIONS, local_time=local_time, workflow=workflow,
             buttons=self.record_buttons(record), panel=self.record_panel(record),
             edit_url=self._edit_url(record),
-            can_see_log=self.appbuilder.sm.has_access("can_read", "ChangeLog"))
+            can_see_log=self.appbuilder.sm.has_access("can_read", "ChangeLog"),
+            clauses=self.record_clauses(), english=str(get_locale() or "zh").startswith("en"))
+
+    def record_clauses(self):
+        """The regulation's clauses this record type serves: those its model's docstring
+        names (app/regulation.py), shown at the top of the record page."""
+        return [CLAUSES[cid] for cid in model_clauses(self.datamodel.obj)]
 
     def _get_related_view_widget(self, item, related_view, order_column="",
                                  order_direction="", page=None, page_size=None):

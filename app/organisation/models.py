@@ -26,7 +26,8 @@ class DepartmentKind(LabelledEnum):
 
 
 class Department(StampMixin, Model):
-    """A department of the company; the IT department owns IS governance (2.1, 2.2)."""
+    """A department of the company: the owning (归口) department of its systems (1.3.2); the IT
+    department has the duties of section 2.1, the business departments those of 2.2."""
 
     __tablename__ = "department"
     __table_args__ = sort_indexes("department", "kind")
