@@ -43,6 +43,7 @@ from app.extensions import db
 from app.infosec.models import (
     PolicyCategory,
     PolicyStatus,
+    ResidualRisk,
     RiskAssessment,
     RiskLevel,
     SecurityPolicy,
@@ -470,13 +471,13 @@ SCANS = [
 RISK_ASSESSMENTS = [
     ("FIN-GL", 45, "财务核算系统应用、数据库与运维访问", "GB/T 20984 资产-威胁-脆弱性分析",
      "数据库运维账号共用；备份介质未加密。", RiskLevel.high,
-     "运维账号实名化并接入堡垒机；备份介质启用加密。", RiskLevel.low, 320),
+     "运维账号实名化并接入堡垒机；备份介质启用加密。", ResidualRisk.low, 320),
     ("CRM", 70, "CRM 应用与客户数据导出", "问卷调查与技术检测相结合",
      "客户数据批量导出缺少审批；部分账号长期未使用。", RiskLevel.medium,
-     "导出功能接入审批流程；清理长期未使用账号。", RiskLevel.low, 295),
+     "导出功能接入审批流程；清理长期未使用账号。", ResidualRisk.low, 295),
     ("HR-EHR", 120, "人事档案数据访问", "GB/T 20984 资产-威胁-脆弱性分析",
      "人事档案访问日志保存期限不足。", RiskLevel.medium,
-     "日志保存期限延长至 180 天以上。", RiskLevel.low, 245),
+     "日志保存期限延长至 180 天以上。", ResidualRisk.low, 245),
 ]
 
 # Training: title, days ago, trainer, topics (laws, policies, skills), audience, and the

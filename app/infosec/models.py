@@ -362,6 +362,14 @@ class RiskLevel(LabelledEnum):
     low = "Low", "success"
 
 
+class ResidualRisk(LabelledEnum):
+    """The risk left after treatment (its own type: one CHECK constraint per column)."""
+
+    high = "High", "danger"
+    medium = "Medium", "warning"
+    low = "Low", "success"
+
+
 class RiskAssessment(StampMixin, Model):
     """A security risk assessment of a system: scope, method, the risks identified, their
     level, the treatment plan, the residual risk and the next assessment's date (6.2.2).
@@ -400,7 +408,7 @@ class RiskAssessment(StampMixin, Model):
     risks = Column(Text, nullable=False)
     risk_level = enum_column(RiskLevel, nullable=False, default=RiskLevel.medium)
     treatment_plan = Column(Text)
-    residual_risk = enum_column(RiskLevel, nullable=False, default=RiskLevel.low)
+    residual_risk = enum_column(ResidualRisk, nullable=False, default=ResidualRisk.low)
     next_assessment_on = Column(Date)
     report_id = Column(Integer, ForeignKey("attachment.id",
                                            name="fk_risk_assessment_report"))
