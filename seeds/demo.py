@@ -417,12 +417,12 @@ SUPERVISION_FINDINGS = [
 # policy's first version is superseded by the second.
 _SP = PolicyStatus
 POLICIES = [
+    ("人员安全策略", PolicyCategory.personnel, 1, _SP.returned,
+     (_SP.mgmt_review, "return", "manager", "请补充离职人员账号回收与保密协议续签的要求。")),
+    ("应用安全策略", PolicyCategory.application, 1, _SP.mgmt_review, None),
     ("网络安全策略", PolicyCategory.network, 1, _SP.superseded, None),
     ("网络安全策略", PolicyCategory.network, 2, _SP.effective, None),
     ("数据安全策略", PolicyCategory.data, 1, _SP.effective, None),
-    ("应用安全策略", PolicyCategory.application, 1, _SP.mgmt_review, None),
-    ("人员安全策略", PolicyCategory.personnel, 1, _SP.returned,
-     (_SP.mgmt_review, "return", "manager", "请补充离职人员账号回收与保密协议续签的要求。")),
 ]
 POLICY_TEXT = {
     PolicyCategory.network: ("边界防火墙默认拒绝；入侵检测全天候监控；远程访问须经 VPN 与双因素认证。",
