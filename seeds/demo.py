@@ -96,7 +96,7 @@ from app.procurement.models import (
 )
 from app.security import check_write
 
-from . import get_or_create
+from . import demo_continuity, get_or_create
 
 DEPARTMENTS = [
     ("IT", "信息管理部", DepartmentKind.it),
@@ -1112,6 +1112,7 @@ class Demo:
             self.risk_assessment(*row)
         for row in TRAININGS:
             self.training(*row)
+        demo_continuity.load(self, create, edit, step, walk, _demo_pdf)
         db.session.commit()
         return self.created
 

@@ -19,6 +19,7 @@ from app.infosec.models import (
     Vulnerability,
     VulnerabilityScan,
 )
+from app.infosec.models import SecurityEvent
 from app.operations.models import (
     Incident,
     InspectionChecklist,
@@ -59,9 +60,10 @@ KINDS = {
     "risk_assessment": (RiskAssessment, "RiskAssessmentView", "risk_assessment", "risks"),
     "training_attendance": (TrainingAttendance, "TrainingAttendanceView",
                             "training_attendance", "remarks"),
+    "security_event": (SecurityEvent, "SecurityEventView", "security_event", "title"),
 }
 # Kinds a department's Clerk/DeptHead may write (config.FAB_ROLE_DEFINITIONS).
-WRITABLE = ["project", "incident", "data_asset"]
+WRITABLE = ["project", "incident", "data_asset", "security_event"]
 # Record types of the menu these kinds do not cover: reference data (readable by all, the
 # owner writes: test_other_departments_system_is_readable_but_not_writable), the personal
 # and the expert's (test_expert_sees_only_requests_assigned_to_them), and those not yet
@@ -69,7 +71,12 @@ WRITABLE = ["project", "incident", "data_asset"]
 NOT_IN_KINDS = frozenset({"Department", "InformationSystem", "Vendor", "DevelopmentPlan",
                           "Delegation", "ExpertReview", "PlanFeedback", "ChangeOrder",
                           "ChangeRequest", "DataSharingRequest", "SecurityPolicy",
-                          "Training"})
+                          "Training",
+                          # read by every department (tests/test_permissions.py READ_BY_ALL)
+                          "EmergencyPlan", "Drill",
+                          # no Clerk reads them; a department head those of the
+                          # department's people: tests/test_infosec_continuity.py
+                          "PersonnelClearance"})
 # Deleted only as drafts (an incident is submitted on creation): the chapters' ``Delete``.
 DELETABLE = ["project"]
 
@@ -112,6 +119,8 @@ def visible_criteria(kind, dept_id):
         "vulnerability": [Vulnerability.system_id.in_(own_systems)],
         "risk_assessment": [RiskAssessment.system_id.in_(own_systems)],
         "training_attendance": [TrainingAttendance.department_id == dept_id],
+        # The department owning the system.
+        "security_event": [SecurityEvent.system_id.in_(own_systems)],
     }[kind]
 
 
@@ -132,10 +141,18 @@ def web_form(kind, ids, dept, **changes):
     elif kind == "data_asset":
         data = {"name": "表单数据", "system": ids.system("FIN-GL"),
                 "owner_department": ids.dept(dept), "classification": "internal"}
+    elif kind == "security_event":
+        # The system decides the department.
+        data = {"title": "表单安全事件", "system": ids.system(DEPT_SYSTEM[dept]),
+                "category": "malware", "severity": "p3", "description": "d",
+                "occurred_at": "2026-03-01 10:00:00"}
     else:
         raise AssertionError(kind)
     data.update(changes)
     return data
+
+
+DEPT_SYSTEM = {"FIN": "FIN-GL", "MKT": "CRM"}  # a system each department owns
 
 
 def api_payload(kind, ids, dept, **changes):
@@ -149,6 +166,9 @@ def api_payload(kind, ids, dept, **changes):
     elif kind == "data_asset":
         data = {"name": "接口数据", "system": ids.system("FIN-GL"),
                 "owner_department": ids.dept(dept), "classification": "internal"}
+    elif kind == "security_event":
+        data = {"title": "接口安全事件", "system": ids.system(DEPT_SYSTEM[dept]),
+                "category": "malware", "severity": "p3", "description": "d"}
     else:
         raise AssertionError(kind)
     data.update(changes)
@@ -609,12 +629,13 @@ def test_api_put_moving_own_record_to_another_department_is_refused(
         app, api_as, make, ids, kind):
     model, _view, resource, _column = KINDS[kind]
     owner = {"project": "applicant_department", "incident": "reporting_department",
-             "data_asset": "owner_department"}[kind]
+             "data_asset": "owner_department", "security_event": "system"}[kind]
+    value = ids.system("CRM") if owner == "system" else ids.dept("MKT")
     pk = make(kind, dept="FIN")
     before = row(app, model, pk)
     client, headers = api_as("clerk_fin")
     response = client.put(f"/api/v1/{resource}/{pk}", headers=headers,
-                          json={owner: ids.dept("MKT")})
+                          json={owner: value})
     assert 400 <= response.status_code < 500
     assert row(app, model, pk) == before
 
