@@ -83,6 +83,8 @@ _ALL_RECORDS = (
     "|ExpertReview|Tender|Bid|Contract|Milestone|ProgressReport|ChangeOrder|Incident"
     "|ChangeRequest|DataSharingRequest|Audit|AuditFinding|OperationLog|InspectionChecklist|MaintenancePlan|MaintenanceRecord"
     "|DataAsset|DataQualityCheck|BackupRecord|SupervisionCheck"
+    "|SecurityPolicy|VulnerabilityScan|Vulnerability|RiskAssessment|Training"
+    "|TrainingAttendance"
 )
 _SELF_SERVICE = [
     ["^UserInfoEditView$", "^can_this_form_(get|post)$"],
@@ -100,13 +102,16 @@ _READ_ALL = [
     [f"^({_ALL_RECORDS})$", "^can_read$"],
     # Charts count only what the user may see (their department's, for a Clerk/DeptHead).
     ["^(Charts|Dashboards)$", "^(can_read|menu_access)$"],
-    [f"^({_ALL_RECORDS}|Organisation|Systems|Projects|Procurement|Operations|Data|Audits)$",
-     "^menu_access$"],
+    [f"^({_ALL_RECORDS}|Organisation|Systems|Projects|Procurement|Operations|Data|Audits"
+     "|Security)$", "^menu_access$"],
 ]
 _REFERENCE_READ = [
     ["^(Department|InformationSystem|Vendor|DevelopmentPlan)$", "^can_read$"],
     ["^(Department|InformationSystem|Vendor|DevelopmentPlan|Organisation|Systems|Projects"
      "|Procurement)$", "^menu_access$"],
+    # The company's security policies bind everyone (6.1).
+    ["^SecurityPolicy$", "^can_read$"],
+    ["^(SecurityPolicy|Security)$", "^menu_access$"],
 ]
 # What a department (Clerk, DeptHead) writes for itself; the workflows decide the rest.
 _DEPARTMENT_WRITES = [
@@ -124,6 +129,9 @@ FAB_ROLE_DEFINITIONS = {
          "|ChangeRequest|DataSharingRequest|OperationLog|InspectionChecklist|MaintenancePlan|MaintenanceRecord"
          "|DataAsset|DataQualityCheck|BackupRecord)$",
          "^can_write$"],
+        # Chapter 6: policies, scans and vulnerabilities, risk assessments, training.
+        ["^(SecurityPolicy|VulnerabilityScan|Vulnerability|RiskAssessment|Training"
+         "|TrainingAttendance)$", "^can_write$"],
         ["^Compliance$", "^(can_read|menu_access)$"],
     ],
     "Expert": _SELF_SERVICE + _REFERENCE_READ + [
@@ -284,6 +292,15 @@ class Config:
     # and a successful restore test within COMPLIANCE_RESTORE_DAYS days.
     COMPLIANCE_BACKUP_DAYS = _env_int("COMPLIANCE_BACKUP_DAYS", 7)
     COMPLIANCE_RESTORE_DAYS = _env_int("COMPLIANCE_RESTORE_DAYS", 365)
+    # 6.2.2: each running system scanned for vulnerabilities within this many days; a
+    # vulnerability is due to be fixed this many days after it was found, by severity.
+    COMPLIANCE_SCAN_DAYS = _env_int("COMPLIANCE_SCAN_DAYS", 90)
+    VULNERABILITY_FIX_DAYS = {
+        "critical": _env_int("VULNERABILITY_FIX_DAYS_CRITICAL", 7),
+        "high": _env_int("VULNERABILITY_FIX_DAYS_HIGH", 30),
+        "medium": _env_int("VULNERABILITY_FIX_DAYS_MEDIUM", 90),
+        "low": _env_int("VULNERABILITY_FIX_DAYS_LOW", 180),
+    }
     # 6.4.2: each running system's approved emergency plan drilled within this many days.
     COMPLIANCE_DRILL_DAYS = _env_int("COMPLIANCE_DRILL_DAYS", 365)
     # 6.3.3: a confidentiality agreement is marked as expiring this many days ahead.

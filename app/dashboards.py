@@ -31,6 +31,7 @@ DASHBOARD = (
     "project_budget_by_department", "contract_amount_by_vendor", "contract_amount_by_year",
     "findings_by_status", "findings_overdue", "change_requests_by_outcome",
     "approvals_waiting_projects", "approvals_waiting_contracts",
+    "vulnerability_ageing",
 )
 
 # A home page shows the user's own department's picture with these (those they may read).

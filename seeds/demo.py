@@ -40,6 +40,20 @@ from app.data.models import (
     SharingStatus,
 )
 from app.extensions import db
+from app.infosec.models import (
+    PolicyCategory,
+    PolicyStatus,
+    ResidualRisk,
+    RiskAssessment,
+    RiskLevel,
+    SecurityPolicy,
+    Training,
+    TrainingAttendance,
+    Vulnerability,
+    VulnerabilityScan,
+    VulnerabilitySeverity,
+    VulnerabilityStatus,
+)
 from app.deadlines import company_today
 from app.operations.models import (
     ChangeKind,
@@ -471,6 +485,85 @@ def _day(value):
     if value is None or isinstance(value, dt.date):
         return value
     return dt.date.today() + dt.timedelta(days=value)
+# Chapter 6 part 1. Security policies: title, category, version, state, how it leaves
+# the main path (None, or the state, step, who takes it and the reason). The network
+# policy's first version is superseded by the second.
+_SP = PolicyStatus
+POLICIES = [
+    ("人员安全策略", PolicyCategory.personnel, 1, _SP.returned,
+     (_SP.mgmt_review, "return", "manager", "请补充离职人员账号回收与保密协议续签的要求。")),
+    ("应用安全策略", PolicyCategory.application, 1, _SP.mgmt_review, None),
+    ("网络安全策略", PolicyCategory.network, 1, _SP.superseded, None),
+    ("网络安全策略", PolicyCategory.network, 2, _SP.effective, None),
+    ("数据安全策略", PolicyCategory.data, 1, _SP.effective, None),
+]
+POLICY_TEXT = {
+    PolicyCategory.network: ("边界防火墙默认拒绝；入侵检测全天候监控；远程访问须经 VPN 与双因素认证。",
+                             "最小权限、分区分域、纵深防御。",
+                             "核心网络与办公网络逻辑隔离，访问控制策略每季度复核一次。"),
+    PolicyCategory.data: ("敏感数据分级保护，防止泄露、丢失与篡改。",
+                          "谁拥有谁负责、分级分类、全程留痕。",
+                          "机密及以上数据加密存储与传输；数据导出须经归口部门审批。"),
+    PolicyCategory.application: ("业务系统上线前完成安全测试，运行中及时修复漏洞。",
+                                 "安全与开发同步、默认安全配置。",
+                                 "上线前漏洞扫描；高危漏洞 30 天内修复；统一身份认证接入。"),
+    PolicyCategory.personnel: ("涉及信息系统的人员可信、可控、可追溯。",
+                               "背景审查、权限最小化、离岗即回收。",
+                               "入职背景审查，签订保密协议，每年至少参加一次安全培训。"),
+}
+
+# Vulnerability scans: system, days ago, tool, scope, summary, and the vulnerabilities
+# found (title, CVE/ID, severity, state, days after the scan it was fixed). OPS-WMS's last
+# scan is too old and MKT-CMS has none (6.2.2); CRM has a high vulnerability past due.
+_VS, _VL = VulnerabilitySeverity, VulnerabilityStatus
+SCANS = [
+    ("FIN-GL", 20, "绿盟远程安全评估系统 RSAS", "应用服务器、数据库服务器及 Web 端口",
+     "发现高危 1 个、中危 1 个，高危已修复。", [
+         ("Apache Tomcat 部分 PUT 远程代码执行漏洞", "CVE-2025-24813", _VS.high, _VL.fixed, 8),
+         ("TLS 1.0/1.1 协议未禁用", "SCAN-TLS-001", _VS.medium, _VL.open, None)]),
+    ("CRM", 50, "绿盟远程安全评估系统 RSAS", "CRM Web 应用及中间件",
+     "发现严重 1 个、高危 1 个；高危漏洞修复逾期。", [
+         ("管理后台存在弱口令账户", "SCAN-PWD-003", _VS.critical, _VL.fixed, 2),
+         ("Spring Framework 路径遍历漏洞", "CVE-2024-38816", _VS.high, _VL.fixing, None)]),
+    ("OA", 10, "Nessus Professional", "OA 服务器与对外发布端口",
+     "发现中危、低危各 1 个。", [
+         ("jQuery 跨站脚本漏洞", "CVE-2020-11023", _VS.medium, _VL.fixing, None),
+         ("HTTP 响应缺少安全头", "SCAN-HDR-007", _VS.low, _VL.accepted, None)]),
+    ("ERP", 30, "Nessus Professional", "ERP 应用与数据库主机",
+     "发现严重漏洞 1 个，已于 3 日内修复。", [
+         ("OpenSSH 信号处理竞争条件漏洞", "CVE-2024-6387", _VS.critical, _VL.fixed, 3)]),
+    ("FIN-EXP", 40, "绿盟远程安全评估系统 RSAS", "报销系统 Web 应用", "未发现中危及以上漏洞。", []),
+    ("HR-EHR", 60, "Nessus Professional", "人事系统应用与数据库主机", "未发现中危及以上漏洞。", []),
+    ("IT-MON", 15, "Nessus Professional", "监控平台主机", "未发现中危及以上漏洞。", []),
+    ("IT-AD", 15, "Nessus Professional", "认证服务器", "未发现中危及以上漏洞。", []),
+    ("OPS-WMS", 120, "Nessus Professional", "仓储系统主机", "未发现中危及以上漏洞。", []),
+]
+
+# Risk assessments: system, days ago, scope, method, risks, level, treatment, residual
+# level, next assessment in days
+RISK_ASSESSMENTS = [
+    ("FIN-GL", 45, "财务核算系统应用、数据库与运维访问", "GB/T 20984 资产-威胁-脆弱性分析",
+     "数据库运维账号共用；备份介质未加密。", RiskLevel.high,
+     "运维账号实名化并接入堡垒机；备份介质启用加密。", ResidualRisk.low, 320),
+    ("CRM", 70, "CRM 应用与客户数据导出", "问卷调查与技术检测相结合",
+     "客户数据批量导出缺少审批；部分账号长期未使用。", RiskLevel.medium,
+     "导出功能接入审批流程；清理长期未使用账号。", ResidualRisk.low, 295),
+    ("HR-EHR", 120, "人事档案数据访问", "GB/T 20984 资产-威胁-脆弱性分析",
+     "人事档案访问日志保存期限不足。", RiskLevel.medium,
+     "日志保存期限延长至 180 天以上。", ResidualRisk.low, 245),
+]
+
+# Training: title, days ago, trainer, topics (laws, policies, skills), audience, and the
+# attendance (person, attended, score, remarks)
+TRAININGS = [
+    ("2026年度信息安全法律法规与制度培训", 60, "外聘律师 王律师", (True, True, False),
+     "全体员工", [("clerk_fin", True, 92, None), ("head_fin", True, 88, None),
+                  ("clerk_mkt", True, 75, None), ("head_mkt", False, None, "出差请假，安排补学"),
+                  ("it_staff2", True, 95, None)]),
+    ("钓鱼邮件识别与安全操作技能培训", 20, "信息管理部 马丽", (False, False, True),
+     "各部门业务录入员", [("clerk_fin", True, 85, None), ("clerk_mkt", True, 58, "考核未通过，需补考"),
+                       ("it_head", True, 90, None)]),
+]
 
 
 def _demo_pdf(title, kind, user):
@@ -1026,6 +1119,92 @@ class Demo:
             FindingStatus.verified: lambda: step(self.auditor, finding, "close"),
         })
 
+    # -- information security (6.1, 6.2.2, 6.3.1-6.3.2) ------------------------------
+    def policy(self, title, category, version, target, exit):
+        policy = self.find(SecurityPolicy, title=title, policy_version=version)
+        if policy is not None:
+            return
+        objectives, principles, measures = POLICY_TEXT[category]
+        previous = self.find_existing(SecurityPolicy, title=title,
+                                      policy_version=version - 1) if version > 1 else None
+        policy = create(self.it_staff, SecurityPolicy(
+            title=title, category=category, policy_version=version, previous_version=previous,
+            basis="《中华人民共和国网络安全法》《数据安全法》《个人信息保护法》、"
+                  "GB/T 22239-2019 网络安全等级保护基本要求",
+            objectives=objectives, principles=principles, measures=measures,
+            document=_demo_pdf(f"{title}V{version}", "策略文件", self.it_staff)))
+        exit = (exit[0], exit[1], self.users[exit[2]], exit[3]) if exit else None
+
+        def publish():
+            edit(self.it_staff, policy, effective_date=company_today() - dt.timedelta(
+                days=200 if version == 1 else 30))
+            step(self.it_staff, policy, "publish")
+
+        # A superseded version was in effect until its successor was: supersede_old_policies.
+        walk(policy, PolicyStatus.effective if target is PolicyStatus.superseded else target, {
+            PolicyStatus.draft: lambda: step(self.it_staff, policy, "submit"),
+            PolicyStatus.mgmt_review: lambda: step(self.manager, policy, "approve"),
+            PolicyStatus.approved: publish,
+        }, exit)
+
+    def supersede_old_policies(self):
+        """Versions whose successor is now in effect are marked superseded by IT."""
+        for policy in db.session.query(SecurityPolicy).filter_by(
+                status=PolicyStatus.effective).all():
+            if any(newer.status is PolicyStatus.effective for newer in policy.next_versions):
+                step(self.it_staff, policy, "supersede")
+
+    def scan(self, system, ago, tool, scope, summary, found):
+        system = self.systems[system]
+        day = company_today() - dt.timedelta(days=ago)
+        if self.find(VulnerabilityScan, system_id=system.id, scanned_on=day,
+                     tool=tool) is not None:
+            return
+        scan = create(self.it_staff, VulnerabilityScan(
+            system=system, scanned_on=day, tool=tool, scan_scope=scope,
+            performer=self.it_staff, summary=summary,
+            report=_demo_pdf(f"{system.code}-{day}", "漏洞扫描报告", self.it_staff)))
+        for title, identifier, severity, state, fixed_after in found:
+            vulnerability = create(self.it_staff, Vulnerability(
+                scan=scan, title=title, identifier=identifier, severity=severity,
+                found_on=day))
+            self.created += 1
+            if state is VulnerabilityStatus.fixed:
+                edit(self.it_staff, vulnerability, status=state,
+                     fixed_on=day + dt.timedelta(days=fixed_after),
+                     remediation="已升级至官方修复版本并复测通过。")
+            elif state is not VulnerabilityStatus.open:
+                edit(self.it_staff, vulnerability, status=state,
+                     remediation="风险较低，经评估暂不修复，已采取补偿措施。"
+                     if state is VulnerabilityStatus.accepted else "修复补丁测试中。")
+
+    def risk_assessment(self, system, ago, scope, method, risks, level, treatment, residual,
+                        next_in):
+        system = self.systems[system]
+        day = company_today() - dt.timedelta(days=ago)
+        if self.find(RiskAssessment, system_id=system.id, assessed_on=day) is not None:
+            return
+        create(self.it_staff, RiskAssessment(
+            system=system, assessed_on=day, assessor=self.it_staff, assessment_scope=scope,
+            method=method, risks=risks, risk_level=level, treatment_plan=treatment,
+            residual_risk=residual, next_assessment_on=day + dt.timedelta(days=ago + next_in),
+            report=_demo_pdf(f"{system.code}-{day}", "风险评估报告", self.it_staff)))
+
+    def training(self, title, ago, trainer, topics, audience, attendance):
+        if self.find(Training, title=title) is not None:
+            return
+        law, policy, skills = topics
+        training = create(self.it_staff, Training(
+            title=title, held_on=company_today() - dt.timedelta(days=ago), trainer=trainer,
+            topic_law=law, topic_policy=policy, topic_skills=skills, audience=audience,
+            description=f"{title}，由信息管理部组织。",
+            materials=_demo_pdf(title, "培训课件", self.it_staff)))
+        for username, attended, score, remarks in attendance:
+            create(self.it_staff, TrainingAttendance(
+                training=training, person=self.users[username], attended=attended,
+                score=score, remarks=remarks))
+            self.created += 1
+
     def load(self):
         self.organisation()
         for row in PLANS:
@@ -1064,6 +1243,15 @@ class Demo:
             self.supervision(*row)
         for check, *row in SUPERVISION_FINDINGS:
             self.finding(None, *row, check=check)
+        for row in POLICIES:
+            self.policy(*row)
+        self.supersede_old_policies()
+        for row in SCANS:
+            self.scan(*row)
+        for row in RISK_ASSESSMENTS:
+            self.risk_assessment(*row)
+        for row in TRAININGS:
+            self.training(*row)
         demo_continuity.load(self, create, edit, step, walk, _demo_pdf)
         db.session.commit()
         return self.created

@@ -232,6 +232,9 @@ def ids(app):
 
 
 _counter = itertools.count(1)
+# A demo account of each department (training attendance).
+DEPARTMENT_PERSON = {"FIN": "clerk_fin", "MKT": "clerk_mkt", "IT": "it_staff",
+                     "OPS": "expert", "HR": "auditor"}
 
 
 @pytest.fixture
@@ -242,6 +245,14 @@ def make(app, ids):
     from app.audit.models import Audit, AuditFinding, SupervisionCheck
     from app.data.models import BackupRecord, DataAsset, DataQualityCheck
     from app.extensions import db as _db
+    from app.infosec.models import (
+        RiskAssessment,
+        SecurityPolicy,
+        Training,
+        TrainingAttendance,
+        Vulnerability,
+        VulnerabilityScan,
+    )
     from app.operations.models import (
         Incident,
         InspectionChecklist,
@@ -334,6 +345,25 @@ def make(app, ids):
             "backup": lambda: (BackupRecord, {
                 "system_id": ids.system(system_code), "department_id": dept_id,
                 "medium": f"测试介质{n}", "offsite_location": "异地机房"}),
+            "security_policy": lambda: (SecurityPolicy, {
+                "title": f"测试安全策略{n}", "objectives": "o", "measures": "m"}),
+            "vulnerability_scan": lambda: (VulnerabilityScan, {
+                "system_id": ids.system(system_code), "department_id": dept_id,
+                "tool": f"测试扫描工具{n}", "scanned_on": dt.date(2026, 3, 1)}),
+            "vulnerability": lambda: (Vulnerability, {
+                "scan_id": _make("vulnerability_scan", dept=dept),
+                "system_id": ids.system(system_code), "department_id": dept_id,
+                "title": f"测试漏洞{n}", "found_on": dt.date(2026, 3, 1)}),
+            "risk_assessment": lambda: (RiskAssessment, {
+                "system_id": ids.system(system_code), "department_id": dept_id,
+                "assessed_on": dt.date(2026, 3, 1), "assessment_scope": "s",
+                "risks": f"测试风险{n}"}),
+            "training": lambda: (Training, {"title": f"测试培训{n}", "trainer": "t",
+                                            "held_on": dt.date(2026, 3, 1)}),
+            "training_attendance": lambda: (TrainingAttendance, {
+                "training_id": _make("training", dept=dept),
+                "person_id": ids.user(DEPARTMENT_PERSON[dept]), "department_id": dept_id,
+                "remarks": f"测试参训{n}"}),
         }
         defaults.update(_continuity_kinds(ids, _make, n, dept, dept_id, system_code))
         model, values = defaults[kind]()

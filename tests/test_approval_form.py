@@ -286,13 +286,14 @@ def test_outsiders_get_404(app, login_as, model):
         outsiders += page == 404
         if page == 404:
             assert not response.data.startswith(b"%PDF")
-    if model.__name__ != "DevelopmentPlan":  # plans are company-wide: nobody is outside
+    # Plans and security policies are company-wide (``__reference__``): nobody is outside.
+    if not getattr(model, "__reference__", False):
         assert outsiders, f"no outsider found for {model.__name__}"
 
 
 @pytest.mark.parametrize("model", [m for m in MODELS
                                    if m.__name__ not in ("ProjectRequest", "ExpertReview",
-                                                         "DevelopmentPlan")],
+                                                         "DevelopmentPlan", "SecurityPolicy")],
                          ids=lambda m: m.__name__)
 def test_roles_without_read_get_no_form(app, login_as, model):
     pk = demo_record(app, model)

@@ -280,6 +280,14 @@ def many_rows(app):
     from app.base import AppUser, Delegation
     from app.data.models import BackupRecord, DataAsset, DataQualityCheck, DataSharingRequest
     from app.extensions import db
+    from app.infosec.models import (
+        RiskAssessment,
+        SecurityPolicy,
+        Training,
+        TrainingAttendance,
+        Vulnerability,
+        VulnerabilityScan,
+    )
     from app.operations.models import (
         ChangeRequest,
         Incident,
@@ -369,10 +377,21 @@ def many_rows(app):
             progress = ProgressReport(project=project, summary=f"查询进展{n}",
                                       percent_complete=n % 101, reporter=user)
             db.session.add_all([tender, bid, milestone, progress])
+            policy = SecurityPolicy(title=f"查询安全策略{stamp}-{n}", objectives="o",
+                                    measures="m")
+            scan = VulnerabilityScan(system=system, tool=f"查询扫描{n}", performer=user)
+            vulnerability = Vulnerability(scan=scan, title=f"查询漏洞{n}",
+                                          found_on=dt.date(2026, 1, 1))
+            risk = RiskAssessment(system=system, assessment_scope="s", risks=f"查询风险{n}",
+                                  assessor=user)
+            training = Training(title=f"查询培训{n}", trainer="t")
+            attendance = TrainingAttendance(training=training, person=clerk,
+                                            remarks=f"查询参训{n}")
             db.session.add_all([department, vendor, system, audit, project, contract, incident,
                                 finding, review, delegation, plan, feedback, order, change,
                                 sharing, entry, checklist, upkeep, upkept, supervision,
-                                checked, asset, quality, backup])
+                                checked, asset, quality, backup, policy, scan, vulnerability,
+                                risk, training, attendance])
             db.session.add_all(_continuity_rows(n, fin, user, system))
         db.session.commit()
 
@@ -413,7 +432,8 @@ STATEMENT_BOUND = 10  # no list page above 10 SQL statements (docs/performance.m
 # reference lists and the projects and reviews assigned to them.
 LIST_USERS = ["admin", "clerk_fin", "it_staff", "auditor", "expert"]
 EXPERT_LISTS = {"DepartmentView", "InformationSystemView", "VendorView",
-                "DevelopmentPlanView", "ProjectRequestView", "ExpertReviewView"}
+                "DevelopmentPlanView", "ProjectRequestView", "ExpertReviewView",
+                "SecurityPolicyView"}
 # A Clerk does not read personnel clearances (their department head does: 6.3.3).
 NOT_FOR_CLERKS = {"PersonnelClearanceView"}
 ROLE_VIEWS = [(username, view) for username in LIST_USERS for view in VIEWS

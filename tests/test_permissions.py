@@ -24,12 +24,17 @@ from webhelpers import flashes
 RECORD_TYPES = ("Department", "InformationSystem", "Vendor", "ProjectRequest", "Tender", "Bid",
                 "Contract", "Milestone", "ProgressReport", "Incident", "OperationLog", "InspectionChecklist", "MaintenancePlan",
                 "MaintenanceRecord", "Audit", "AuditFinding", "DataAsset", "DataQualityCheck",
-                "BackupRecord", "SupervisionCheck")
+                "BackupRecord", "SupervisionCheck", "SecurityPolicy", "VulnerabilityScan",
+                "Vulnerability", "RiskAssessment", "Training", "TrainingAttendance")
 # Chapter 6.3.3-6.4.
 CONTINUITY = ("PersonnelClearance", "EmergencyPlan", "Drill", "SecurityEvent")
 RECORD_TYPES += CONTINUITY
 ALL = frozenset(RECORD_TYPES)
 REFERENCE = frozenset({"Department", "InformationSystem", "Vendor"})
+# Company-wide records every department reads: security policies and training (6.1, 6.3.1).
+COMPANY_WIDE = frozenset({"SecurityPolicy", "Training"})
+SECURITY = frozenset({"SecurityPolicy", "VulnerabilityScan", "Vulnerability",
+                      "RiskAssessment", "Training", "TrainingAttendance"})
 DEPARTMENT_WRITES = frozenset({"InformationSystem", "ProjectRequest", "Incident",
                                "DataAsset"})
 # A department reports the security events of its systems (6.4.3); only its head reads
@@ -47,10 +52,11 @@ EXPECTED = {
     "ITStaff": (ALL, frozenset({"Department", "InformationSystem", "Vendor", "Tender", "Bid",
                                 "Contract", "Milestone", "ProgressReport", "Incident", "OperationLog", "InspectionChecklist",
                                 "MaintenancePlan", "MaintenanceRecord", "DataAsset",
-                                "DataQualityCheck", "BackupRecord"}) | set(CONTINUITY)),
+                                "DataQualityCheck", "BackupRecord"}) | SECURITY
+                | set(CONTINUITY)),
     # Experts read the project requests they are assigned to review (and no other:
     # tests/test_scoping.py); the records made for the Expert here are assigned to them.
-    "Expert": (REFERENCE | {"ProjectRequest"}, frozenset()),
+    "Expert": (REFERENCE | {"ProjectRequest", "SecurityPolicy"}, frozenset()),
     "Management": (ALL, frozenset()),
     "Auditor": (ALL, frozenset({"Audit", "AuditFinding", "SupervisionCheck"})),
 }
@@ -83,6 +89,9 @@ RESOURCE = {
     "MaintenancePlan": "maintenance_plan", "MaintenanceRecord": "maintenance_record",
     "DataAsset": "data_asset", "DataQualityCheck": "data_quality_check",
     "BackupRecord": "backup_record", "SupervisionCheck": "supervision_check",
+    "SecurityPolicy": "security_policy", "VulnerabilityScan": "vulnerability_scan",
+    "Vulnerability": "vulnerability", "RiskAssessment": "risk_assessment",
+    "Training": "training", "TrainingAttendance": "training_attendance",
     "PersonnelClearance": "personnel_clearance", "EmergencyPlan": "emergency_plan",
     "Drill": "drill", "SecurityEvent": "security_event",
 }
@@ -93,7 +102,9 @@ MARKER = {"Department": "name", "InformationSystem": "name", "Vendor": "name",
           "Audit": "title", "AuditFinding": "title", "OperationLog": "content",
           "InspectionChecklist": "items", "MaintenancePlan": "title",
           "MaintenanceRecord": "result", "DataAsset": "name", "DataQualityCheck": "title",
-          "BackupRecord": "medium", "SupervisionCheck": "title", "PersonnelClearance": "post",
+          "BackupRecord": "medium", "SupervisionCheck": "title", "SecurityPolicy": "title",
+          "VulnerabilityScan": "tool", "Vulnerability": "title", "RiskAssessment": "risks",
+          "Training": "title", "TrainingAttendance": "remarks", "PersonnelClearance": "post",
           "EmergencyPlan": "title", "Drill": "participants", "SecurityEvent": "title"}
 # kind for the ``make`` factory (Department has none: made here).
 FACTORY = {"InformationSystem": "system", "Vendor": "vendor", "ProjectRequest": "project",
@@ -104,7 +115,10 @@ FACTORY = {"InformationSystem": "system", "Vendor": "vendor", "ProjectRequest": 
            "InspectionChecklist": "checklist", "MaintenancePlan": "maintenance_plan",
            "MaintenanceRecord": "maintenance_record", "DataAsset": "data_asset",
            "DataQualityCheck": "quality_check", "BackupRecord": "backup",
-           "SupervisionCheck": "supervision", "PersonnelClearance": "clearance",
+           "SupervisionCheck": "supervision", "SecurityPolicy": "security_policy",
+           "VulnerabilityScan": "vulnerability_scan", "Vulnerability": "vulnerability",
+           "RiskAssessment": "risk_assessment", "Training": "training",
+           "TrainingAttendance": "training_attendance", "PersonnelClearance": "clearance",
            "EmergencyPlan": "emergency_plan", "Drill": "drill",
            "SecurityEvent": "security_event"}
 
@@ -115,6 +129,8 @@ FACTORY = {"InformationSystem": "system", "Vendor": "vendor", "ProjectRequest": 
 # of that kind in the user's department).
 MARK, CREDIT, DEPT, SYSTEM, VENDOR, AUDIT, PLAN = (
     "<mark>", "<credit>", "<dept>", "<system>", "<vendor>", "<audit>", "<plan>")
+# A vulnerability scan, a training and a person of the user's department.
+SCAN, TRAINING, PERSON = "<scan>", "<training>", "<person>"
 # PERSON: a user of the department; APPROVED_PLAN: an approved emergency plan.
 PERSON, APPROVED_PLAN = "<person>", "<approved plan>"
 # An approved project (立项), a tender open for bids, a project in implementation, and an
@@ -168,6 +184,21 @@ VALID_INPUT = {
     "SupervisionCheck": {"title": MARK, "department": DEPT, "checked_on": "2026-03-01",
                          "checked_duties": True, "checked_data": True,
                          "result": "satisfactory", "issues": "i"},
+    "SecurityPolicy": {"title": MARK, "category": "data", "policy_version": 1,
+                       "objectives": "o", "principles": "p", "measures": "m",
+                       "effective_date": "2026-01-01"},
+    "VulnerabilityScan": {"system": SYSTEM, "scanned_on": "2026-03-01", "tool": MARK,
+                          "scan_scope": "s", "summary": "r"},
+    "Vulnerability": {"scan": SCAN, "title": MARK, "identifier": "CVE-2026-0001",
+                      "severity": "high", "status": "open", "found_on": "2026-03-01"},
+    "RiskAssessment": {"system": SYSTEM, "assessed_on": "2026-03-01", "assessment_scope": "s",
+                       "method": "m", "risks": MARK, "risk_level": "medium",
+                       "residual_risk": "low",
+                       "next_assessment_on": "2027-03-01"},
+    "Training": {"title": MARK, "held_on": "2026-03-01", "trainer": "t", "topic_law": True,
+                 "audience": "a"},
+    "TrainingAttendance": {"training": TRAINING, "person": PERSON, "attended": True,
+                           "score": 90, "remarks": MARK},
     "PersonnelClearance": {"person": PERSON, "post": MARK, "background_result": "passed",
                            "background_checked_on": "2026-01-05",
                            "agreement_signed_on": "2026-01-10",
@@ -310,6 +341,8 @@ class Actor:
             VENDOR: lambda: self.ids.vendor(),
             AUDIT: lambda: self.make("audit", dept=dept),
             PLAN: lambda: self.make("maintenance_plan", dept=dept),
+            SCAN: lambda: self.make("vulnerability_scan", dept=dept),
+            TRAINING: lambda: self.make("training", dept=dept),
             PERSON: lambda: self.ids.user({"FIN": "clerk_fin", "MKT": "clerk_mkt",
                                            "IT": "it_staff2", "HR": "auditor",
                                            "OPS": "expert"}[dept]),
@@ -612,6 +645,11 @@ READ_BY_ALL = REFERENCE | {"EmergencyPlan", "Drill"}
 
 
 def scope_cases():
+    shared = REFERENCE | COMPANY_WIDE
+    return [pytest.param(role, record_type, record_type in shared,
+                         id=f"{role}-{record_type}-"
+                            f"{'visible' if record_type in shared else 'hidden'}")
+            for role in DEPARTMENT_ROLES for record_type in RECORD_TYPES]
     return [pytest.param(role, record_type, record_type in READ_BY_ALL,
                          id=f"{role}-{record_type}-"
                             f"{'visible' if record_type in READ_BY_ALL else 'hidden'}")

@@ -13,6 +13,12 @@ from sqlalchemy import or_, select
 from app.audit.models import Audit, AuditFinding, SupervisionCheck
 from app.base import Attachment
 from app.data.models import BackupRecord, DataAsset, DataQualityCheck
+from app.infosec.models import (
+    RiskAssessment,
+    TrainingAttendance,
+    Vulnerability,
+    VulnerabilityScan,
+)
 from app.infosec.models import SecurityEvent
 from app.operations.models import (
     Incident,
@@ -52,6 +58,12 @@ KINDS = {
     "quality_check": (DataQualityCheck, "DataQualityCheckView", "data_quality_check",
                       "title"),
     "backup": (BackupRecord, "BackupRecordView", "backup_record", "medium"),
+    "vulnerability_scan": (VulnerabilityScan, "VulnerabilityScanView", "vulnerability_scan",
+                           "tool"),
+    "vulnerability": (Vulnerability, "VulnerabilityView", "vulnerability", "title"),
+    "risk_assessment": (RiskAssessment, "RiskAssessmentView", "risk_assessment", "risks"),
+    "training_attendance": (TrainingAttendance, "TrainingAttendanceView",
+                            "training_attendance", "remarks"),
     "security_event": (SecurityEvent, "SecurityEventView", "security_event", "title"),
 }
 # Kinds a department's Clerk/DeptHead may write (config.FAB_ROLE_DEFINITIONS).
@@ -62,7 +74,8 @@ WRITABLE = ["project", "incident", "data_asset", "security_event"]
 # here. A new record type joins KINDS, with its visible_criteria, or this list.
 NOT_IN_KINDS = frozenset({"Department", "InformationSystem", "Vendor", "DevelopmentPlan",
                           "Delegation", "ExpertReview", "PlanFeedback", "ChangeOrder",
-                          "ChangeRequest", "DataSharingRequest",
+                          "ChangeRequest", "DataSharingRequest", "SecurityPolicy",
+                          "Training",
                           # read by every department (tests/test_permissions.py READ_BY_ALL)
                           "EmergencyPlan", "Drill",
                           # no Clerk reads them; a department head those of the
@@ -109,6 +122,12 @@ def visible_criteria(kind, dept_id):
                               DataQualityCheck.system_id.in_(own_systems))],
         # A backup belongs to the department owning the backed-up system.
         "backup": [BackupRecord.system_id.in_(own_systems)],
+        # Scans, vulnerabilities and risk assessments belong to the system's department;
+        # attendance to the person's.
+        "vulnerability_scan": [VulnerabilityScan.system_id.in_(own_systems)],
+        "vulnerability": [Vulnerability.system_id.in_(own_systems)],
+        "risk_assessment": [RiskAssessment.system_id.in_(own_systems)],
+        "training_attendance": [TrainingAttendance.department_id == dept_id],
         # The department owning the system.
         "security_event": [SecurityEvent.system_id.in_(own_systems)],
     }[kind]

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from app.api import RecordApi
 from app.base import Delegation
 from app.forms import FilterDepartmentUsers, FilterHasRole
+from app.infosec.models import Vulnerability
 from app.operations.models import ChangeRequest, Incident
 from app.organisation.models import Department, InformationSystem
 from app.procurement.models import Contract
@@ -80,7 +81,7 @@ class InformationSystemView(RecordView):
     }
     edit_form_query_rel_fields = add_form_query_rel_fields
     base_order = ("code", "asc")
-    related_records = (Incident, Contract, ChangeRequest)
+    related_records = (Incident, Contract, ChangeRequest, Vulnerability)
 
 
 # (category = permission key of the menu, label, icon, [(view, label, icon)])

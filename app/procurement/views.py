@@ -76,6 +76,7 @@ class VendorView(RecordView):
 class TenderView(RecordView):
     record_label = _l("Tender")
     datamodel = scoped(Tender)
+    label_columns = {"method": _l("Procurement method")}
     list_columns = ["tender_number", "title", "project", "department", "method", "opening_date",
                     "status"]
     search_columns = ["tender_number", "title", "project", "department", "method", "status",
@@ -135,6 +136,7 @@ class MilestoneView(RecordView):
 class ProgressReportView(RecordView):
     record_label = _l("Progress report")
     datamodel = scoped(ProgressReport)
+    label_columns = {"summary": _l("Progress summary")}
     list_columns = ["project", "report_date", "report_period", "percent_complete", "reporter"]
     search_columns = ["project", "department", "report_date", "report_period", "percent_complete",
                       "reporter", "summary", "issues"]
