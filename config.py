@@ -98,8 +98,8 @@ _READ_ALL = [
     [f"^({_ALL_RECORDS})$", "^can_read$"],
     # Charts count only what the user may see (their department's, for a Clerk/DeptHead).
     ["^(Charts|Dashboards)$", "^(can_read|menu_access)$"],
-    [f"^({_ALL_RECORDS}|Organisation|Systems|Projects|Procurement|Operations|Data|Audits)$",
-     "^menu_access$"],
+    [f"^({_ALL_RECORDS}|Organisation|Systems|Projects|Procurement|Operations|Data|Audits"
+     "|UnauthorisedChanges)$", "^menu_access$"],
 ]
 _REFERENCE_READ = [
     ["^(Department|InformationSystem|Vendor|DevelopmentPlan)$", "^can_read$"],
