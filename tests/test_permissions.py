@@ -21,14 +21,16 @@ from webhelpers import flashes
 
 # ----------------------------------------------------------------- the spec
 
-RECORD_TYPES = ("Department", "InformationSystem", "Vendor", "ProjectRequest", "Contract",
-                "Incident", "OperationLog", "InspectionChecklist", "MaintenancePlan",
+RECORD_TYPES = ("Department", "InformationSystem", "Vendor", "DevelopmentPlan",
+                "ProjectRequest", "Contract", "ChangeOrder", "Incident", "ChangeRequest",
+                "OperationLog",
+                "InspectionChecklist", "MaintenancePlan",
                 "MaintenanceRecord", "Audit", "AuditFinding", "DataAsset", "DataQualityCheck",
                 "BackupRecord", "SupervisionCheck")
 ALL = frozenset(RECORD_TYPES)
-REFERENCE = frozenset({"Department", "InformationSystem", "Vendor"})
+REFERENCE = frozenset({"Department", "InformationSystem", "Vendor", "DevelopmentPlan"})
 DEPARTMENT_WRITES = frozenset({"InformationSystem", "ProjectRequest", "Incident",
-                               "DataAsset"})
+                               "ChangeRequest", "DataAsset"})
 
 # role -> (record types it may read, record types it may write)
 EXPECTED = {
@@ -37,10 +39,11 @@ EXPECTED = {
     "DeptHead": (ALL, DEPARTMENT_WRITES),
     # IT writes a project request only in its own steps (opinion, feasibility and
     # acceptance reports): tests/test_approval_integrity.py. Here the records are drafts.
-    "ITStaff": (ALL, frozenset({"Department", "InformationSystem", "Vendor", "Contract",
-                                "Incident", "OperationLog", "InspectionChecklist",
-                                "MaintenancePlan", "MaintenanceRecord", "DataAsset",
-                                "DataQualityCheck", "BackupRecord"})),
+    "ITStaff": (ALL, frozenset({"Department", "InformationSystem", "Vendor", "DevelopmentPlan",
+                                "Contract", "ChangeOrder", "Incident", "ChangeRequest",
+                                "OperationLog",
+                                "InspectionChecklist", "MaintenancePlan", "MaintenanceRecord",
+                                "DataAsset", "DataQualityCheck", "BackupRecord"})),
     # Experts read the project requests they are assigned to review (and no other:
     # tests/test_scoping.py); the records made for the Expert here are assigned to them.
     "Expert": (REFERENCE | {"ProjectRequest"}, frozenset()),
@@ -55,21 +58,28 @@ ROLES = tuple(EXPECTED)
 RECTIFIERS = {"Clerk": {"AuditFinding"}, "DeptHead": {"AuditFinding"}}
 DEPARTMENT_ROLES = ("Clerk", "DeptHead")
 # Submitted on creation, so never deleted (a workflow step ends them): regulation 5.1.3.
-NEVER_DELETED = frozenset({"Incident"})
+NEVER_DELETED = frozenset({"Incident", "ChangeRequest", "ChangeOrder"})
 ADMIN_ONLY_PAGES = ("/users/list/", "/roles/list/", "/swagger/v1", "/api/v1/_openapi")
-# Record types of the menu this spec does not state yet: who writes them in which state is
-# their workflow table's (tests/test_workflows.py walks every step for every account). A
+# Record types of the menu this spec does not state: who writes them depends on more than
+# role and department, so a role's can_write does not say it. Delegation: one's own, as
+# principal (tests/test_inbox.py, test_sod.py); PlanFeedback: a department's own, only
+# while the plan is in consultation (its write rule; tests/test_demo_walk.py);
+# ExpertReview: IT assigns, the assigned expert writes (tests/test_conflict_of_interest.py);
+# DataSharingRequest: the requesting department writes the content, IT only the granted
+# period in its review (tests/test_workflows.py walks every step for every account). A
 # new record type joins RECORD_TYPES, with its line in each table below, or this list.
-NOT_IN_THIS_SPEC = frozenset({"Delegation", "DevelopmentPlan", "PlanFeedback", "ExpertReview",
-                              "ChangeOrder", "ChangeRequest", "DataSharingRequest"})
+NOT_IN_THIS_SPEC = frozenset({"Delegation", "PlanFeedback", "ExpertReview",
+                              "DataSharingRequest"})
 
 # ------------------------------------------------------ how each type is reached
 
 VIEW = {t: f"/{t.lower()}view" for t in RECORD_TYPES}
 RESOURCE = {
     "Department": "department", "InformationSystem": "information_system",
-    "Vendor": "vendor", "ProjectRequest": "project_request", "Contract": "contract",
-    "Incident": "incident", "Audit": "audit", "AuditFinding": "audit_finding",
+    "Vendor": "vendor", "DevelopmentPlan": "development_plan",
+    "ProjectRequest": "project_request", "Contract": "contract",
+    "Incident": "incident", "ChangeRequest": "change_request", "ChangeOrder": "change_order",
+    "Audit": "audit", "AuditFinding": "audit_finding",
     "OperationLog": "operation_log", "InspectionChecklist": "inspection_checklist",
     "MaintenancePlan": "maintenance_plan", "MaintenanceRecord": "maintenance_record",
     "DataAsset": "data_asset", "DataQualityCheck": "data_quality_check",
@@ -77,14 +87,19 @@ RESOURCE = {
 }
 # A unique text column per type: searchable, shown on list and show pages.
 MARKER = {"Department": "name", "InformationSystem": "name", "Vendor": "name",
+          "DevelopmentPlan": "title",
           "ProjectRequest": "name", "Contract": "name", "Incident": "title",
+          "ChangeRequest": "title", "ChangeOrder": "title",
           "Audit": "title", "AuditFinding": "title", "OperationLog": "content",
           "InspectionChecklist": "items", "MaintenancePlan": "title",
           "MaintenanceRecord": "result", "DataAsset": "name", "DataQualityCheck": "title",
           "BackupRecord": "medium", "SupervisionCheck": "title"}
 # kind for the ``make`` factory (Department has none: made here).
-FACTORY = {"InformationSystem": "system", "Vendor": "vendor", "ProjectRequest": "project",
-           "Contract": "contract", "Incident": "incident", "Audit": "audit",
+FACTORY = {"InformationSystem": "system", "Vendor": "vendor",
+           "DevelopmentPlan": "development_plan", "ProjectRequest": "project",
+           "Contract": "contract", "Incident": "incident", "ChangeRequest": "change_request",
+           "ChangeOrder": "change_order",
+           "Audit": "audit",
            "AuditFinding": "finding", "OperationLog": "operation_log",
            "InspectionChecklist": "checklist", "MaintenancePlan": "maintenance_plan",
            "MaintenanceRecord": "maintenance_record", "DataAsset": "data_asset",
@@ -96,8 +111,8 @@ FACTORY = {"InformationSystem": "system", "Vendor": "vendor", "ProjectRequest": 
 # Placeholders are filled per user: MARK (a fresh unique text), CREDIT (a fresh
 # credit code), DEPT (the user's department), SYSTEM / VENDOR / AUDIT (a record
 # of that kind in the user's department).
-MARK, CREDIT, DEPT, SYSTEM, VENDOR, AUDIT, PLAN = (
-    "<mark>", "<credit>", "<dept>", "<system>", "<vendor>", "<audit>", "<plan>")
+MARK, CREDIT, DEPT, SYSTEM, VENDOR, AUDIT, PLAN, PROJECT = (
+    "<mark>", "<credit>", "<dept>", "<system>", "<vendor>", "<audit>", "<plan>", "<project>")
 VALID_INPUT = {
     "Department": {"code": MARK, "name": MARK, "kind": "business", "description": "d"},
     "InformationSystem": {"code": MARK, "name": MARK, "category": "business",
@@ -105,6 +120,8 @@ VALID_INPUT = {
                           "protection_level": 2, "go_live_date": "2026-01-01"},
     "Vendor": {"name": MARK, "credit_code": CREDIT, "rating": "b",
                "contact_person": "p"},
+    "DevelopmentPlan": {"title": MARK, "period": MARK, "goals": "g", "tasks": "t",
+                        "priorities": "p", "schedule": "s"},
     "ProjectRequest": {"name": MARK, "applicant_department": DEPT, "background": "b",
                        "goals": "g", "content": "c", "budget": 1000,
                        "implementation_plan": "p"},
@@ -113,6 +130,12 @@ VALID_INPUT = {
                  "end_date": "2026-12-31"},
     "Incident": {"title": MARK, "system": SYSTEM, "severity": "p3", "description": "d",
                  "reporting_department": DEPT, "occurred_at": "2026-01-01 10:00:00"},
+    "ChangeOrder": {"change_number": MARK, "title": MARK, "project": PROJECT, "reason": "r",
+                    "change_content": "c", "cost_impact": 0, "schedule_impact": "s"},
+    "ChangeRequest": {"change_number": MARK, "title": MARK, "system": SYSTEM,
+                      "kind": "configuration", "change_plan": "p", "rollback_plan": "r",
+                      "risk": "low", "window_start": "2026-03-01 10:00:00",
+                      "window_end": "2026-03-01 12:00:00"},
     "OperationLog": {"system": SYSTEM, "kind": "inspection", "content": MARK,
                      "result": "normal", "performed_at": "2026-01-01 10:00:00"},
     "InspectionChecklist": {"system": SYSTEM, "items": MARK},
@@ -267,6 +290,7 @@ class Actor:
             VENDOR: lambda: self.ids.vendor(),
             AUDIT: lambda: self.make("audit", dept=dept),
             PLAN: lambda: self.make("maintenance_plan", dept=dept),
+            PROJECT: lambda: self.make("project", dept=dept),
         }
         data = {key: fill[value]() if isinstance(value, str) and value in fill else value
                 for key, value in VALID_INPUT[record_type].items()}

@@ -12,8 +12,9 @@ from sqlalchemy import or_, select
 
 from app.audit.models import Audit, AuditFinding, SupervisionCheck
 from app.base import Attachment
-from app.data.models import BackupRecord, DataAsset, DataQualityCheck
+from app.data.models import BackupRecord, DataAsset, DataQualityCheck, DataSharingRequest
 from app.operations.models import (
+    ChangeRequest,
     Incident,
     InspectionChecklist,
     MaintenancePlan,
@@ -23,7 +24,7 @@ from app.operations.models import (
 )
 from app.organisation.models import InformationSystem
 from app.planning.models import ProjectRequest, ProjectStatus
-from app.procurement.models import Contract
+from app.procurement.models import ChangeOrder, Contract
 from webhelpers import count, flashes, form_token, list_page, row
 
 OUTSIDERS = ["clerk_mkt", "head_mkt"]
@@ -47,16 +48,22 @@ KINDS = {
     "quality_check": (DataQualityCheck, "DataQualityCheckView", "data_quality_check",
                       "title"),
     "backup": (BackupRecord, "BackupRecordView", "backup_record", "medium"),
+    "change_request": (ChangeRequest, "ChangeRequestView", "change_request", "change_number"),
+    "change_order": (ChangeOrder, "ChangeOrderView", "change_order", "change_number"),
+    "sharing": (DataSharingRequest, "DataSharingRequestView", "data_sharing_request",
+                "title"),
 }
 # Kinds a department's Clerk/DeptHead may write (config.FAB_ROLE_DEFINITIONS).
 WRITABLE = ["project", "incident", "data_asset"]
 # Record types of the menu these kinds do not cover: reference data (readable by all, the
-# owner writes: test_other_departments_system_is_readable_but_not_writable), the personal
-# and the expert's (test_expert_sees_only_requests_assigned_to_them), and those not yet
-# here. A new record type joins KINDS, with its visible_criteria, or this list.
+# owner writes: test_other_departments_system_is_readable_but_not_writable; the published
+# development plan), the personal and the expert's (test_expert_sees_only_requests_
+# assigned_to_them), and a department's feedback on the plan (tests/test_workflows.py).
+# A new record type joins KINDS, with its visible_criteria, or this list. The change
+# requests, change orders and data sharing requests are here for reading; writing them is
+# their workflows' (tests/test_workflows.py, per state and actor).
 NOT_IN_KINDS = frozenset({"Department", "InformationSystem", "Vendor", "DevelopmentPlan",
-                          "Delegation", "ExpertReview", "PlanFeedback", "ChangeOrder",
-                          "ChangeRequest", "DataSharingRequest"})
+                          "Delegation", "ExpertReview", "PlanFeedback"})
 # Deleted only as drafts (an incident is submitted on creation): the chapters' ``Delete``.
 DELETABLE = ["project"]
 
@@ -93,6 +100,11 @@ def visible_criteria(kind, dept_id):
                               DataQualityCheck.system_id.in_(own_systems))],
         # A backup belongs to the department owning the backed-up system.
         "backup": [BackupRecord.system_id.in_(own_systems)],
+        "change_request": [ChangeRequest.department_id == dept_id],
+        "change_order": [ChangeOrder.department_id == dept_id],
+        # Both sides of a sharing request see it.
+        "sharing": [or_(DataSharingRequest.requesting_department_id == dept_id,
+                        DataSharingRequest.providing_department_id == dept_id)],
     }[kind]
 
 
