@@ -92,6 +92,8 @@ _SELF_SERVICE = [
     ["^(UserDBModelView|User)$", "^userinfoedit$"],
     ["^Attachment$", "^can_read$"],
     ["^Inbox$", "^(can_read|menu_access)$"],
+    # Verify an approval form: finds only records the reader may see.
+    ["^ApprovalForm$", "^can_read$"],
     ["^Delegation$", "^(can_read|can_write|menu_access)$"],
 ]
 _READ_ALL = [
