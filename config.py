@@ -103,7 +103,7 @@ _READ_ALL = [
     # Charts count only what the user may see (their department's, for a Clerk/DeptHead).
     ["^(Charts|Dashboards)$", "^(can_read|menu_access)$"],
     [f"^({_ALL_RECORDS}|Organisation|Systems|Projects|Procurement|Operations|Data|Audits"
-     "|Security)$", "^menu_access$"],
+     "|Security|UnauthorisedChanges)$", "^menu_access$"],
 ]
 _REFERENCE_READ = [
     ["^(Department|InformationSystem|Vendor|DevelopmentPlan)$", "^can_read$"],

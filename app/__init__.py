@@ -84,7 +84,7 @@ def register_views(appbuilder):
     from .api import register_apis
     from .approval_views import ApprovalFormCheckView, InboxView, SeparationOfDutiesView
     from .attachments import AttachmentView
-    from .chapters import menu, record_views
+    from .chapters import menu, menu_links, record_views
     from .charts import register as register_charts
     from .compliance import register_compliance
     from .dashboards import register_dashboards
@@ -99,6 +99,9 @@ def register_views(appbuilder):
                 category=category, category_label=category_label,
                 category_icon=category_icon,
             )
+    for link in menu_links():  # after the screens: a link opens one of their lists
+        appbuilder.add_link(link.name, href=link.path(), label=link.label, icon=link.icon,
+                            category=link.category)
     appbuilder.add_view(InboxView, "Inbox", label=_l("My inbox"), icon="fa-inbox",
                         href="/inbox/")
     # Beside the audit chapter's records (8.1, 8.2).

@@ -6,7 +6,8 @@ Each name is a package of app/ holding a chapter's records:
   deadlines, scorecard rules (``@rule``) and charts (``__charts__``);
 * ``views.py``: its screens and REST resources, as configuration: ``MENU``, the menu
   categories in the chapter's order, each ``(name, label, icon, [(view, label, icon)])``,
-  and ``APIS``, the resources.
+  and ``APIS``, the resources; optionally ``MENU_LINKS``, menu entries opening a list
+  filtered by a deadline (app.records.ListLink), e.g. 运行维护 → 未授权变更.
 
 The core imports no chapter but through this list (by name, here): the menu, the REST
 API, the charts, the scorecard and the inbox follow from it. A chapter imports the core
@@ -59,6 +60,12 @@ def record_models(modules=None):
 def menu():
     """The menu categories of every chapter, in regulation order."""
     return [category for module in _modules("views") for category in module.MENU]
+
+
+def menu_links():
+    """The chapters' menu entries that open a list filtered (``MENU_LINKS``, optional:
+    app.records.ListLink), in regulation order."""
+    return [link for module in _modules("views") for link in getattr(module, "MENU_LINKS", ())]
 
 
 def record_views():

@@ -170,17 +170,21 @@ class HomeView(IndexView):
     @expose("/")
     def index(self):
         from .approvals import inbox_count
+        from .chapters import menu_links
 
         user = current_actor()
         sm = self.appbuilder.sm
-        waiting, charts = None, []
+        waiting, charts, cards = None, [], []
         if user is not None:
+            # What a role must watch (the IT head: unauthorised changes, 5.1.4).
+            cards = [card for card in (link.card(user) for link in menu_links()) if card]
             if sm.has_access("can_read", "Inbox"):
                 waiting = inbox_count(user)
             if sm.has_access("can_read", "Charts") and user.department_id:
                 charts = charts_data(HOME, ChartFilters(department_id=user.department_id))
         return self.render_template(
             self.index_template, appbuilder=self.appbuilder, waiting=waiting, charts=charts,
+            cards=cards,
             echarts=ECHARTS, dashboard=user is not None and sm.has_access("can_read",
                                                                           "Dashboard"))
 

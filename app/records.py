@@ -900,3 +900,50 @@ class ListInterface(CappedCountMixin, ScopedInterface):
 
 def scoped(model):
     return ListInterface(model)
+
+
+class ListLink:
+    """A menu entry opening a record screen's list filtered by one of its deadlines (the
+    badge and list filter a record type declares, ``__deadlines__``), e.g. 运行维护 →
+    未授权变更. Declared by a chapter in ``MENU_LINKS`` beside its ``MENU``; ``name`` is
+    its permission name (menu_access, config.py). With ``home`` (user, scope -> bool),
+    also a card with the count on the home page of the users it names."""
+
+    def __init__(self, name, category, view, deadline, label, icon, home=None):
+        self.name, self.category, self.view, self.deadline = name, category, view, deadline
+        self.label, self.icon, self.home = label, icon, home
+
+    def _instance(self):
+        return next(view for view in current_app.appbuilder.baseviews
+                    if type(view) is self.view)
+
+    def path(self):
+        """The list's path with the deadline filter (``_flt_<n>_<column>=y``)."""
+        view = self._instance()
+        column = self.deadline.column(view.datamodel.obj)
+        index = next(i for i, flt in enumerate(view._filters._all_filters[column])
+                     if getattr(flt, "arg_name", "") == f"deadline_{self.deadline.name}")
+        return f"{view.route_base}/list/?_flt_{index}_{column}=y"
+
+    def count(self, user):
+        """How many records of the link the user sees (under their scope)."""
+        from sqlalchemy import func
+
+        from .security import read_clause, scope_for
+
+        model = self.view.datamodel.obj
+        query = db.session.query(func.count(model.id)).filter(self.deadline.clause(model))
+        clause = read_clause(model, scope_for(user))
+        if clause is not None:
+            query = query.filter(clause)
+        return query.scalar()
+
+    def card(self, user):
+        """(label, count, path, icon) for the user's home page, or None when not theirs."""
+        from .security import scope_for
+
+        sm = current_app.appbuilder.sm
+        if (user is None or self.home is None or not self.home(user, scope_for(user))
+                or not sm.has_access("menu_access", self.name)):
+            return None
+        return self.label, self.count(user), self.path(), self.icon

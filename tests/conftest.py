@@ -243,7 +243,7 @@ def make(app, ids):
     import datetime as dt
 
     from app.audit.models import Audit, AuditFinding, SupervisionCheck
-    from app.data.models import BackupRecord, DataAsset, DataQualityCheck
+    from app.data.models import BackupRecord, DataAsset, DataQualityCheck, DataSharingRequest
     from app.extensions import db as _db
     from app.infosec.models import (
         RiskAssessment,
@@ -254,6 +254,7 @@ def make(app, ids):
         VulnerabilityScan,
     )
     from app.operations.models import (
+        ChangeRequest,
         Incident,
         InspectionChecklist,
         MaintenancePlan,
@@ -261,9 +262,10 @@ def make(app, ids):
         OperationLog,
     )
     from app.organisation.models import InformationSystem
-    from app.planning.models import ProjectRequest, ProjectStatus
+    from app.planning.models import DevelopmentPlan, ProjectRequest, ProjectStatus
     from app.procurement.models import (
         Bid,
+        ChangeOrder,
         Contract,
         Milestone,
         ProgressReport,
@@ -342,6 +344,21 @@ def make(app, ids):
             "quality_check": lambda: (DataQualityCheck, {
                 "title": f"测试质量检查{n}", "department_id": dept_id,
                 "checked_on": dt.date(2026, 3, 1), "score": 90}),
+            "development_plan": lambda: (DevelopmentPlan, {
+                "title": f"测试发展规划{n}", "period": f"T-{n}", "goals": "g", "tasks": "t"}),
+            "change_request": lambda: (ChangeRequest, {
+                "change_number": f"T-CR-{n}", "title": f"测试变更{n}",
+                "system_id": ids.system(system_code), "department_id": dept_id,
+                "change_plan": "p", "rollback_plan": "r"}),
+            "change_order": lambda: (ChangeOrder, {
+                "change_number": f"T-BG-{n}", "title": f"测试合同变更{n}",
+                "project_id": _make("project", dept=dept), "department_id": dept_id,
+                "reason": "r", "change_content": "c"}),
+            "sharing": lambda: (DataSharingRequest, {
+                "title": f"测试数据共享{n}", "requesting_department_id": dept_id,
+                "providing_department_id": ids.dept("HR" if dept != "HR" else "IT"),
+                "system_id": ids.system("HR-EHR" if dept != "HR" else "OA"),
+                "data_scope": "s", "purpose": "p"}),
             "backup": lambda: (BackupRecord, {
                 "system_id": ids.system(system_code), "department_id": dept_id,
                 "medium": f"测试介质{n}", "offsite_location": "异地机房"}),

@@ -82,7 +82,9 @@ def test_the_record_page_shows_the_clauses_in_english_by_locale(app):
     pk = a_record(app, OperationLog)
     block = clause_block(client.get(f"{route}/show/{pk}").get_data(as_text=True))
     assert "Regulation clauses" in block and "依据制度条款" not in block
-    assert ", ".join(f'data-clause="{cid}"' for cid in ("5.1.1",)) in block
+    assert "Regulation clauses " + ", ".join(
+        f'<span class="record-clause" data-clause="{cid}" title="{html.escape(CLAUSES[cid].en)}">'
+        f"{cid}</span>" for cid in model_clauses(OperationLog)) in block
     for cid in model_clauses(OperationLog):
         assert html.escape(CLAUSES[cid].en) in block
         assert CLAUSES[cid].zh not in block

@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 
 from app.audit.models import Audit, AuditFinding, SupervisionCheck
 from app.base import Attachment
-from app.data.models import BackupRecord, DataAsset, DataQualityCheck
+from app.data.models import BackupRecord, DataAsset, DataQualityCheck, DataSharingRequest
 from app.infosec.models import (
     RiskAssessment,
     TrainingAttendance,
@@ -21,6 +21,7 @@ from app.infosec.models import (
 )
 from app.infosec.models import SecurityEvent
 from app.operations.models import (
+    ChangeRequest,
     Incident,
     InspectionChecklist,
     MaintenancePlan,
@@ -30,7 +31,7 @@ from app.operations.models import (
 )
 from app.organisation.models import InformationSystem
 from app.planning.models import ProjectRequest, ProjectStatus
-from app.procurement.models import Bid, Contract, Milestone, ProgressReport, Tender
+from app.procurement.models import Bid, ChangeOrder, Contract, Milestone, ProgressReport, Tender
 from webhelpers import count, flashes, form_token, list_page, row
 
 OUTSIDERS = ["clerk_mkt", "head_mkt"]
@@ -64,17 +65,23 @@ KINDS = {
     "risk_assessment": (RiskAssessment, "RiskAssessmentView", "risk_assessment", "risks"),
     "training_attendance": (TrainingAttendance, "TrainingAttendanceView",
                             "training_attendance", "remarks"),
+    "change_request": (ChangeRequest, "ChangeRequestView", "change_request", "change_number"),
+    "change_order": (ChangeOrder, "ChangeOrderView", "change_order", "change_number"),
+    "sharing": (DataSharingRequest, "DataSharingRequestView", "data_sharing_request",
+                "title"),
     "security_event": (SecurityEvent, "SecurityEventView", "security_event", "title"),
 }
 # Kinds a department's Clerk/DeptHead may write (config.FAB_ROLE_DEFINITIONS).
 WRITABLE = ["project", "incident", "data_asset", "security_event"]
 # Record types of the menu these kinds do not cover: reference data (readable by all, the
-# owner writes: test_other_departments_system_is_readable_but_not_writable), the personal
-# and the expert's (test_expert_sees_only_requests_assigned_to_them), and those not yet
-# here. A new record type joins KINDS, with its visible_criteria, or this list.
+# owner writes: test_other_departments_system_is_readable_but_not_writable; the published
+# development plan), the personal and the expert's (test_expert_sees_only_requests_
+# assigned_to_them), and a department's feedback on the plan (tests/test_workflows.py).
+# A new record type joins KINDS, with its visible_criteria, or this list. The change
+# requests, change orders and data sharing requests are here for reading; writing them is
+# their workflows' (tests/test_workflows.py, per state and actor).
 NOT_IN_KINDS = frozenset({"Department", "InformationSystem", "Vendor", "DevelopmentPlan",
-                          "Delegation", "ExpertReview", "PlanFeedback", "ChangeOrder",
-                          "ChangeRequest", "DataSharingRequest", "SecurityPolicy",
+                          "Delegation", "ExpertReview", "PlanFeedback", "SecurityPolicy",
                           "Training",
                           # read by every department (tests/test_permissions.py READ_BY_ALL)
                           "EmergencyPlan", "Drill",
@@ -128,6 +135,11 @@ def visible_criteria(kind, dept_id):
         "vulnerability": [Vulnerability.system_id.in_(own_systems)],
         "risk_assessment": [RiskAssessment.system_id.in_(own_systems)],
         "training_attendance": [TrainingAttendance.department_id == dept_id],
+        "change_request": [ChangeRequest.department_id == dept_id],
+        "change_order": [ChangeOrder.department_id == dept_id],
+        # Both sides of a sharing request see it.
+        "sharing": [or_(DataSharingRequest.requesting_department_id == dept_id,
+                        DataSharingRequest.providing_department_id == dept_id)],
         # The department owning the system.
         "security_event": [SecurityEvent.system_id.in_(own_systems)],
     }[kind]

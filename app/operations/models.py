@@ -24,6 +24,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, backref, relationship, validates
 
 from app.base import (
@@ -411,12 +412,26 @@ class OperationLog(StampMixin, Model):
     __title__ = "{system} #{id}"  # what it is called (app/titles.py)
 
 
+# What decides whether an entry is an authorised change (5.1.4).
+AUTHORISATION_FIELDS = ("kind", "system", "system_id", "change_request", "change_request_id")
+
+
+def _authorisation_touched(record):
+    state = sa_inspect(record)
+    return state.pending or any(state.attrs[name].history.has_changes()
+                                for name in AUTHORISATION_FIELDS)
+
+
 @event.listens_for(Session, "before_flush")
 def flag_unauthorised_changes(session, _flush_context, _instances):
-    """The save rule of 5.1.4: every entry written is flagged by what it references."""
+    """The save rule of 5.1.4: an entry is flagged by what it references when it is
+    written, and again when its kind, system or change request is changed; never by a
+    later step of the change request (an approval after the change does not authorise
+    it afterwards; an approved change request has no step back), nor by an edit of
+    anything else (its content, result...)."""
     with session.no_autoflush:
         for record in list(session.new) + list(session.dirty):
-            if isinstance(record, OperationLog):
+            if isinstance(record, OperationLog) and _authorisation_touched(record):
                 flag = not record.authorised_change()
                 if record.unauthorised is not flag:
                     record.unauthorised = flag

@@ -1,9 +1,13 @@
 """Operation and maintenance (regulation chapter 5): screens and API resources."""
+from flask import g, has_request_context, request
+from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import lazy_gettext as _l
 
 from app.api import RecordApi
 from app.forms import FilterDepartmentUsers, FilterHasRole, FilterOwnedInScope
 from app.operations.models import (
+    APPROVED_CHANGES,
+    UNAUTHORISED,
     ChangeRequest,
     Incident,
     InspectionChecklist,
@@ -11,11 +15,38 @@ from app.operations.models import (
     MaintenanceRecord,
     OperationLog,
 )
-from app.records import RecordView, duration, local_time, scoped
+from app.records import ListLink, RecordView, duration, local_time, scoped
 from app.security import ScopedInterface, current_actor
 
 
 # ---------------------------------------------------------------------- Screens
+
+class FilterApprovedChanges(BaseFilter):
+    """Dropdown filter of an operation log entry's change request (5.1.4): only approved
+    ones (已批准, 已实施, 已验证), and of the entry's system once it is known: the system
+    posted with the form (a change request of another system is refused, not stored), or
+    the system of the entry being edited. A new entry's form, before a system is chosen,
+    offers the approved change requests of every system in scope."""
+
+    name = _l("Approved")
+    arg_name = "approvedchange"
+
+    def apply(self, query, value):
+        query = query.filter(self.model.status.in_(APPROVED_CHANGES))
+        system_id = _form_system_id()
+        if system_id is not None:
+            query = query.filter(self.model.system_id == system_id)
+        return query
+
+
+def _form_system_id():
+    if has_request_context() and request.method == "POST":
+        posted = request.form.get("system", "")
+        if posted.isdigit():
+            return int(posted)
+    record = g.get("form_record")
+    return getattr(record, "system_id", None) if record is not None else None
+
 
 class IncidentView(RecordView):
     record_label = _l("Incident")
@@ -88,12 +119,14 @@ class OperationLogView(RecordView):
     base_order = ("performed_at", "desc")
     add_form_defaults = {"operator": current_actor}
     add_form_query_rel_fields = {
-        "operator": [["username", FilterHasRole, "ITStaff"]]}
+        "operator": [["username", FilterHasRole, "ITStaff"]],
+        "change_request": [["change_number", FilterApprovedChanges, None]]}
     edit_form_query_rel_fields = add_form_query_rel_fields
     description_columns = {
         "change_request": _l("A configuration or data change must follow an approved change "
                              "request of the same system; otherwise it is recorded as "
-                             "unauthorised (5.1.4)."),
+                             "unauthorised (5.1.4). Only approved change requests are "
+                             "offered, of the entry's system."),
         "abnormal_items": _l("For an inspection: the checklist items found abnormal."),
     }
 
@@ -159,6 +192,15 @@ MENU = [
         (MaintenancePlanView, _l("Maintenance plans"), "fa-calendar"),
         (MaintenanceRecordView, _l("Maintenance records"), "fa-medkit"),
     ]),
+]
+
+# The unauthorised changes (5.1.4) for the IT department head: a menu entry opening the
+# operation log filtered to them, and a card with their count on the IT head's home page.
+MENU_LINKS = [
+    ListLink("UnauthorisedChanges", "Operations", OperationLogView, UNAUTHORISED,
+             _l("Unauthorised changes"), "fa-exclamation-triangle",
+             home=lambda user, scope: scope.it_department
+             and any(role.name == "DeptHead" for role in user.roles)),
 ]
 
 
