@@ -231,7 +231,10 @@ def _read_xlsx(data):
     # Declared sizes, before anything is inflated (a "zip bomb" declares them honestly or
     # lies; a lie ends in an error while reading, below).
     total = sum(m.file_size for m in members)
-    ratio = max((m.file_size / max(m.compress_size, 1) for m in members), default=0)
+    # The ratio of parts past a megabyte: a small part of repeated bytes inflates far too,
+    # harmlessly.
+    ratio = max((m.file_size / max(m.compress_size, 1) for m in members
+                 if m.file_size > 1024 * 1024), default=0)
     if total > _config("IMPORT_MAX_UNCOMPRESSED") or ratio > _config("IMPORT_MAX_RATIO"):
         raise ImportRefused(gettext(
             "The Excel file unpacks to %(size)d MB (at most %(limit)d MB): refused as a "
