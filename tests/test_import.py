@@ -534,3 +534,16 @@ def test_departments_import_with_their_head_by_name(app, login_as):
     with app.app_context():
         department = db.session.query(Department).filter_by(code=code).one()
         assert department.kind is DepartmentKind.it and department.head.username == "head_fin"
+
+
+def test_a_part_inflating_far_beyond_its_size_is_refused(app, login_as):
+    """Under the total size limit, but one part would inflate a thousandfold."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"<" + b" " * (20 * 1024 * 1024))
+    assert len(buffer.getvalue()) < 200 * 1024
+    response = preview(login_as("admin"), "system", buffer.getvalue(), "ratio.xlsx")
+    assert response.status_code == 400
+    assert "zip" in response.get_data(as_text=True)
