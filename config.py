@@ -92,6 +92,8 @@ _SELF_SERVICE = [
     ["^(UserDBModelView|User)$", "^userinfoedit$"],
     ["^Attachment$", "^can_read$"],
     ["^Inbox$", "^(can_read|menu_access)$"],
+    # Verify an approval form: finds only records the reader may see.
+    ["^ApprovalForm$", "^can_read$"],
     ["^Delegation$", "^(can_read|can_write|menu_access)$"],
 ]
 _READ_ALL = [
@@ -140,6 +142,26 @@ FAB_ROLE_DEFINITIONS = {
         ["^(ChangeLog|SoDReport|Dashboard|Compliance)$", "^(can_read|menu_access)$"],
     ],
 }
+
+# Chapter 6.3.3-6.4: personnel clearances, emergency plans, drills, security events. IT
+# staff keep them; every department reads the plans and drills and the security events of
+# its systems, and reports those; only the department head reads the clearances of the
+# department's people.
+_CONTINUITY = "PersonnelClearance|EmergencyPlan|Drill|SecurityEvent"
+for _role, _rules in {
+    "Clerk": [["^(EmergencyPlan|Drill|SecurityEvent)$", "^can_read$"],
+              ["^SecurityEvent$", "^can_write$"],
+              ["^(EmergencyPlan|Drill|SecurityEvent|Security)$", "^menu_access$"]],
+    "DeptHead": [[f"^({_CONTINUITY})$", "^can_read$"], ["^SecurityEvent$", "^can_write$"],
+                 [f"^({_CONTINUITY}|Security)$", "^menu_access$"]],
+    "ITStaff": [[f"^({_CONTINUITY})$", "^(can_read|can_write)$"],
+                [f"^({_CONTINUITY}|Security)$", "^menu_access$"]],
+    "Management": [[f"^({_CONTINUITY})$", "^can_read$"],
+                   [f"^({_CONTINUITY}|Security)$", "^menu_access$"]],
+    "Auditor": [[f"^({_CONTINUITY})$", "^can_read$"],
+                [f"^({_CONTINUITY}|Security)$", "^menu_access$"]],
+}.items():
+    FAB_ROLE_DEFINITIONS[_role] = FAB_ROLE_DEFINITIONS[_role] + _rules
 
 
 class Config:
@@ -271,6 +293,10 @@ class Config:
     # and a successful restore test within COMPLIANCE_RESTORE_DAYS days.
     COMPLIANCE_BACKUP_DAYS = _env_int("COMPLIANCE_BACKUP_DAYS", 7)
     COMPLIANCE_RESTORE_DAYS = _env_int("COMPLIANCE_RESTORE_DAYS", 365)
+    # 6.4.2: each running system's approved emergency plan drilled within this many days.
+    COMPLIANCE_DRILL_DAYS = _env_int("COMPLIANCE_DRILL_DAYS", 365)
+    # 6.3.3: a confidentiality agreement is marked as expiring this many days ahead.
+    CLEARANCE_WARNING_DAYS = _env_int("CLEARANCE_WARNING_DAYS", 30)
     # 待我处理: records per page; seconds a user's count (the menu badge) is reused, unless
     # someone takes a workflow step meanwhile.
     INBOX_PAGE_SIZE = _env_int("INBOX_PAGE_SIZE", 50)

@@ -82,7 +82,7 @@ def register_views(appbuilder):
     from flask_babel import lazy_gettext as _l
 
     from .api import register_apis
-    from .approval_views import InboxView, SeparationOfDutiesView
+    from .approval_views import ApprovalFormCheckView, InboxView, SeparationOfDutiesView
     from .attachments import AttachmentView
     from .chapters import menu, record_views
     from .charts import register as register_charts
@@ -107,6 +107,7 @@ def register_views(appbuilder):
                         icon="fa-balance-scale", category="Audits",
                         category_label=_l("Audit and supervision"))
     appbuilder.add_view_no_menu(AttachmentView)
+    appbuilder.add_view_no_menu(ApprovalFormCheckView)
     appbuilder.add_view(ChangeLogView, "ChangeLog", label=_l("Change log"), icon="fa-history",
                         category="Audits", category_label=_l("Audit and supervision"))
     # Departments, users, systems and vendors from spreadsheets, beside the departments.

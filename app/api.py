@@ -5,6 +5,7 @@ from flask_appbuilder.api import ModelRestApi, expose, permission_name, protect,
 from flask_babel import gettext
 from marshmallow import ValidationError
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
 from sqlalchemy.orm import RelationshipDirection
 
 from .extensions import db
@@ -19,6 +20,8 @@ from .security import (
     check_write,
     current_actor,
     owner_relationship,
+    read_clause,
+    scope_for,
 )
 from .validation import (
     DeleteRefused,
@@ -51,9 +54,20 @@ def related_id_errors(model, payload):
         for one in values:
             if isinstance(one, bool) or not isinstance(one, int):
                 errors[key] = gettext("Must be an integer id.")
-            elif one not in INT64 or db.session.get(target, one) is None:
+            elif one not in INT64 or not _visible(target, one):
                 errors[key] = gettext("No record with id %(id)s.", id=one)
     return errors
+
+
+def _visible(model, pk):
+    """Whether a record with this key exists and the user may see it: a related record
+    outside one's scope is answered like a missing one (nothing about it leaks)."""
+    key = sa_inspect(model).primary_key[0]
+    query = select(key).where(key == pk)
+    clause = read_clause(model, scope_for(current_actor()))
+    if clause is not None:
+        query = query.where(clause)
+    return db.session.execute(query).first() is not None
 
 
 def reject_unparsable_rison():

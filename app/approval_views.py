@@ -8,6 +8,7 @@ from .chapters import record_views
 from .labels import RECORD_LABELS
 from .paging import PAGE_MAX
 from .records import local_time
+from .extensions import db
 from .security import current_actor
 
 
@@ -80,3 +81,41 @@ class SeparationOfDutiesView(BaseView):
         kinds = {**SOD_KINDS, **{kind: label for kind, (label, _check) in sod_checks().items()}}
         return self.render_template("sod.html", rows=rows, title=_l("Separation of duties"),
                                     labels=RECORD_LABELS, kinds=kinds)
+
+
+class ApprovalFormCheckView(BaseView):
+    """Verify an approval form (审批单): paste the verification line printed on it and see
+    whether it matches the hash-chained change history and the record's current state
+    (app/approval_form.py). Only records the reader may see are found (5.1.3, 8.1.1)."""
+
+    route_base = "/approval-form"
+    default_view = "verify"
+    class_permission_name = "ApprovalForm"
+    method_permission_name = {"verify": "read"}
+
+    @expose("/verify")
+    @has_access
+    def verify(self):
+        from .approval_form import check_line, describe_check
+        from .chapters import view_for_model
+        from .security import ScopedInterface
+
+        sm = self.appbuilder.sm
+
+        def visible(model, record_id):
+            if not sm.has_access("can_read", model.__name__):
+                return False
+            return ScopedInterface(model, db.session).get(record_id) is not None
+
+        line = (request.args.get("line") or "")[:1000]
+        result = record_url = None
+        if line.strip():
+            result = check_line(line, visible)
+            if result.record is not None:
+                view = view_for_model(type(result.record))
+                if view is not None:
+                    record_url = url_for(f"{view.__name__}.show", pk=result.record.id)
+        return self.render_template(
+            "approval_form_verify.html", title=_l("Verify an approval form"), line=line,
+            result=result, sentences=describe_check(result) if result else [],
+            record_url=record_url)

@@ -2,7 +2,7 @@
 
 A chart is a few lines of data beside its model (``Model.__charts__ = (Chart(...),)``;
 it drills into the model's screen in the menu): what to group by (an enum or many-to-one
-column, or a time bucket ``Month``/``Year`` of a date column, in company time), the
+column, or a time bucket ``Month``/``Quarter``/``Year`` of a date column, in company time), the
 series (``Count``, ``Sum`` of an amount, ``MeanHours`` between two times) and optionally
 a second column to stack by. ``chart_data`` compiles the declaration to one ``GROUP BY``
 under the same department rule as the lists (``read_clause``): no row is ever loaded
@@ -137,6 +137,30 @@ class Year(Month):
 
     last: int | None = None
     unit = "year"
+
+
+@dataclass(frozen=True)
+class Quarter(Month):
+    """Time bucket: the calendar quarter ('2026-Q1'); by default the last 8 quarters."""
+
+    last: int | None = 8
+    unit = "quarter"
+
+    def key_of(self, day):
+        return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
+
+    def days(self, key):
+        year, quarter = int(key[:4]), int(key[-1])
+        first = dt.date(year, 3 * quarter - 2, 1)
+        following = dt.date(year + quarter // 4, 3 * (quarter % 4) + 1, 1)
+        return first, following - dt.timedelta(days=1)
+
+    def first_day(self, today):
+        quarters = today.year * 4 + (today.month - 1) // 3 - (self.last - 1)
+        return dt.date(quarters // 4, 3 * (quarters % 4) + 1, 1)
+
+    def label(self, key):
+        return gettext("%(year)s Q%(quarter)s", year=key[:4], quarter=key[-1])
 
 
 @dataclass(frozen=True)

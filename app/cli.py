@@ -66,6 +66,36 @@ def history_verify(anchor):
     sys.exit(1)
 
 
+@history_cli.command("verify-form")
+@click.argument("line")
+@with_appcontext
+def history_verify_form(line):
+    """Check the verification line of a printed approval form (审批单): the entry it names
+    is in the change history with that hash and about that record, the whole chain up to
+    it and after it is intact, and whether the record has changed since."""
+    from flask_babel import force_locale
+
+    from .approval_form import check_line, describe_check, parse_line
+    from .history import verify_chain
+
+    result = check_line(line)
+    broken = None
+    if result.ok:
+        _name, _id, seq, digest = parse_line(line)
+        checked, broken = verify_chain(db.session, anchors={seq: digest})
+        db.session.rollback()
+    with force_locale("zh"):
+        for sentence in describe_check(result):
+            click.echo(sentence, err=not result.ok)
+    if broken is not None:
+        seq, reason = broken
+        click.echo(f"{checked} entries checked: chain broken at entry #{seq}: {reason}.",
+                   err=True)
+    if not result.ok or broken is not None:
+        sys.exit(1)
+    click.echo(f"{checked} entries checked: the chain is intact.")
+
+
 @click.group("backup")
 def backup_cli():
     """The application's own backup (7.3.3)."""

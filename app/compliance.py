@@ -27,6 +27,7 @@ from .extensions import db
 from .labels import RECORD_LABELS
 from .regulation import CLAUSES
 
+
 @dataclass(frozen=True)
 class Rule:
     """One checkable clause: ``failing()`` returns a SELECT of (system_id, record_id) for

@@ -217,6 +217,20 @@ class FilterInScope(BaseFilter):
         return query.filter(self.model.id == (scope.department_id or -1))
 
 
+class FilterVisible(BaseFilter):
+    """Dropdown filter: only the records the user may see (an incident of another
+    department is no choice, and a forged id of one is refused)."""
+
+    name = _l("Visible")
+    arg_name = "visible"
+
+    def apply(self, query, value):
+        from .security import read_clause
+
+        clause = read_clause(self.model, scope_for(current_actor()))
+        return query if clause is None else query.filter(clause)
+
+
 class FilterOwnedInScope(BaseFilter):
     """Dropdown filter: records whose department column (the filter's column) is one the
     user may write for, e.g. the systems a department files change requests on."""

@@ -141,6 +141,34 @@ LABELS = {
     "changed_on": _l("Changed on"),
 }
 
+# Chapter 6.3.3-6.4: personnel clearances, emergency plans, drills, security events.
+LABELS.update({
+    "person": _l("Person"),
+    "post": _l("Post"),
+    "background_checked_on": _l("Background check date"),
+    "background_result": _l("Background check result"),
+    "agreement_signed_on": _l("Confidentiality agreement signed on"),
+    "agreement_expires_on": _l("Confidentiality agreement expires on"),
+    "agreement_file": _l("Confidentiality agreement file"),
+    "privileged_systems": _l("Systems with privileged access"),
+    "edition": _l("Plan version"),
+    "scenario": _l("Scenario and scope"),
+    "procedure": _l("Handling procedure"),
+    "responsibilities": _l("Roles and responsibilities"),
+    "resources": _l("Emergency resources"),
+    "document": _l("Plan document"),
+    "emergency_plan": _l("Emergency plan"),
+    "held_on": _l("Drill date"),
+    "participants": _l("Participants"),
+    "report": _l("Drill report"),
+    "detected_at": _l("Detected at"),
+    "incident": _l("Related incident"),
+    "investigation": _l("Investigation and analysis"),
+    "lessons": _l("Lessons learned"),
+    "measures": _l("Improvement measures"),
+    "handler": _l("Handler"),
+})
+
 # The part after the dot of a related column the API shows ("created_by.username").
 SUB_LABELS = {
     "filename": _l("file name"),

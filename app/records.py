@@ -264,6 +264,8 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
             describe=lambda entry: describe(entry, names), who=lambda entry: who(entry, names),
             when=evidence_time, actions=ACTIONS, local_time=local_time, workflow=workflow,
             buttons=self.record_buttons(record), panel=self.record_panel(record),
+            form_url=(url_for(f"{type(self).__name__}.approval_form", pk=record.id)
+                      if workflow is not None else None),
             edit_url=self._edit_url(record),
             can_see_log=self.appbuilder.sm.has_access("can_read", "ChangeLog"),
             clauses=self.record_clauses(), english=str(get_locale() or "zh").startswith("en"))
@@ -482,6 +484,29 @@ class RecordView(FabRouteGuard, ValidatedSaveMixin, ModelView):
                 flash(str(exc), "warning")
                 return redirect(url_for(f"{type(self).__name__}.show", pk=pk))
         return super().edit(pk)
+
+    # -- the printable approval form (审批单), A4 PDF in Chinese ---------------
+    @expose("/approval-form/<pk>", methods=["GET"])
+    @has_access
+    def approval_form(self, pk):
+        """The record's approval form as a PDF (app/approval_form.py): for whoever may
+        read the record (404 outside the department scope, as the record page)."""
+        from flask import make_response
+
+        from .approval_form import render_pdf
+
+        record = self.datamodel.get(pk, self._base_filters)
+        if record is None or not hasattr(type(record), "__workflow__"):
+            abort(404)
+        data = render_pdf(record, self, current_actor())
+        db.session.rollback()  # read only
+        response = make_response(data)
+        response.headers["Content-Type"] = "application/pdf"
+        name = f"approval-form-{type(record).__name__}-{record.id}.pdf"
+        response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     # -- workflow steps: POST only, with CSRF; the engine decides -----------
     @expose("/transition/<pk>/<name>", methods=["POST"])

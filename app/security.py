@@ -53,6 +53,8 @@ PERMISSIONS = {
     "action_post": "write", "muldelete": "write",
     # Workflow steps: whoever may read a record may try; the workflow decides.
     "transition": "read",
+    # The printable approval form (审批单): whoever may read the record.
+    "approval_form": "read",
     # ModelRestApi
     "get": "read", "get_list": "read", "info": "read",
     "post": "write", "put": "write",

@@ -82,7 +82,7 @@ from app.procurement.models import (
 )
 from app.security import check_write
 
-from . import get_or_create
+from . import demo_continuity, get_or_create
 
 DEPARTMENTS = [
     ("IT", "信息管理部", DepartmentKind.it),
@@ -923,6 +923,7 @@ class Demo:
             self.supervision(*row)
         for check, *row in SUPERVISION_FINDINGS:
             self.finding(None, *row, check=check)
+        demo_continuity.load(self, create, edit, step, walk, _demo_pdf)
         db.session.commit()
         return self.created
 

@@ -305,6 +305,7 @@ def make(app, ids):
                 "system_id": ids.system(system_code), "department_id": dept_id,
                 "medium": f"测试介质{n}", "offsite_location": "异地机房"}),
         }
+        defaults.update(_continuity_kinds(ids, _make, n, dept, dept_id, system_code))
         model, values = defaults[kind]()
         values.update(overrides)
         with app.app_context():
@@ -314,3 +315,35 @@ def make(app, ids):
             return row.id
 
     return _make
+
+
+def _continuity_kinds(ids, _make, n, dept, dept_id, system_code):
+    """``make`` kinds of chapter 6.3.3-6.4: a clearance of a person of the department, an
+    emergency plan of the department (a draft unless told), a drill of an approved one, a security event
+    of the department's system."""
+    import datetime as dt
+
+    from app.infosec.models import Drill, EmergencyPlan, PersonnelClearance, PlanState, \
+        SecurityEvent
+
+    person = {"FIN": "clerk_fin", "MKT": "clerk_mkt", "IT": "it_staff", "OPS": "expert",
+              "HR": "auditor"}[dept]
+    return {
+        "clearance": lambda: (PersonnelClearance, {
+            "person_id": ids.user(person), "department_id": dept_id,
+            "post": f"测试岗位{n}", "background_result": "passed",
+            "background_checked_on": dt.date(2026, 1, 5),
+            "agreement_signed_on": dt.date(2026, 1, 10),
+            "agreement_expires_on": dt.date(2029, 1, 9)}),
+        "emergency_plan": lambda: (EmergencyPlan, {
+            "title": f"测试应急预案{n}", "department_id": dept_id, "scenario": "s",
+            "procedure": "p", "responsibilities": "r", "resources": "res"}),
+        "drill": lambda: (Drill, {
+            "emergency_plan_id": _make("emergency_plan", dept=dept, status=PlanState.approved),
+            "department_id": dept_id,
+            "held_on": dt.date(2026, 3, 1), "scenario": "s",
+            "participants": f"测试参演人员{n}"}),
+        "security_event": lambda: (SecurityEvent, {
+            "title": f"测试安全事件{n}", "system_id": ids.system(system_code),
+            "department_id": dept_id, "description": "d"}),
+    }

@@ -38,8 +38,16 @@ def test_every_point_of_every_chart_opens_a_list_with_its_number_of_records(
         app, login_as, user):
     client = login_as(user)
     checked = 0
+    from app.charts import CHARTS
+
     for name in _chart_names(app):
         response = client.get(f"/charts/{name}/data")
+        listing = client.get(f"/{CHARTS[name].view.__name__.lower()}/list/")
+        if listing.status_code != 200:
+            # A record type the role does not read (a Clerk and the personnel clearances):
+            # neither is its chart.
+            assert response.status_code == 404, (name, response.status_code)
+            continue
         assert response.status_code == 200, (name, response.status_code)
         data = response.get_json()
         for series in data["series"]:

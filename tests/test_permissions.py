@@ -25,22 +25,29 @@ RECORD_TYPES = ("Department", "InformationSystem", "Vendor", "ProjectRequest", "
                 "Incident", "OperationLog", "InspectionChecklist", "MaintenancePlan",
                 "MaintenanceRecord", "Audit", "AuditFinding", "DataAsset", "DataQualityCheck",
                 "BackupRecord", "SupervisionCheck")
+# Chapter 6.3.3-6.4.
+CONTINUITY = ("PersonnelClearance", "EmergencyPlan", "Drill", "SecurityEvent")
+RECORD_TYPES += CONTINUITY
 ALL = frozenset(RECORD_TYPES)
 REFERENCE = frozenset({"Department", "InformationSystem", "Vendor"})
 DEPARTMENT_WRITES = frozenset({"InformationSystem", "ProjectRequest", "Incident",
                                "DataAsset"})
+# A department reports the security events of its systems (6.4.3); only its head reads
+# the clearances of its people (6.3.3).
+DEPARTMENT_WRITES |= {"SecurityEvent"}
+NOT_FOR_CLERKS = frozenset({"PersonnelClearance"})
 
 # role -> (record types it may read, record types it may write)
 EXPECTED = {
     "Admin": (ALL, ALL),
-    "Clerk": (ALL, DEPARTMENT_WRITES),
+    "Clerk": (ALL - NOT_FOR_CLERKS, DEPARTMENT_WRITES),
     "DeptHead": (ALL, DEPARTMENT_WRITES),
     # IT writes a project request only in its own steps (opinion, feasibility and
     # acceptance reports): tests/test_approval_integrity.py. Here the records are drafts.
     "ITStaff": (ALL, frozenset({"Department", "InformationSystem", "Vendor", "Contract",
                                 "Incident", "OperationLog", "InspectionChecklist",
                                 "MaintenancePlan", "MaintenanceRecord", "DataAsset",
-                                "DataQualityCheck", "BackupRecord"})),
+                                "DataQualityCheck", "BackupRecord"}) | set(CONTINUITY)),
     # Experts read the project requests they are assigned to review (and no other:
     # tests/test_scoping.py); the records made for the Expert here are assigned to them.
     "Expert": (REFERENCE | {"ProjectRequest"}, frozenset()),
@@ -55,7 +62,7 @@ ROLES = tuple(EXPECTED)
 RECTIFIERS = {"Clerk": {"AuditFinding"}, "DeptHead": {"AuditFinding"}}
 DEPARTMENT_ROLES = ("Clerk", "DeptHead")
 # Submitted on creation, so never deleted (a workflow step ends them): regulation 5.1.3.
-NEVER_DELETED = frozenset({"Incident"})
+NEVER_DELETED = frozenset({"Incident", "SecurityEvent"})
 ADMIN_ONLY_PAGES = ("/users/list/", "/roles/list/", "/swagger/v1", "/api/v1/_openapi")
 # Record types of the menu this spec does not state yet: who writes them in which state is
 # their workflow table's (tests/test_workflows.py walks every step for every account). A
@@ -74,6 +81,8 @@ RESOURCE = {
     "MaintenancePlan": "maintenance_plan", "MaintenanceRecord": "maintenance_record",
     "DataAsset": "data_asset", "DataQualityCheck": "data_quality_check",
     "BackupRecord": "backup_record", "SupervisionCheck": "supervision_check",
+    "PersonnelClearance": "personnel_clearance", "EmergencyPlan": "emergency_plan",
+    "Drill": "drill", "SecurityEvent": "security_event",
 }
 # A unique text column per type: searchable, shown on list and show pages.
 MARKER = {"Department": "name", "InformationSystem": "name", "Vendor": "name",
@@ -81,7 +90,8 @@ MARKER = {"Department": "name", "InformationSystem": "name", "Vendor": "name",
           "Audit": "title", "AuditFinding": "title", "OperationLog": "content",
           "InspectionChecklist": "items", "MaintenancePlan": "title",
           "MaintenanceRecord": "result", "DataAsset": "name", "DataQualityCheck": "title",
-          "BackupRecord": "medium", "SupervisionCheck": "title"}
+          "BackupRecord": "medium", "SupervisionCheck": "title", "PersonnelClearance": "post",
+          "EmergencyPlan": "title", "Drill": "participants", "SecurityEvent": "title"}
 # kind for the ``make`` factory (Department has none: made here).
 FACTORY = {"InformationSystem": "system", "Vendor": "vendor", "ProjectRequest": "project",
            "Contract": "contract", "Incident": "incident", "Audit": "audit",
@@ -89,7 +99,9 @@ FACTORY = {"InformationSystem": "system", "Vendor": "vendor", "ProjectRequest": 
            "InspectionChecklist": "checklist", "MaintenancePlan": "maintenance_plan",
            "MaintenanceRecord": "maintenance_record", "DataAsset": "data_asset",
            "DataQualityCheck": "quality_check", "BackupRecord": "backup",
-           "SupervisionCheck": "supervision"}
+           "SupervisionCheck": "supervision", "PersonnelClearance": "clearance",
+           "EmergencyPlan": "emergency_plan", "Drill": "drill",
+           "SecurityEvent": "security_event"}
 
 # Valid input per type. Keys are the web form field names, which are also the
 # REST column names; relationships take the related id, enums the member name.
@@ -98,6 +110,8 @@ FACTORY = {"InformationSystem": "system", "Vendor": "vendor", "ProjectRequest": 
 # of that kind in the user's department).
 MARK, CREDIT, DEPT, SYSTEM, VENDOR, AUDIT, PLAN = (
     "<mark>", "<credit>", "<dept>", "<system>", "<vendor>", "<audit>", "<plan>")
+# PERSON: a user of the department; APPROVED_PLAN: an approved emergency plan.
+PERSON, APPROVED_PLAN = "<person>", "<approved plan>"
 VALID_INPUT = {
     "Department": {"code": MARK, "name": MARK, "kind": "business", "description": "d"},
     "InformationSystem": {"code": MARK, "name": MARK, "category": "business",
@@ -136,6 +150,17 @@ VALID_INPUT = {
     "SupervisionCheck": {"title": MARK, "department": DEPT, "checked_on": "2026-03-01",
                          "checked_duties": True, "checked_data": True,
                          "result": "satisfactory", "issues": "i"},
+    "PersonnelClearance": {"person": PERSON, "post": MARK, "background_result": "passed",
+                           "background_checked_on": "2026-01-05",
+                           "agreement_signed_on": "2026-01-10",
+                           "agreement_expires_on": "2028-01-09"},
+    "EmergencyPlan": {"title": MARK, "edition": "1.0", "department": DEPT, "scenario": "s",
+                      "procedure": "p", "responsibilities": "r", "resources": "x"},
+    "Drill": {"emergency_plan": APPROVED_PLAN, "held_on": "2026-03-01", "scenario": "s",
+              "participants": MARK, "result": "partly", "issues": "i"},
+    "SecurityEvent": {"title": MARK, "system": SYSTEM, "category": "malware",
+                      "severity": "p2", "description": "d",
+                      "occurred_at": "2026-03-01 10:00:00"},
 }
 
 DEPT_OF_USER = {username: dept for username, _role, dept, _name in DEMO_ACCOUNTS}
@@ -267,6 +292,10 @@ class Actor:
             VENDOR: lambda: self.ids.vendor(),
             AUDIT: lambda: self.make("audit", dept=dept),
             PLAN: lambda: self.make("maintenance_plan", dept=dept),
+            PERSON: lambda: self.ids.user({"FIN": "clerk_fin", "MKT": "clerk_mkt",
+                                           "IT": "it_staff2", "HR": "auditor",
+                                           "OPS": "expert"}[dept]),
+            APPROVED_PLAN: lambda: self.make("emergency_plan", dept=dept, status="approved"),
         }
         data = {key: fill[value]() if isinstance(value, str) and value in fill else value
                 for key, value in VALID_INPUT[record_type].items()}
@@ -541,11 +570,17 @@ def test_api_delete_removes_the_record_only_for_roles_that_may_write(
 
 # ============================================= department and expert scoping
 
+# Read by every department whoever is responsible for them: everyone has duties in an
+# emergency (6.4.1, 6.4.2).
+READ_BY_ALL = REFERENCE | {"EmergencyPlan", "Drill"}
+
+
 def scope_cases():
-    return [pytest.param(role, record_type, record_type in REFERENCE,
+    return [pytest.param(role, record_type, record_type in READ_BY_ALL,
                          id=f"{role}-{record_type}-"
-                            f"{'visible' if record_type in REFERENCE else 'hidden'}")
-            for role in DEPARTMENT_ROLES for record_type in RECORD_TYPES]
+                            f"{'visible' if record_type in READ_BY_ALL else 'hidden'}")
+            for role in DEPARTMENT_ROLES for record_type in RECORD_TYPES
+            if record_type in EXPECTED[role][0]]
 
 
 @pytest.mark.parametrize("role, record_type, visible", scope_cases())

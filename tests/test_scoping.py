@@ -13,6 +13,7 @@ from sqlalchemy import or_, select
 from app.audit.models import Audit, AuditFinding, SupervisionCheck
 from app.base import Attachment
 from app.data.models import BackupRecord, DataAsset, DataQualityCheck
+from app.infosec.models import SecurityEvent
 from app.operations.models import (
     Incident,
     InspectionChecklist,
@@ -47,16 +48,22 @@ KINDS = {
     "quality_check": (DataQualityCheck, "DataQualityCheckView", "data_quality_check",
                       "title"),
     "backup": (BackupRecord, "BackupRecordView", "backup_record", "medium"),
+    "security_event": (SecurityEvent, "SecurityEventView", "security_event", "title"),
 }
 # Kinds a department's Clerk/DeptHead may write (config.FAB_ROLE_DEFINITIONS).
-WRITABLE = ["project", "incident", "data_asset"]
+WRITABLE = ["project", "incident", "data_asset", "security_event"]
 # Record types of the menu these kinds do not cover: reference data (readable by all, the
 # owner writes: test_other_departments_system_is_readable_but_not_writable), the personal
 # and the expert's (test_expert_sees_only_requests_assigned_to_them), and those not yet
 # here. A new record type joins KINDS, with its visible_criteria, or this list.
 NOT_IN_KINDS = frozenset({"Department", "InformationSystem", "Vendor", "DevelopmentPlan",
                           "Delegation", "ExpertReview", "PlanFeedback", "ChangeOrder",
-                          "ChangeRequest", "DataSharingRequest"})
+                          "ChangeRequest", "DataSharingRequest",
+                          # read by every department (tests/test_permissions.py READ_BY_ALL)
+                          "EmergencyPlan", "Drill",
+                          # no Clerk reads them; a department head those of the
+                          # department's people: tests/test_infosec_continuity.py
+                          "PersonnelClearance"})
 # Deleted only as drafts (an incident is submitted on creation): the chapters' ``Delete``.
 DELETABLE = ["project"]
 
@@ -93,6 +100,8 @@ def visible_criteria(kind, dept_id):
                               DataQualityCheck.system_id.in_(own_systems))],
         # A backup belongs to the department owning the backed-up system.
         "backup": [BackupRecord.system_id.in_(own_systems)],
+        # The department owning the system.
+        "security_event": [SecurityEvent.system_id.in_(own_systems)],
     }[kind]
 
 
@@ -113,10 +122,18 @@ def web_form(kind, ids, dept, **changes):
     elif kind == "data_asset":
         data = {"name": "表单数据", "system": ids.system("FIN-GL"),
                 "owner_department": ids.dept(dept), "classification": "internal"}
+    elif kind == "security_event":
+        # The system decides the department.
+        data = {"title": "表单安全事件", "system": ids.system(DEPT_SYSTEM[dept]),
+                "category": "malware", "severity": "p3", "description": "d",
+                "occurred_at": "2026-03-01 10:00:00"}
     else:
         raise AssertionError(kind)
     data.update(changes)
     return data
+
+
+DEPT_SYSTEM = {"FIN": "FIN-GL", "MKT": "CRM"}  # a system each department owns
 
 
 def api_payload(kind, ids, dept, **changes):
@@ -130,6 +147,9 @@ def api_payload(kind, ids, dept, **changes):
     elif kind == "data_asset":
         data = {"name": "接口数据", "system": ids.system("FIN-GL"),
                 "owner_department": ids.dept(dept), "classification": "internal"}
+    elif kind == "security_event":
+        data = {"title": "接口安全事件", "system": ids.system(DEPT_SYSTEM[dept]),
+                "category": "malware", "severity": "p3", "description": "d"}
     else:
         raise AssertionError(kind)
     data.update(changes)
@@ -590,12 +610,13 @@ def test_api_put_moving_own_record_to_another_department_is_refused(
         app, api_as, make, ids, kind):
     model, _view, resource, _column = KINDS[kind]
     owner = {"project": "applicant_department", "incident": "reporting_department",
-             "data_asset": "owner_department"}[kind]
+             "data_asset": "owner_department", "security_event": "system"}[kind]
+    value = ids.system("CRM") if owner == "system" else ids.dept("MKT")
     pk = make(kind, dept="FIN")
     before = row(app, model, pk)
     client, headers = api_as("clerk_fin")
     response = client.put(f"/api/v1/{resource}/{pk}", headers=headers,
-                          json={owner: ids.dept("MKT")})
+                          json={owner: value})
     assert 400 <= response.status_code < 500
     assert row(app, model, pk) == before
 

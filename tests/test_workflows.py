@@ -565,6 +565,21 @@ def _satisfy_guards(session, record, guards, home=HOME):
 
     left = failing()
     for rel in sa_inspect(type(record)).relationships:
+        # An empty list of related rows (the systems an emergency plan covers): one
+        # existing row, kept if it helps.
+        if not left or rel.direction is not RelationshipDirection.MANYTOMANY \
+                or getattr(record, rel.key):
+            continue
+        other = session.query(rel.mapper.class_).order_by(
+            sa_inspect(rel.mapper.class_).primary_key[0]).first()
+        if other is None:
+            continue
+        getattr(record, rel.key).append(other)
+        if failing() < left:
+            left = failing()
+        else:
+            getattr(record, rel.key).remove(other)
+    for rel in sa_inspect(type(record)).relationships:
         if not left:
             return
         if rel.direction is not RelationshipDirection.ONETOMANY or not rel.uselist:

@@ -43,6 +43,11 @@ from app.i18n import LabelledEnum
 from app.organisation.models import InformationSystem, Lifecycle
 from app.validation import Ordered
 from app.workflow import ACTOR, NOW, N_, Edit, Transition, Workflow, filled
+from sqlalchemy import Table
+from app.base import MGMT
+from app.charts import Quarter
+from app.operations.models import Severity
+from app.workflow import Delete, Guard, review_exits
 
 
 # ============================================================================
@@ -57,6 +62,435 @@ from app.workflow import ACTOR, NOW, N_, Edit, Transition, Workflow, filled
 # ============================================================================
 # 6.3.3 personnel clearances, 6.4 emergency plans, drills and security events
 # ============================================================================
+
+# ------------------------------------------------------ personnel clearances (6.3.3)
+
+class BackgroundResult(LabelledEnum):
+    pending = "Pending", "warning"
+    passed = "Passed", "success"
+    failed = "Failed", "danger"
+
+
+personnel_clearance_system = Table(
+    "personnel_clearance_system",
+    Model.metadata,
+    Column("clearance_id", Integer, ForeignKey(
+        "personnel_clearance.id", ondelete="CASCADE",
+        name="fk_personnel_clearance_system_clearance"), primary_key=True),
+    Column("system_id", Integer, ForeignKey(
+        "information_system.id", ondelete="CASCADE",
+        name="fk_personnel_clearance_system_system"), primary_key=True, index=True),
+)
+
+
+class PersonnelClearance(StampMixin, Model):
+    """The security clearance of a person who manages or operates information systems:
+    background check, confidentiality agreement and its expiry, and the systems the person
+    has privileged (administrator) access to (6.3.3).
+
+    Kept by IT staff; the person's department head reads it. A person is cleared while the
+    background check has passed and the agreement is signed and not expired.
+    """
+
+    __tablename__ = "personnel_clearance"
+    # The person's department, taken from the person.
+    __scope__ = ("department_id",)
+    __derived__ = ("department",)
+    __attachments__ = ("agreement_file",)
+    __table_args__ = (
+        CheckConstraint("agreement_expires_on IS NULL OR agreement_signed_on IS NULL "
+                        "OR agreement_expires_on > agreement_signed_on",
+                        name="ck_personnel_clearance_agreement"),
+    ) + sort_indexes("personnel_clearance", "post", "background_checked_on",
+                     "background_result", "agreement_signed_on", "agreement_expires_on")
+    __rules__ = (Ordered("agreement_signed_on", "agreement_expires_on",
+                         check="ck_personnel_clearance_agreement"),)
+
+    id = Column(Integer, primary_key=True)
+    person_id = Column(Integer, ForeignKey("ab_user.id", name="fk_personnel_clearance_person"),
+                       nullable=False, index=True)
+    person = relationship("AppUser", foreign_keys=[person_id])
+    # What the person does with the systems (system administrator, DBA, operator ...).
+    post = Column(String(100), nullable=False)
+    department_id = Column(Integer, ForeignKey(
+        "department.id", name="fk_personnel_clearance_department"), nullable=False,
+        index=True)
+    department = relationship("Department")
+    background_checked_on = Column(Date)
+    background_result = enum_column(BackgroundResult, nullable=False,
+                                    default=BackgroundResult.pending)
+    agreement_signed_on = Column(Date)
+    agreement_expires_on = Column(Date)
+    agreement_file_id = Column(Integer, ForeignKey(
+        "attachment.id", name="fk_personnel_clearance_agreement_file"))
+    agreement_file = relationship("Attachment", foreign_keys=[agreement_file_id])
+    privileged_systems = relationship("InformationSystem",
+                                      secondary=personnel_clearance_system)
+    notes = Column(Text)
+
+    @validates("person")
+    def _take_person_department(self, _key, person):
+        self.department = person.department if person else None
+        return person
+
+    def write_refusal(self):
+        if self.agreement_signed_on and self.agreement_expires_on is None:
+            return N_("Set the expiry date of the signed confidentiality agreement.")
+        if self.agreement_expires_on and self.agreement_signed_on is None:
+            return N_("Set the date the confidentiality agreement was signed.")
+        if (self.agreement_signed_on and self.agreement_expires_on
+                and self.agreement_expires_on <= self.agreement_signed_on):
+            return N_("The agreement must expire after it was signed.")
+        return None
+
+    @property
+    def cleared(self):
+        """Background check passed and the agreement valid today (6.3.3)."""
+        today = company_today()
+        return (self.background_result is BackgroundResult.passed
+                and self.agreement_signed_on is not None
+                and self.agreement_signed_on <= today
+                and self.agreement_expires_on is not None
+                and self.agreement_expires_on >= today)
+
+    __title__ = "{person} · {post}"  # what it is called (app/titles.py)
+
+
+def cleared_clause(clearance=None):
+    """SQL condition of a clearance that clears its person today (6.3.3)."""
+    clearance = clearance or PersonnelClearance
+    today = company_today()
+    return and_(clearance.background_result == BackgroundResult.passed,
+                clearance.agreement_signed_on <= today,
+                clearance.agreement_expires_on >= today)
+
+
+def _expiring_clause(model):
+    today = company_today()
+    soon = today + dt.timedelta(days=setting("CLEARANCE_WARNING_DAYS"))
+    return and_(model.agreement_expires_on >= today, model.agreement_expires_on <= soon)
+
+
+def _expiring(record):
+    today = company_today()
+    expires = record.agreement_expires_on
+    return expires is not None and today <= expires <= today + dt.timedelta(
+        days=setting("CLEARANCE_WARNING_DAYS"))
+
+
+# The confidentiality agreement running out soon, or run out (6.3.3): badges on the
+# expiry date and list filters.
+AGREEMENT_EXPIRING = Deadline(
+    "expiring", lambda model: "agreement_expires_on", lambda: _l("Expiring soon"), "warning",
+    _expiring_clause, _expiring, filter_name=_l("Agreement expiring soon"))
+AGREEMENT_EXPIRED = Deadline(
+    "expired", lambda model: "agreement_expires_on", lambda: _l("Expired"), "danger",
+    lambda model: model.agreement_expires_on < company_today(),
+    lambda record: record.agreement_expires_on is not None
+    and record.agreement_expires_on < company_today(),
+    filter_name=_l("Agreement expired"))
+PersonnelClearance.__deadlines__ = (AGREEMENT_EXPIRING, AGREEMENT_EXPIRED)
+PersonnelClearance.__charts__ = (
+    Chart("clearances_by_result", _l("Personnel clearances by background check result"),
+          "background_result"),
+)
+
+
+@rule("privileged_cleared", ("6.3.3",),
+      N_("Everyone with privileged access to the system cleared, with a valid "
+         "confidentiality agreement"), evidence=PersonnelClearance)
+def _privileged_not_cleared():
+    clearance, link = PersonnelClearance, personnel_clearance_system
+    cleared = select(clearance.person_id).where(cleared_clause(clearance))
+    return (select(link.c.system_id.label("system_id"), clearance.id.label("record_id"))
+            .join(clearance, clearance.id == link.c.clearance_id)
+            .where(clearance.person_id.notin_(cleared)))
+
+
+@rule("custodian_cleared", ("6.3.3",),
+      N_("The running system's IT custodian cleared, with a valid confidentiality agreement"),
+      evidence=InformationSystem)
+def _custodian_not_cleared():
+    # The IT custodian administers the system: privileged staff whether listed or not.
+    system = InformationSystem
+    cleared = select(PersonnelClearance.person_id).where(cleared_clause())
+    return select(system.id.label("system_id"), system.id.label("record_id")).where(
+        system.lifecycle == Lifecycle.running, system.it_custodian_id.isnot(None),
+        system.it_custodian_id.notin_(cleared))
+
+
+# ------------------------------------------------------- emergency plans (6.4.1)
+
+class PlanState(LabelledEnum):
+    draft = "Draft", "default"
+    submitted = "Submitted for approval", "info"
+    approved = "Approved", "success"
+    in_force = "In force", "success"
+    returned = "Returned", "warning"
+    rejected = "Rejected", "danger"
+
+
+# A plan that has been approved (and not taken back into revision): it covers its systems
+# and may be drilled.
+APPROVED_PLANS = (PlanState.approved, PlanState.in_force)
+
+emergency_plan_system = Table(
+    "emergency_plan_system",
+    Model.metadata,
+    Column("emergency_plan_id", Integer, ForeignKey(
+        "emergency_plan.id", ondelete="CASCADE", name="fk_emergency_plan_system_plan"),
+        primary_key=True),
+    Column("system_id", Integer, ForeignKey(
+        "information_system.id", ondelete="CASCADE", name="fk_emergency_plan_system_system"),
+        primary_key=True, index=True),
+)
+
+
+class EmergencyPlan(StampMixin, WorkflowMixin, Model):
+    """A security emergency plan: the systems it covers, scenario and scope, the handling
+    procedure, who does what, the resources it relies on (6.4.1).
+
+    Drafted and submitted by IT staff, approved by management, put in force by IT staff;
+    a revision takes it back to draft, to be approved again.
+    """
+
+    __tablename__ = "emergency_plan"
+    # Every department has its duties in an emergency: everyone reads the plans. The
+    # department is the one responsible for the plan (the IT department, as a rule).
+    __reference__ = True
+    __scope__ = ("department_id",)
+    __attachments__ = ("document",)
+    __table_args__ = sort_indexes("emergency_plan", "title", "edition", "status")
+
+    id = Column(Integer, primary_key=True)
+    title = Column(String(200), nullable=False)
+    edition = Column(String(32), nullable=False, default="1.0")
+    department_id = Column(Integer, ForeignKey("department.id",
+                                               name="fk_emergency_plan_department"),
+                           nullable=False, index=True)
+    department = relationship("Department")
+    systems = relationship("InformationSystem", secondary=emergency_plan_system,
+                           backref="emergency_plans")
+    scenario = Column(Text, nullable=False)
+    procedure = Column(Text, nullable=False)
+    responsibilities = Column(Text, nullable=False)
+    resources = Column(Text, nullable=False)
+    document_id = Column(Integer, ForeignKey("attachment.id",
+                                             name="fk_emergency_plan_document"))
+    document = relationship("Attachment", foreign_keys=[document_id])
+    status = enum_column(PlanState, nullable=False, default=PlanState.draft)
+
+    __title__ = "{title}"  # what it is called (app/titles.py)
+
+
+_P = PlanState
+_PLAN_CONTENT = ("title", "edition", "department", "systems", "scenario", "procedure", "responsibilities",
+                 "resources", "document")
+EmergencyPlan.__workflow__ = Workflow(
+    states=PlanState,
+    covered=_PLAN_CONTENT,
+    editable=(Edit((_P.draft, _P.returned), IT, _PLAN_CONTENT),),
+    deletable=(Delete((_P.draft,), IT),),
+    transitions=(
+        Transition("submit", N_("Submit for approval"), (_P.draft, _P.returned), _P.submitted,
+                   IT, submits=True,
+                   guards=(Guard(lambda plan: bool(plan.systems),
+                                 N_("Name the systems the plan covers first."),
+                                 ("systems",)),)),
+        # Management gives the final approval of the company's plans (PRODUCT.md §1).
+        Transition("approve", N_("Approve the plan"), (_P.submitted,), _P.approved, MGMT,
+                   approves=True, style="success"),
+        Transition("enforce", N_("Put the plan in force"), (_P.approved,), _P.in_force, IT,
+                   style="success"),
+        # A revision starts from the approved text and goes through approval again.
+        Transition("revise", N_("Revise the plan"), (_P.approved, _P.in_force), _P.draft, IT,
+                   needs_comment=True, style="warning"),
+    ) + review_exits(((_P.submitted, MGMT, None),), _P.returned, _P.rejected,
+                     N_("Return for revision")),
+)
+
+
+# ----------------------------------------------------------------- drills (6.4.2)
+
+class DrillResult(LabelledEnum):
+    passed = "Passed", "success"
+    partly = "Partly passed", "warning"
+    failed = "Failed", "danger"
+
+
+class Drill(StampMixin, Model):
+    """An emergency drill of an approved plan: when, the scenario, who took part, the
+    result, the issues found and the follow-up actions (6.4.2)."""
+
+    __tablename__ = "drill"
+    __reference__ = True  # like its plan
+    # The department responsible for the plan, taken from the plan.
+    __scope__ = ("department_id",)
+    __derived__ = ("department",)
+    __attachments__ = ("report",)
+    __table_args__ = sort_indexes("drill", "held_on", "result")
+
+    id = Column(Integer, primary_key=True)
+    emergency_plan_id = Column(Integer, ForeignKey("emergency_plan.id",
+                                                   name="fk_drill_plan"),
+                               nullable=False, index=True)
+    emergency_plan = relationship("EmergencyPlan", backref="drills")
+    department_id = Column(Integer, ForeignKey("department.id", name="fk_drill_department"),
+                           nullable=False, index=True)
+    department = relationship("Department")
+    held_on = Column(Date, nullable=False, default=lambda: company_today())
+    scenario = Column(Text, nullable=False)
+    participants = Column(Text, nullable=False)
+    result = enum_column(DrillResult, nullable=False, default=DrillResult.passed)
+    issues = Column(Text)
+    follow_up = Column(Text)
+    report_id = Column(Integer, ForeignKey("attachment.id", name="fk_drill_report"))
+    report = relationship("Attachment", foreign_keys=[report_id])
+
+    @validates("emergency_plan")
+    def _take_plan_department(self, _key, plan):
+        self.department = plan.department if plan else None
+        return plan
+
+    def write_refusal(self):
+        from sqlalchemy import inspect as sa_inspect
+
+        state = sa_inspect(self)
+        plan_changed = state.attrs.emergency_plan.history.has_changes() or \
+            state.attrs.emergency_plan_id.history.has_changes()
+        if (state.transient or state.pending or plan_changed) and self.emergency_plan is not None \
+                and self.emergency_plan.status not in APPROVED_PLANS:
+            return N_("Only an approved emergency plan can be drilled.")
+        return None
+
+    __title__ = "{emergency_plan} · {held_on}"  # what it is called (app/titles.py)
+
+
+Drill.__charts__ = (
+    Chart("drills_by_result", _l("Drills by result"), "result"),
+    Chart("drills_per_quarter", _l("Drills per quarter by result"), Quarter("held_on"),
+          stack="result"),
+)
+
+
+@rule("emergency_plan", ("6.4.1", "6.4.2"),
+      N_("Running system covered by an approved emergency plan drilled within the set days"),
+      evidence=InformationSystem)
+def _no_drilled_plan():
+    system, link = InformationSystem, emergency_plan_system
+    since = company_today() - dt.timedelta(days=setting("COMPLIANCE_DRILL_DAYS"))
+    drilled = (select(link.c.system_id)
+               .join(EmergencyPlan, EmergencyPlan.id == link.c.emergency_plan_id)
+               .join(Drill, Drill.emergency_plan_id == EmergencyPlan.id)
+               .where(EmergencyPlan.status.in_(APPROVED_PLANS), Drill.held_on >= since))
+    return select(system.id.label("system_id"), system.id.label("record_id")).where(
+        system.lifecycle == Lifecycle.running, system.id.notin_(drilled))
+
+
+# ------------------------------------------------------- security events (6.4.3)
+
+class EventCategory(LabelledEnum):
+    malware = "Malware", "danger"
+    intrusion = "Intrusion", "danger"
+    data_leak = "Data leak", "danger"
+    denial_of_service = "Denial of service", "warning"
+    unauthorised_access = "Unauthorised access", "warning"
+    physical = "Physical or environmental", "info"
+    other = "Other", "default"
+
+
+class EventStatus(LabelledEnum):
+    reported = "Reported", "warning"
+    investigating = "Under investigation", "info"
+    closed = "Closed", "default"
+
+
+class SecurityEvent(StampMixin, WorkflowMixin, Model):
+    """A security event of a system: investigated and analysed, its lessons learned and
+    improvement measures recorded before it is closed (6.4.3).
+
+    Reported by the system's department or IT staff; investigated and closed by IT staff
+    (closing needs the investigation, lessons and measures). It may name the incident
+    (5.1.2) it was handled as.
+    """
+
+    __tablename__ = "security_event"
+    # The department owning the system, taken from the system.
+    __scope__ = ("department_id",)
+    __derived__ = ("department",)
+    __table_args__ = (
+        CheckConstraint("detected_at IS NULL OR detected_at >= occurred_at",
+                        name="ck_security_event_times"),
+    ) + sort_indexes("security_event", "title", "occurred_at", "category", "severity",
+                     "status")
+    __rules__ = (Ordered("occurred_at", "detected_at", check="ck_security_event_times"),)
+
+    id = Column(Integer, primary_key=True)
+    title = Column(String(200), nullable=False)
+    system_id = Column(Integer, ForeignKey("information_system.id",
+                                           name="fk_security_event_system"),
+                       nullable=False, index=True)
+    system = relationship("InformationSystem", backref="security_events")
+    department_id = Column(Integer, ForeignKey("department.id",
+                                               name="fk_security_event_department"),
+                           nullable=False, index=True)
+    department = relationship("Department")
+    occurred_at = Column(DateTime, nullable=False, default=utcnow)
+    detected_at = Column(DateTime)
+    category = enum_column(EventCategory, nullable=False, default=EventCategory.other)
+    severity = enum_column(Severity, nullable=False, default=Severity.p3)
+    description = Column(Text, nullable=False)
+    incident_id = Column(Integer, ForeignKey("incident.id", name="fk_security_event_incident"),
+                         index=True)
+    incident = relationship("Incident", backref="security_events")
+    investigation = Column(Text)
+    lessons = Column(Text)
+    measures = Column(Text)
+    reporter_id = Column(Integer, ForeignKey("ab_user.id", name="fk_security_event_reporter"))
+    reporter = relationship("AppUser", foreign_keys=[reporter_id])
+    handler_id = Column(Integer, ForeignKey("ab_user.id", name="fk_security_event_handler"))
+    handler = relationship("AppUser", foreign_keys=[handler_id])
+    closed_at = Column(DateTime)
+    status = enum_column(EventStatus, nullable=False, default=EventStatus.reported)
+
+    @validates("system")
+    def _take_system_department(self, _key, system):
+        self.department = system.owning_department if system else None
+        return system
+
+    __title__ = "{title}"  # what it is called (app/titles.py)
+
+
+_E = EventStatus
+_EVENT_REPORT = ("title", "system", "occurred_at", "detected_at", "category", "severity",
+                 "description", "incident", "reporter")
+_EVENT_FINDINGS = ("investigation", "lessons", "measures")
+SecurityEvent.__workflow__ = Workflow(
+    states=EventStatus,
+    covered=_EVENT_FINDINGS,
+    editable=(
+        Edit((_E.reported,), APPLICANT, _EVENT_REPORT, department="department_id"),
+        Edit((_E.reported, _E.investigating), IT,
+             _EVENT_REPORT + ("handler",) + _EVENT_FINDINGS),
+    ),
+    transitions=(
+        Transition("start", N_("Start the investigation"), (_E.reported,), _E.investigating,
+                   IT, sets={"handler_id": ACTOR}),
+        Transition("close", N_("Close with lessons and measures"), (_E.investigating,),
+                   _E.closed, IT, style="success", fields=_EVENT_FINDINGS,
+                   sets={"closed_at": NOW},
+                   guards=(filled(*_EVENT_FINDINGS,
+                                  message=N_("Record the investigation, the lessons learned "
+                                             "and the improvement measures first.")),)),
+        Transition("reopen", N_("Reopen the investigation"), (_E.closed,), _E.investigating,
+                   IT, needs_comment=True, style="warning"),
+    ),
+)
+
+SecurityEvent.__charts__ = (
+    Chart("security_events_by_month", _l("Security events per month by category"),
+          Month("occurred_at"), stack="category"),
+)
 
 
 # (end of 6.3.3-6.4)
