@@ -115,6 +115,8 @@ _REFERENCE_READ = [
 ]
 # What a department (Clerk, DeptHead) writes for itself; the workflows decide the rest.
 _DEPARTMENT_WRITES = [
+    # The import page: what each may import is decided per record type (app/imports.py).
+    ["^DataImport$", "^(can_read|menu_access)$"],
     ["^(InformationSystem|ProjectRequest|Incident|PlanFeedback|ChangeRequest"
      "|DataSharingRequest|AuditFinding|DataAsset)$", "^can_write$"],
 ]
@@ -133,6 +135,7 @@ FAB_ROLE_DEFINITIONS = {
         ["^(SecurityPolicy|VulnerabilityScan|Vulnerability|RiskAssessment|Training"
          "|TrainingAttendance)$", "^can_write$"],
         ["^Compliance$", "^(can_read|menu_access)$"],
+        ["^DataImport$", "^(can_read|menu_access)$"],
     ],
     "Expert": _SELF_SERVICE + _REFERENCE_READ + [
         ["^(ProjectRequest|ExpertReview)$", "^can_read$"],
@@ -255,6 +258,16 @@ class Config:
     # text with a 413 about uploads. Each Text field has its own limit (app/validation.py).
     MAX_FORM_MEMORY_SIZE = _env_int("MAX_FORM_MEMORY_SIZE", 2 * 1024 * 1024)
     ATTACHMENT_MAX_BYTES = _env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+    # Spreadsheet imports (app/imports.py): data rows per file, the file's size, what an
+    # .xlsx may unpack to (and how far one part may inflate: a "zip bomb" is refused
+    # before it is parsed), and where an upload waits between preview and commit (one
+    # directory shared by every app server) and for how long.
+    IMPORT_MAX_ROWS = _env_int("IMPORT_MAX_ROWS", 5000)
+    IMPORT_MAX_BYTES = _env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+    IMPORT_MAX_UNCOMPRESSED = _env_int("IMPORT_MAX_UNCOMPRESSED", 50 * 1024 * 1024)
+    IMPORT_MAX_RATIO = _env_int("IMPORT_MAX_RATIO", 200)
+    IMPORT_STORE = os.environ.get("IMPORT_STORE") or str(INSTANCE_DIR / "imports")
+    IMPORT_TOKEN_MINUTES = _env_int("IMPORT_TOKEN_MINUTES", 30)
 
     # Language: Chinese first, English one click away.
     BABEL_DEFAULT_LOCALE = "zh"

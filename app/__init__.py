@@ -89,6 +89,7 @@ def register_views(appbuilder):
     from .compliance import register_compliance
     from .dashboards import register_dashboards
     from .history_views import ChangeLogView
+    from .import_views import ImportView
 
     for view in record_views():
         register_charts(view)  # before the screens: their lists filter what charts show
@@ -112,6 +113,9 @@ def register_views(appbuilder):
     appbuilder.add_view_no_menu(ApprovalFormCheckView)
     appbuilder.add_view(ChangeLogView, "ChangeLog", label=_l("Change log"), icon="fa-history",
                         category="Audits", category_label=_l("Audit and supervision"))
+    # Departments, users, systems and vendors from spreadsheets, beside the departments.
+    appbuilder.add_view(ImportView, "DataImport", label=_l("Data import"), icon="fa-upload",
+                        category="Organisation", category_label=_l("Organisation"))
     register_dashboards(appbuilder)
     register_compliance(appbuilder)
     register_apis(appbuilder)

@@ -81,3 +81,18 @@ def apis():
 def view_for_model(model):
     """The screen of a record type in the menu (for links to a record), or None."""
     return next((view for view in record_views() if view.datamodel.obj is model), None)
+
+
+def importers():
+    """What may be imported from spreadsheets (app/imports.py): every chapter's
+    ``IMPORTS``, from its ``imports.py`` when it has one."""
+    found = []
+    for name in CHAPTERS:
+        try:
+            module = importlib.import_module(f"{__package__}.{name}.imports")
+        except ModuleNotFoundError as error:
+            if error.name != f"{__package__}.{name}.imports":
+                raise
+            continue
+        found += module.IMPORTS
+    return found
