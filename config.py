@@ -103,7 +103,7 @@ _READ_ALL = [
     # Charts count only what the user may see (their department's, for a Clerk/DeptHead).
     ["^(Charts|Dashboards)$", "^(can_read|menu_access)$"],
     [f"^({_ALL_RECORDS}|Organisation|Systems|Projects|Procurement|Operations|Data|Audits"
-     "|Security|UnauthorisedChanges)$", "^menu_access$"],
+     "|InfoSecurity|UnauthorisedChanges)$", "^menu_access$"],
 ]
 _REFERENCE_READ = [
     ["^(Department|InformationSystem|Vendor|DevelopmentPlan)$", "^can_read$"],
@@ -111,7 +111,7 @@ _REFERENCE_READ = [
      "|Procurement)$", "^menu_access$"],
     # The company's security policies bind everyone (6.1).
     ["^SecurityPolicy$", "^can_read$"],
-    ["^(SecurityPolicy|Security)$", "^menu_access$"],
+    ["^(SecurityPolicy|InfoSecurity)$", "^menu_access$"],
 ]
 # What a department (Clerk, DeptHead) writes for itself; the workflows decide the rest.
 _DEPARTMENT_WRITES = [
@@ -159,15 +159,15 @@ _CONTINUITY = "PersonnelClearance|EmergencyPlan|Drill|SecurityEvent"
 for _role, _rules in {
     "Clerk": [["^(EmergencyPlan|Drill|SecurityEvent)$", "^can_read$"],
               ["^SecurityEvent$", "^can_write$"],
-              ["^(EmergencyPlan|Drill|SecurityEvent|Security)$", "^menu_access$"]],
+              ["^(EmergencyPlan|Drill|SecurityEvent|InfoSecurity)$", "^menu_access$"]],
     "DeptHead": [[f"^({_CONTINUITY})$", "^can_read$"], ["^SecurityEvent$", "^can_write$"],
-                 [f"^({_CONTINUITY}|Security)$", "^menu_access$"]],
+                 [f"^({_CONTINUITY}|InfoSecurity)$", "^menu_access$"]],
     "ITStaff": [[f"^({_CONTINUITY})$", "^(can_read|can_write)$"],
-                [f"^({_CONTINUITY}|Security)$", "^menu_access$"]],
+                [f"^({_CONTINUITY}|InfoSecurity)$", "^menu_access$"]],
     "Management": [[f"^({_CONTINUITY})$", "^can_read$"],
-                   [f"^({_CONTINUITY}|Security)$", "^menu_access$"]],
+                   [f"^({_CONTINUITY}|InfoSecurity)$", "^menu_access$"]],
     "Auditor": [[f"^({_CONTINUITY})$", "^can_read$"],
-                [f"^({_CONTINUITY}|Security)$", "^menu_access$"]],
+                [f"^({_CONTINUITY}|InfoSecurity)$", "^menu_access$"]],
 }.items():
     FAB_ROLE_DEFINITIONS[_role] = FAB_ROLE_DEFINITIONS[_role] + _rules
 

@@ -765,6 +765,43 @@ def test_menu_lists_exactly_the_record_types_the_role_may_read(login_as, role):
     assert ('href="/roles/list/"' in menu) is (role == "Admin")
 
 
+DROPDOWN_LABEL_RE = re.compile(r"</i>&nbsp;\s*(.*?)<b class=\"caret\">", re.S)
+
+
+def menu_categories(menu):
+    """{dropdown label: the list links under it} of a navigation bar's menu."""
+    found = {}
+    for part in menu.split('class="dropdown-toggle"')[1:]:
+        label = DROPDOWN_LABEL_RE.search(part).group(1).strip()
+        found[label] = set(re.findall(r'href="(/[^"]*)"', part))
+    return found
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_chapter_s_screens_sit_under_its_own_menu_heading(app, login_as, role):
+    """A chapter's menu category shows under its own Chinese heading with its screens,
+    never merged into Flask-AppBuilder's own 用户权限 (Security) menu: a category named
+    like one of FAB's would silently join it."""
+    from flask_babel import force_locale
+
+    from app.chapters import menu
+
+    categories = menu_categories(menu_html(page(login_as(ROLE_USERS[role]).get("/"))))
+    readable = readable_links(role)
+    with app.test_request_context("/"), force_locale("zh"):
+        expected = {str(label): {f"/{view.__name__.lower()}/list/" for view, *_ in items
+                                 if view.__name__.lower().removesuffix("view") in readable}
+                    for _name, label, _icon, items in menu()}
+    for label, links in expected.items():
+        if links:
+            assert links <= categories.get(label, set()), label
+    fab_security = next((links for links in categories.values()
+                         if {"/users/list/", "/roles/list/"} & links), set())
+    assert not any(link.endswith("view/list/") and link not in (
+        "/users/list/", "/roles/list/") and link.removeprefix("/").removesuffix(
+            "view/list/") in readable for link in fab_security)
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_home_page_links_only_lists_the_role_may_read(login_as, role):
     """The home page's charts link the lists behind their numbers: never one the role

@@ -450,7 +450,7 @@ CONTINUITY_APIS = [PersonnelClearanceApi, EmergencyPlanApi, DrillApi, SecurityEv
 # ------------------------------------------------------------------ Registration
 
 MENU = [
-    ("Security", _l("Information security"), "fa-shield",
+    ("InfoSecurity", _l("Information security"), "fa-shield",
      POLICY_SCREENS + CONTINUITY_SCREENS),
 ] if POLICY_SCREENS or CONTINUITY_SCREENS else []
 
