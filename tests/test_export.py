@@ -213,6 +213,7 @@ def test_the_list_page_offers_the_export_with_its_filters_and_sort(app, clients)
 def test_a_department_exports_only_its_own_rows(app, clients, make, ids):
     from app.extensions import db
     from app.operations.models import Incident
+    from app.organisation.models import InformationSystem
 
     make("incident", dept="FIN")
     theirs = make("incident", dept="MKT")
@@ -220,16 +221,23 @@ def test_a_department_exports_only_its_own_rows(app, clients, make, ids):
     count, _ids = list_page(client, "IncidentView")
     header, rows = read_csv(export(client, "IncidentView", "csv", token=token))
     assert len(rows) == count
-    assert {row[header.index("报告部门")] for row in rows} == {"财务部"}
+    # A department sees the incidents it reported and those of its own systems (2.2.3).
     with app.app_context():
         their_title = db.session.get(Incident, theirs).title
+        own_systems = {str(system) for system in db.session.query(InformationSystem)
+                       .filter_by(owning_department_id=ids.dept("FIN"))}
+    assert all(row[header.index("报告部门")] == "财务部" or row[header.index("系统")] in own_systems
+               for row in rows)
     assert their_title not in {row[header.index("标题")] for row in rows}
     # Another department's filter narrows to nothing, never widens the scope.
     query = f"_flt_0_reporting_department={ids.dept('MKT')}"
+    count, _ids = list_page(client, "IncidentView", query)
     header, rows = read_csv(export(client, "IncidentView", "csv", query, token))
-    assert rows == []
+    assert len(rows) == count
+    assert all(row[header.index("系统")] in own_systems for row in rows)
     header, rows = read_xlsx(export(client, "IncidentView", "xlsx", query, token))
-    assert rows == []
+    assert len(rows) == count
+    assert all(row[header.index("系统")] in own_systems for row in rows)
 
 
 def test_a_role_that_cannot_read_the_list_cannot_export_it(app, login_as):
