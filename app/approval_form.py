@@ -34,7 +34,7 @@ from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, WrapMode
 from sqlalchemy import and_, func, or_, select
 
-from .base import Approval, AppUser, Attachment, ChangeEntry
+from .base import Attachment, ChangeEntry
 from .extensions import db
 from .workflow import N_
 

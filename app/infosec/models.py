@@ -4,6 +4,7 @@ clearances (6.3), emergency plans, drills and security events (6.4)."""
 import datetime as dt
 
 from flask_appbuilder import Model
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
@@ -15,39 +16,32 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     and_,
     event,
-    func,
-    or_,
     select,
 )
-from sqlalchemy.orm import Session, backref, relationship, validates
+from sqlalchemy.orm import Session, object_session, relationship, validates
 
 from app.base import (
     APPLICANT,
-    DEPT_HEAD,
     IT,
-    Approval,
+    MGMT,
     StampMixin,
     WorkflowMixin,
     enum_column,
     sort_indexes,
     utcnow,
 )
-from app.charts import Chart, Month
-from app.compliance import rule, setting, utc_now
+from app.charts import Chart, Month, Quarter
+from app.compliance import rule, setting
 from app.deadlines import Deadline, company_today
 from app.i18n import LabelledEnum
 from app.organisation.models import InformationSystem, Lifecycle
 from app.validation import Ordered
 from app.workflow import ACTOR, NOW, N_, Edit, Transition, Workflow, filled
-from sqlalchemy.orm import object_session
-from flask_babel import gettext
-from sqlalchemy import Table
-from app.base import MGMT
-from app.charts import Quarter
 from app.operations.models import Severity
 from app.workflow import Delete, Guard, review_exits
 
