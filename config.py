@@ -94,6 +94,8 @@ _SELF_SERVICE = [
     ["^(UserDBModelView|User)$", "^userinfoedit$"],
     ["^Attachment$", "^can_read$"],
     ["^Inbox$", "^(can_read|menu_access)$"],
+    # 到期提醒: what falls due that the user answers for (app/reminders.py).
+    ["^Reminders$", "^(can_read|menu_access)$"],
     # Verify an approval form: finds only records the reader may see.
     ["^ApprovalForm$", "^can_read$"],
     ["^Delegation$", "^(can_read|can_write|menu_access)$"],
@@ -282,9 +284,14 @@ class Config:
     # Contracts at or over this amount (CNY) also need management approval (4.1.3).
     CONTRACT_APPROVAL_THRESHOLD = _env_int("CONTRACT_APPROVAL_THRESHOLD", 500000)
 
+    # 到期提醒 (reminders page and mail digests): what falls due within this many days
+    # (delegations ending, rectifications due); the default of the windows below.
+    REMINDER_DAYS = _env_int("REMINDER_DAYS", 30)
+    # Records a reminder group shows on the page and in a mail (the page links to all).
+    REMINDER_ITEMS = _env_int("REMINDER_ITEMS", 5)
     # Lists mark contracts ending within this many days, and records waiting in a review
     # state (unchanged) for longer than this many days.
-    CONTRACT_DUE_DAYS = _env_int("CONTRACT_DUE_DAYS", 30)
+    CONTRACT_DUE_DAYS = _env_int("CONTRACT_DUE_DAYS", REMINDER_DAYS)
     APPROVAL_WAIT_DAYS = _env_int("APPROVAL_WAIT_DAYS", 7)
 
     # Compliance scorecard (合规评分): a system's score is the share of rules it passes;
@@ -317,11 +324,23 @@ class Config:
     # 6.4.2: each running system's approved emergency plan drilled within this many days.
     COMPLIANCE_DRILL_DAYS = _env_int("COMPLIANCE_DRILL_DAYS", 365)
     # 6.3.3: a confidentiality agreement is marked as expiring this many days ahead.
-    CLEARANCE_WARNING_DAYS = _env_int("CLEARANCE_WARNING_DAYS", 30)
+    CLEARANCE_WARNING_DAYS = _env_int("CLEARANCE_WARNING_DAYS", REMINDER_DAYS)
     # 待我处理: records per page; seconds a user's count (the menu badge) is reused, unless
     # someone takes a workflow step meanwhile.
     INBOX_PAGE_SIZE = _env_int("INBOX_PAGE_SIZE", 50)
     INBOX_COUNT_SECONDS = _env_int("INBOX_COUNT_SECONDS", 30)
+
+    # Mail (Flask-Mailman, SMTP): the daily reminder digests of `flask reminders send`.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "itgov-noreply@localhost")
+    MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 30)
+    # The address users reach the application at: the links in the mails.
+    APP_BASE_URL = os.environ.get("APP_BASE_URL", "http://127.0.0.1:8080")
 
     @classmethod
     def init(cls):

@@ -7,7 +7,7 @@ from flask_appbuilder import AppBuilder
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import memory
-from .extensions import csrf, db, migrate
+from .extensions import csrf, db, mail, migrate
 
 def _config_class(config_class):
     if config_class is not None:
@@ -61,6 +61,7 @@ def register_extensions(app):
     # CSRF before FAB, so FAB exempts its API blueprints and protects every form.
     csrf.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))
+    mail.init_app(app)  # the reminder digests (app/reminders.py)
     methods.init_app(app)  # first: a GET never reaches a state-changing view
     app.before_request(clean_paging_args)
     register_error_handlers(app)
@@ -90,6 +91,7 @@ def register_views(appbuilder):
     from .dashboards import register_dashboards
     from .history_views import ChangeLogView
     from .import_views import ImportView
+    from .reminders import ReminderView
 
     for view in record_views():
         register_charts(view)  # before the screens: their lists filter what charts show
@@ -105,6 +107,8 @@ def register_views(appbuilder):
                             category=link.category)
     appbuilder.add_view(InboxView, "Inbox", label=_l("My inbox"), icon="fa-inbox",
                         href="/inbox/")
+    appbuilder.add_view(ReminderView, "Reminders", label=_l("Due soon"), icon="fa-bell",
+                        href="/reminders/")
     # Beside the audit chapter's records (8.1, 8.2).
     appbuilder.add_view(SeparationOfDutiesView, "SoDReport", label=_l("Separation of duties"),
                         icon="fa-balance-scale", category="Audits",
@@ -126,9 +130,11 @@ def register_commands(app):
 
     from .cli import backup_cli, db_role, history_cli
     from .compliance import compliance_cli
+    from .reminders import reminders_cli
 
     app.cli.add_command(seed_command)
     app.cli.add_command(history_cli)
     app.cli.add_command(backup_cli)
     app.cli.add_command(db_role)
     app.cli.add_command(compliance_cli)
+    app.cli.add_command(reminders_cli)

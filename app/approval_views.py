@@ -31,7 +31,10 @@ class InboxView(BaseView):
         last = request.args.get("page") == "last"
         page = PAGE_MAX if last else request.args.get("page", default=1, type=int)
         size = current_app.config["INBOX_PAGE_SIZE"]
-        found = inbox_page(current_actor(), page if page and page <= PAGE_MAX else 1, size)
+        # ?waiting=1: only what waits longer than APPROVAL_WAIT_DAYS (到期提醒's link).
+        waiting = request.args.get("waiting") == "1"
+        found = inbox_page(current_actor(), page if page and page <= PAGE_MAX else 1, size,
+                           waiting=waiting)
         rows = []
         views = {view.datamodel.obj: view for view in record_views()}
         for record, moves in found.items:
@@ -45,7 +48,9 @@ class InboxView(BaseView):
                 "url": url_for(f"{view.__name__}.show", pk=record.id) if view else None,
             })
         return self.render_template("inbox.html", rows=rows, found=found,
-                                    title=_l("My inbox"))
+                                    title=_l("My inbox"), waiting=waiting,
+                                    waiting_days=current_app.config["APPROVAL_WAIT_DAYS"],
+                                    also="&waiting=1" if waiting else "")
 
     @expose("/count")
     @has_access

@@ -343,13 +343,20 @@ def inbox_count(user):
     return count
 
 
-def inbox_page(user, page=1, size=50):
+def inbox_page(user, page=1, size=50, waiting=False):
     """Page ``page`` (from 1) of the records ``user`` can act on now, oldest change first:
-    the database finds, orders and pages them; the engine confirms the rows shown."""
+    the database finds, orders and pages them; the engine confirms the rows shown.
+    ``waiting``: only those waiting longer than APPROVAL_WAIT_DAYS (the reminders')."""
+    from .deadlines import WAITING
+
     mark = _approval_mark()
     actor, sources = _inbox_sources(user)
+    if waiting:
+        sources = [(model, and_(condition, WAITING.clause(model)), exact)
+                   for model, condition, exact in sources]
     total = _count(actor, sources)
-    _remember_count(user, mark, total)
+    if not waiting:
+        _remember_count(user, mark, total)
     pages = max(1, -(-total // size))
     page = min(max(1, page), pages)
     if not sources or not total:

@@ -15,6 +15,11 @@ Department scoping is declared on each model, once, and enforced in app/security
   still limited to the owning department (when the model has ``__scope__``).
 * ``__it_managed__ = True``: records the IT department runs for every department
   (contracts, 4.1.3): the IT department's Clerks and DeptHeads see all of them.
+* ``__personal__`` (``__personal_readers__``): the column naming the person whose record
+  it is (an expert's review, one's delegation), who reads and writes it (and the columns
+  naming others who read it too).
+* ``__responsible__``: columns naming the people a record's reminders are for beside its
+  department (app/reminders.py), e.g. a milestone's responsible person.
 * ``__department_columns__``: the only attributes a Clerk/DeptHead may set on such a
   record (creating or deleting it sets every attribute); the rest is for IT staff or
   auditors (an audit finding's rectification, a plan feedback's comment).
@@ -36,6 +41,7 @@ import secrets
 from flask import has_app_context
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User as FabUser
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -57,6 +63,7 @@ from sqlalchemy import (
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapper, declared_attr, deferred, relationship
 
+from .deadlines import Deadline, company_today, reminder_days
 from .titles import Titled
 from .validation import Distinct, Ordered
 from .workflow import N_
@@ -195,6 +202,10 @@ class Delegation(StampMixin, Model):
 
     __tablename__ = "delegation"
     __personal__ = "principal_id"
+    # The substitute reads the delegation naming them too (written by the principal only).
+    __personal_readers__ = ("substitute_id",)
+    # Whom its reminders are for (app/reminders.py): the delegation given and received.
+    __responsible__ = ("principal_id", "substitute_id")
     __table_args__ = (
         CheckConstraint("end_date >= start_date", name="ck_delegation_dates"),
         CheckConstraint("principal_id <> substitute_id", name="ck_delegation_people"),
@@ -236,6 +247,20 @@ class Delegation(StampMixin, Model):
     __name_loads__ = ("substitute", "principal")
 
     __title__ = "{substitute} → {principal}"  # what it is called (app/titles.py)
+
+
+# Delegations ending soon (1.3.2: the duty goes back to its holder, or needs a new
+# substitute): a badge on the end date, a list filter and a reminder.
+DELEGATION_ENDING = Deadline(
+    "ending", lambda model: "end_date",
+    lambda: _l("Ends within %(days)d days", days=reminder_days()), "warning",
+    lambda model: model.end_date.between(
+        company_today(), company_today() + dt.timedelta(days=reminder_days())),
+    lambda record: record.end_date is not None and company_today() <= record.end_date
+    <= company_today() + dt.timedelta(days=reminder_days()),
+    filter_name=_l("Ending soon"),
+    remind=lambda: _l("Delegations ending within %(days)d days", days=reminder_days()))
+Delegation.__deadlines__ = (DELEGATION_ENDING,)
 
 
 # ----------------------------------------------------------------- Attachments
@@ -352,6 +377,22 @@ class ComplianceSnapshot(Model):
     score = Column(Integer, nullable=False)
     level = Column(String(8), nullable=False)
     failing = Column(String(500))  # the keys of the rules failed, comma-separated
+
+
+class ReminderDigest(Model):
+    """One person's reminder digest mailed on one day (`flask reminders send`): a second
+    run that day sends them nothing."""
+
+    __tablename__ = "reminder_digest"
+    __table_args__ = (UniqueConstraint("user_id", "day", name="uq_reminder_digest"),)
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("ab_user.id", name="fk_reminder_digest_user",
+                                         ondelete="CASCADE"), nullable=False)
+    day = Column(Date, nullable=False, index=True)
+    sent_at = Column(DateTime, nullable=False, default=utcnow)
+    recipient = Column(String(256), nullable=False)
+    items = Column(Integer, nullable=False)  # the records the digest counted
 
 
 # 5.1.4 (app/operations): the approvals that moved a change request to "approved".

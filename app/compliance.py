@@ -83,6 +83,26 @@ def scored_model():
     return _SCORED[0]
 
 
+def failing_deadline(name, failing, column, label, remind):
+    """A deadline (app/deadlines.py) on the scored records that a scorecard rule's
+    ``failing`` SELECT names: a system due for a scan, a drill or a backup, as a list
+    filter on ``column`` and a reminder. No badge in lists: the rule is read once per
+    query, not once per row."""
+    from .deadlines import Deadline
+
+    def clause(model):
+        found = failing().subquery()
+        return model.id.in_(select(found.c.system_id))
+
+    def applies(record):
+        found = failing().subquery()
+        return db.session.execute(select(found.c.system_id).where(
+            found.c.system_id == record.id).limit(1)).first() is not None
+
+    return Deadline(name, lambda model: column, label, "warning", clause, applies,
+                    filter_name=label, remind=remind, listed=False)
+
+
 def setting(name):
     return current_app.config[name]
 

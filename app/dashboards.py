@@ -184,7 +184,7 @@ class HomeView(IndexView):
                 charts = charts_data(HOME, ChartFilters(department_id=user.department_id))
         return self.render_template(
             self.index_template, appbuilder=self.appbuilder, waiting=waiting, charts=charts,
-            cards=cards,
+            cards=cards, reminders=user is not None and sm.has_access("can_read", "Reminders"),
             echarts=ECHARTS, dashboard=user is not None and sm.has_access("can_read",
                                                                           "Dashboard"))
 

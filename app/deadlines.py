@@ -15,11 +15,19 @@ from flask import current_app
 from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
+from sqlalchemy import false
+
+# The value of a deadline filter that narrows the list to one's own reminders.
+MINE = "mine"
 
 
 def company_today():
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     return dt.datetime.now(dt.timezone.utc).astimezone(zone).date()
+
+
+def reminder_days():
+    return current_app.config["REMINDER_DAYS"]
 
 
 def _utcnow():
@@ -47,6 +55,10 @@ class Deadline:
     clause: Callable  # model -> SQL condition
     applies: Callable  # record -> bool
     filter_name: object = None  # the list filter's name ("Overdue")
+    # A group of the reminders page and mail (app/reminders.py): () -> its title.
+    remind: Callable = None
+    # False: no badge in lists (a condition costlier than one page's rows can afford).
+    listed: bool = True
 
     def badge(self):
         return Markup(' <span class="label label-{} deadline deadline-{}">{}</span>').format(
@@ -82,14 +94,23 @@ def deadlines_for(model):
 
 
 def deadline_filter(rule):
-    """A list filter ("Overdue", ...) for the rule's column; its value is ignored."""
+    """A list filter ("Overdue", ...) for the rule's column. Its value is ignored, except
+    ``mine``: then only the records the reminders page gives the current user for it
+    (app/reminders.py ``responsibility``), so the page's "all" link lists exactly those."""
 
     class DeadlineFilter(BaseFilter):
         name = rule.filter_name
         arg_name = f"deadline_{rule.name}"
 
         def apply(self, query, value):
-            return query.filter(rule.clause(self.model))
+            query = query.filter(rule.clause(self.model))
+            if value == MINE:
+                from .reminders import responsibility
+                from .security import current_actor
+
+                theirs = responsibility(self.model, current_actor())
+                query = query.filter(false() if theirs is None else theirs)
+            return query
 
     DeadlineFilter.__name__ = f"Filter{rule.name.title()}"
     return DeadlineFilter

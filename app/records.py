@@ -634,7 +634,7 @@ class RecordView(FabRouteGuard, ExportMixin, ValidatedSaveMixin, ModelView):
         rows = [dict(values) for values in args["value_columns"]]
         model = self.datamodel.obj
         rules = [rule for rule in deadlines_for(model)
-                 if rule.column(model) in self.list_columns]
+                 if rule.listed and rule.column(model) in self.list_columns]
         records = {pk: values.pop(ROW_RECORD, None) for pk, values in zip(args["pks"], rows)}
         for column in self.list_columns:
             formatter = formatters.get(column)

@@ -253,8 +253,10 @@ def read_clause(model, scope):
     if scope.expert and scope.user_id and hasattr(model, "expert_clause"):
         clauses.append(model.expert_clause(scope.user_id))
     if personal and scope.user_id:
-        # Records that are one's own (an expert's review, one's delegations).
-        clauses.append(getattr(model, personal) == scope.user_id)
+        # Records that are one's own (an expert's review, one's delegations), and those
+        # naming one as a reader (the substitute of a delegation).
+        for column in (personal, *getattr(model, "__personal_readers__", ())):
+            clauses.append(getattr(model, column) == scope.user_id)
     for other in scope.delegated:
         clause = read_clause(model, other)
         if clause is None:

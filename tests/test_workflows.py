@@ -226,7 +226,8 @@ def sees(record, who):
     personal = getattr(model, "__personal__", None)
     if not paths and not personal:
         return True
-    if personal and getattr(record, personal) == who.id:
+    if personal and who.id in [getattr(record, column) for column in
+                               (personal, *getattr(model, "__personal_readers__", ()))]:
         return True
     if who.roles & DEPARTMENT_ROLES and who.dept:
         if who.kind == "it" and getattr(model, "__it_managed__", False):

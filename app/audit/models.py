@@ -23,7 +23,7 @@ from sqlalchemy.orm import relationship
 from app.base import APPLICANT, AUDITOR, StampMixin, WorkflowMixin, enum_column, sort_indexes
 from app.charts import Chart
 from app.compliance import rule, setting
-from app.deadlines import Deadline, company_today
+from app.deadlines import Deadline, company_today, reminder_days
 from app.i18n import LabelledEnum
 from app.organisation.models import InformationSystem
 from app.validation import OneOf, Ordered
@@ -204,8 +204,21 @@ OVERDUE = Deadline(
     lambda model: (model.due_date < company_today()) & (model.status != FindingStatus.closed),
     lambda record: record.due_date is not None and record.due_date < company_today()
     and record.status is not FindingStatus.closed,
-    filter_name=_l("Overdue"))
-AuditFinding.__deadlines__ = (OVERDUE,)
+    filter_name=_l("Overdue"), remind=lambda: _l("Audit rectifications overdue"))
+# Open findings due within REMINDER_DAYS: the responsible department is reminded (8.2.1).
+DUE_SOON = Deadline(
+    "due", lambda model: "due_date",
+    lambda: _l("Due within %(days)d days", days=reminder_days()), "warning",
+    lambda model: model.due_date.between(
+        company_today(), company_today() + dt.timedelta(days=reminder_days()))
+    & (model.status == FindingStatus.open),
+    lambda record: record.due_date is not None
+    and company_today() <= record.due_date
+    <= company_today() + dt.timedelta(days=reminder_days())
+    and record.status is FindingStatus.open,
+    filter_name=_l("Due soon"),
+    remind=lambda: _l("Audit rectifications due within %(days)d days", days=reminder_days()))
+AuditFinding.__deadlines__ = (OVERDUE, DUE_SOON)
 
 AuditFinding.__charts__ = (
     Chart("findings_by_status", _l("Audit findings by status"), "status",

@@ -31,7 +31,7 @@ from app.base import (
     utcnow,
 )
 from app.charts import Chart
-from app.compliance import rule, setting, utc_now
+from app.compliance import failing_deadline, rule, setting, utc_now
 from app.deadlines import Deadline, company_today
 from app.i18n import LabelledEnum
 from app.organisation.models import InformationSystem, Lifecycle
@@ -264,7 +264,7 @@ QUALITY_OVERDUE = Deadline(
     & model.rectified_on.is_(None),
     lambda record: record.rectification_due is not None
     and record.rectification_due < company_today() and record.rectified_on is None,
-    filter_name=_l("Overdue"))
+    filter_name=_l("Overdue"), remind=lambda: _l("Data quality rectifications overdue"))
 DataQualityCheck.__deadlines__ = (QUALITY_OVERDUE,)
 DataQualityCheck.__charts__ = (
     Chart("data_quality_by_dimension", _l("Data quality checks by dimension"), "dimension"),
@@ -356,3 +356,11 @@ def _not_backed_up():
     return select(system.id.label("system_id"), system.id.label("record_id")).where(
         system.lifecycle == Lifecycle.running,
         (system.id.notin_(backed_up)) | (system.id.notin_(restored)))
+
+
+# Running systems due for a backup or a restore test: a filter of the systems list and a
+# reminder (7.3.3).
+InformationSystem.__deadlines__ = (
+    *getattr(InformationSystem, "__deadlines__", ()),
+    failing_deadline("backup_due", _not_backed_up, "lifecycle", lambda: _l("Backup due"),
+                     lambda: _l("Systems due for a backup or restore test")))

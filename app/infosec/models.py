@@ -36,7 +36,7 @@ from app.base import (
     utcnow,
 )
 from app.charts import Chart, Month, Quarter
-from app.compliance import rule, setting
+from app.compliance import failing_deadline, rule, setting
 from app.deadlines import Deadline, company_today
 from app.i18n import LabelledEnum
 from app.organisation.models import InformationSystem, Lifecycle
@@ -314,7 +314,7 @@ VULNERABILITY_OVERDUE = Deadline(
     lambda model: (model.due_date < company_today()) & model.status.in_(UNFIXED_STATES),
     lambda record: record.due_date is not None and record.due_date < company_today()
     and record.status in UNFIXED_STATES,
-    filter_name=_l("Overdue"))
+    filter_name=_l("Overdue"), remind=lambda: _l("Vulnerabilities past their fix date"))
 # Not yet fixed (open or being fixed): the badge sits on the empty fixed date.
 VULNERABILITY_UNFIXED = Deadline(
     "unfixed", lambda model: "fixed_on", lambda: _l("Not fixed"), "warning",
@@ -340,6 +340,13 @@ def _not_scanned():
     system = InformationSystem
     return select(system.id.label("system_id"), system.id.label("record_id")).where(
         system.lifecycle == Lifecycle.running, system.id.notin_(scanned))
+
+
+# Running systems due for a scan: a filter of the systems list and a reminder (6.2.2).
+InformationSystem.__deadlines__ = (
+    *getattr(InformationSystem, "__deadlines__", ()),
+    failing_deadline("scan_due", _not_scanned, "lifecycle", lambda: _l("Scan due"),
+                     lambda: _l("Systems due for a vulnerability scan")))
 
 
 @rule("vulnerability_overdue", ("6.2.2",),
@@ -652,7 +659,9 @@ def _expiring(record):
 # expiry date and list filters.
 AGREEMENT_EXPIRING = Deadline(
     "expiring", lambda model: "agreement_expires_on", lambda: _l("Expiring soon"), "warning",
-    _expiring_clause, _expiring, filter_name=_l("Agreement expiring soon"))
+    _expiring_clause, _expiring, filter_name=_l("Agreement expiring soon"),
+    remind=lambda: _l("Confidentiality agreements expiring within %(days)d days",
+                      days=setting("CLEARANCE_WARNING_DAYS")))
 AGREEMENT_EXPIRED = Deadline(
     "expired", lambda model: "agreement_expires_on", lambda: _l("Expired"), "danger",
     lambda model: model.agreement_expires_on < company_today(),
@@ -855,6 +864,14 @@ def _no_drilled_plan():
                .where(EmergencyPlan.status.in_(APPROVED_PLANS), Drill.held_on >= since))
     return select(system.id.label("system_id"), system.id.label("record_id")).where(
         system.lifecycle == Lifecycle.running, system.id.notin_(drilled))
+
+
+# Running systems due for a drill of an approved emergency plan: a filter of the systems
+# list and a reminder (6.4.2).
+InformationSystem.__deadlines__ = (
+    *getattr(InformationSystem, "__deadlines__", ()),
+    failing_deadline("drill_due", _no_drilled_plan, "lifecycle", lambda: _l("Drill due"),
+                     lambda: _l("Systems due for an emergency drill")))
 
 
 # ------------------------------------------------------- security events (6.4.3)

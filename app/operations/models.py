@@ -634,8 +634,9 @@ OVERDUE_MAINTENANCE = Deadline(
     "overdue", lambda model: "next_due", lambda: _l("Overdue"), "danger",
     lambda model: model.next_due < company_today(),
     lambda record: record.next_due is not None and record.next_due < company_today(),
-    filter_name=_l("Overdue"))
+    filter_name=_l("Overdue"), remind=lambda: _l("Maintenance overdue"))
 MaintenancePlan.__deadlines__ = (OVERDUE_MAINTENANCE,)
+MaintenancePlan.__responsible__ = ("responsible_id",)
 
 MaintenancePlan.__charts__ = (
     Chart("maintenance_overdue", _l("Overdue maintenance plans by kind"), "kind",

@@ -299,7 +299,8 @@ ENDING_SOON = Deadline(
     and company_today() <= record.end_date
     <= company_today() + dt.timedelta(days=contract_days())
     and record.status not in _CONTRACT_DONE,
-    filter_name=_l("Ending soon"))
+    filter_name=_l("Ending soon"),
+    remind=lambda: _l("Contracts ending within %(days)d days", days=contract_days()))
 Contract.__deadlines__ = (ENDING_SOON,)
 
 Contract.__charts__ = (
@@ -692,8 +693,9 @@ MILESTONE_OVERDUE = Deadline(
     lambda model: (model.due_on < company_today()) & model.done_on.is_(None),
     lambda record: record.due_on is not None and record.due_on < company_today()
     and record.done_on is None,
-    filter_name=_l("Overdue"))
+    filter_name=_l("Overdue"), remind=lambda: _l("Implementation milestones overdue"))
 Milestone.__deadlines__ = (MILESTONE_OVERDUE,)
+Milestone.__responsible__ = ("responsible_id",)
 Milestone.__charts__ = (
     Chart("milestones_by_kind", _l("Implementation milestones by kind"), "kind"),
     Chart("milestones_overdue_by_department", _l("Overdue milestones by department"),
