@@ -331,6 +331,9 @@ class Config:
     INBOX_COUNT_SECONDS = _env_int("INBOX_COUNT_SECONDS", 30)
 
     # Mail (Flask-Mailman, SMTP): the daily reminder digests of `flask reminders send`.
+    # SMTP in tests too (Flask-Mailman would keep test mails in memory): the tests read
+    # them from a real local SMTP server.
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
     MAIL_PORT = _env_int("MAIL_PORT", 25)
     MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)

@@ -100,7 +100,7 @@ def failing_deadline(name, failing, column, label, remind):
             found.c.system_id == record.id).limit(1)).first() is not None
 
     return Deadline(name, lambda model: column, label, "warning", clause, applies,
-                    filter_name=label, remind=remind, listed=False)
+                    filter_name=label(), remind=remind, listed=False)
 
 
 def setting(name):

@@ -101,6 +101,7 @@ def deadline_filter(rule):
     class DeadlineFilter(BaseFilter):
         name = rule.filter_name
         arg_name = f"deadline_{rule.name}"
+        reads_text = True  # its value is no value of the column (app/filters.py)
 
         def apply(self, query, value):
             query = query.filter(rule.clause(self.model))
