@@ -95,7 +95,7 @@ _SELF_SERVICE = [
     ["^Attachment$", "^can_read$"],
     ["^Inbox$", "^(can_read|menu_access)$"],
     # 到期提醒: what falls due that the user answers for (app/reminders.py).
-    ["^Reminders$", "^(can_read|menu_access)$"],
+    ["^Reminders$", "^can_read$"],
     # Verify an approval form: finds only records the reader may see.
     ["^ApprovalForm$", "^can_read$"],
     ["^Delegation$", "^(can_read|can_write|menu_access)$"],

@@ -107,8 +107,7 @@ def register_views(appbuilder):
                             category=link.category)
     appbuilder.add_view(InboxView, "Inbox", label=_l("My inbox"), icon="fa-inbox",
                         href="/inbox/")
-    appbuilder.add_view(ReminderView, "Reminders", label=_l("Due soon"), icon="fa-bell",
-                        href="/reminders/")
+    appbuilder.add_view_no_menu(ReminderView)  # in the navbar (navbar_right.html)
     # Beside the audit chapter's records (8.1, 8.2).
     appbuilder.add_view(SeparationOfDutiesView, "SoDReport", label=_l("Separation of duties"),
                         icon="fa-balance-scale", category="Audits",

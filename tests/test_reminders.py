@@ -71,10 +71,10 @@ def test_reminders_need_a_login_and_take_no_post(client, login_as):
     assert signed_in.post("/reminders/").status_code in (400, 405)
 
 
-def test_home_page_and_menu_lead_to_the_reminders(login_as):
+def test_home_page_and_navbar_lead_to_the_reminders(login_as):
     html = login_as("clerk_fin").get("/").get_data(as_text=True)
     assert 'class="btn btn-default btn-sm home-reminders" href="/reminders/"' in html
-    assert 'href="/reminders/"' in html.split("home-waiting")[0]  # the menu, above
+    assert '<a href="/reminders/" class="navbar-reminders">' in html  # the navbar
 
 
 def test_clerk_is_reminded_of_own_departments_contract_ending_not_anothers(
@@ -453,3 +453,41 @@ def test_a_run_cut_short_resumes_without_sending_twice(app, smtp, contracts):
     recipients = sorted(to[0] for to, _mail in smtp.mails())
     assert recipients == sorted(set(expected) - {first})
     assert "1 already sent today" in result.output
+
+
+# ------------------------------------------------------------------ in Chromium
+
+@pytest.mark.parametrize("username", ["clerk_fin", "it_head"])
+def test_reminders_page_reads_in_chromium_from_the_navbar(browser, live_server, username,
+                                                        contracts):
+    """Reached from the navbar, in Chinese, every group's links work; screenshots kept in the
+    temporary directory for a person to look at."""
+    import tempfile
+    from pathlib import Path
+
+    from conftest import PASSWORD
+
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(live_server + "/login/")
+        page.fill("#username", username)
+        page.fill("#password", PASSWORD)
+        page.click("input[type=submit], button[type=submit]")
+        page.wait_for_load_state()
+        page.click("a.navbar-reminders")
+        page.wait_for_load_state()
+        assert page.url.endswith("/reminders/")
+        assert "到期提醒" in page.title() or "到期提醒" in page.content()
+        groups = page.locator(".reminder-group")
+        assert groups.count() >= 1
+        page.screenshot(path=str(Path(tempfile.gettempdir()) / f"reminders-{username}.png"),
+                        full_page=True)
+        page.locator(".reminder-all").first.click()
+        page.wait_for_load_state()
+        assert "/list/" in page.url or "/inbox/" in page.url
+        assert errors == []
+    finally:
+        context.close()
