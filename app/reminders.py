@@ -26,6 +26,7 @@ the same ``responsibility`` (exactly the records counted).
 """
 import datetime as dt
 import smtplib
+import sys
 from dataclasses import dataclass, field
 
 import click
@@ -38,6 +39,7 @@ from flask_appbuilder.security.decorators import has_access
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, literal, or_, select, true, union_all
+from sqlalchemy.orm import joinedload
 
 from .extensions import db
 from .security import DEPARTMENT_ROLES, _path_clause, current_actor, read_clause, scope_for
@@ -144,13 +146,15 @@ def _deadline_group(model, rule, user, limit):
     read = read_clause(model, scope_for(user))
     if read is not None:
         conditions.append(read)
-    count = _bounded_count(select(model.id).where(*conditions))
-    if not count:
-        return None
     column = rule.column(model)
-    order = getattr(model, column)
-    records = (db.session.query(model).filter(*conditions).order_by(order, model.id)
-               .limit(limit).all())
+    loads = [joinedload(getattr(model, name)) for name in getattr(model, "__title_loads__", ())]
+    records = (db.session.query(model).options(*loads).filter(*conditions)
+               .order_by(getattr(model, column), model.id).limit(limit).all())
+    if not records:
+        return None
+    # Fewer than a page: that is all of them; else one bounded count.
+    count = (len(records) if len(records) < limit
+             else _bounded_count(select(model.id).where(*conditions)))
     show = f"{type(view).__name__}.show"
     items = []
     for record in records:
@@ -178,13 +182,13 @@ def _waiting_group(user, limit):
                               model.changed_on.label("changed_on"))
                        .where(and_(condition, WAITING.clause(model)))
                        for model, condition, _exact in sources)).subquery()
-    count = _bounded_count(select(rows.c.record_id))
-    if not count:
-        return None
     shown = db.session.execute(
         select(rows.c.record_type, rows.c.record_id, rows.c.changed_on)
         .order_by(rows.c.changed_on, rows.c.record_type, rows.c.record_id)
         .limit(limit)).all()
+    if not shown:
+        return None
+    count = len(shown) if len(shown) < limit else _bounded_count(select(rows.c.record_id))
     items = []
     for record_type, record_id, changed_on in shown:
         model = models[record_type]
@@ -311,7 +315,7 @@ def send_digests(dry_run=False, day=None, echo=click.echo):
 
     day = day or company_today()
     base = current_app.config["APP_BASE_URL"]
-    counts = {"sent": 0, "already": 0, "nothing": 0, "no_address": 0}
+    counts = {"sent": 0, "already": 0, "nothing": 0, "no_address": 0, "refused": 0}
     connection = None if dry_run else _open_connection()
     already = {user_id for (user_id,) in db.session.query(ReminderDigest.user_id)
                .filter(ReminderDigest.day == day)}
@@ -343,6 +347,13 @@ def send_digests(dry_run=False, day=None, echo=click.echo):
             message = EmailMessage(subject, body, to=[address], connection=connection)
             try:
                 message.send()
+            except smtplib.SMTPRecipientsRefused:
+                # This address only: the others still get theirs, this one next run.
+                db.session.rollback()
+                echo(f"{address}: refused by the mail server; not recorded as sent.",
+                     err=True)
+                counts["refused"] += 1
+                continue
             except (OSError, smtplib.SMTPException) as error:
                 db.session.rollback()
                 raise MailDown(_mail_error(error)) from None
@@ -369,4 +380,6 @@ def send_command(dry_run):
     verb = "would be sent" if dry_run else "sent"
     click.echo(f"{counts['sent']} digests {verb}; {counts['already']} already sent today; "
                f"{counts['nothing']} people with nothing due; {counts['no_address']} "
-               "without an e-mail address.")
+               f"without an e-mail address; {counts['refused']} refused by the mail server.")
+    if counts["refused"]:
+        sys.exit(1)

@@ -286,10 +286,17 @@ class Received:
         from aiosmtpd.controller import Controller
 
         self.messages = []
+        self.refused = set()  # addresses the server answers 550
         self.lock = threading.Lock()
         outer = self
 
         class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+                if address in outer.refused:
+                    return "550 5.1.1 no such mailbox"
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
             async def handle_DATA(self, server, session, envelope):
                 with outer.lock:
                     outer.messages.append((list(envelope.rcpt_tos), envelope.content))
@@ -453,6 +460,25 @@ def test_a_run_cut_short_resumes_without_sending_twice(app, smtp, contracts):
     recipients = sorted(to[0] for to, _mail in smtp.mails())
     assert recipients == sorted(set(expected) - {first})
     assert "1 already sent today" in result.output
+
+
+def test_an_address_the_server_refuses_is_skipped_and_mailed_on_the_next_run(
+        app, smtp, contracts):
+    from app.base import ReminderDigest
+    from webhelpers import count
+
+    expected = set(_due_people(app))
+    smtp.refused.add("clerk_mkt@example.com")
+    result = _send(app)
+    assert result.exit_code == 1
+    assert "clerk_mkt@example.com: refused" in result.output
+    assert {to[0] for to, _mail in smtp.mails()} == expected - {"clerk_mkt@example.com"}
+    assert count(app, ReminderDigest) == len(expected) - 1
+    smtp.refused.clear()
+    again = _send(app)
+    assert again.exit_code == 0, again.output
+    assert [to[0] for to, _mail in smtp.mails()].count("clerk_mkt@example.com") == 1
+    assert len(smtp.mails()) == len(expected)
 
 
 # ------------------------------------------------------------------ in Chromium
