@@ -74,7 +74,7 @@ def test_reminders_need_a_login_and_take_no_post(client, login_as):
 def test_home_page_and_navbar_lead_to_the_reminders(login_as):
     html = login_as("clerk_fin").get("/").get_data(as_text=True)
     assert 'class="btn btn-default btn-sm home-reminders" href="/reminders/"' in html
-    assert '<a href="/reminders/" class="navbar-reminders">' in html  # the navbar
+    assert '<a href="/reminders/" class="navbar-reminders" title="到期提醒">' in html
 
 
 def test_clerk_is_reminded_of_own_departments_contract_ending_not_anothers(
