@@ -126,10 +126,22 @@ def test_it_staff_are_reminded_of_what_it_runs_for_every_department(login_as, co
 
 
 @pytest.mark.parametrize("username", ["admin", "manager", "auditor", "expert"])
-def test_who_reads_everything_is_not_reminded_of_everything(login_as, contracts, username):
+def test_who_reads_everything_is_not_reminded_of_everything(app, login_as, ids, contracts,
+                                                             username):
+    from app.extensions import db
+    from app.operations.models import MaintenancePlan
+    from app.procurement.models import Milestone
+
     groups = _groups(_page(login_as(username)))
     assert "contract_ending" not in groups
-    assert not set(groups) - {"inbox_waiting", "delegation_ending"}
+    # Only what waits for them, their delegations, and records naming them responsible.
+    named = {"milestone_overdue": Milestone, "maintenance_plan_overdue": MaintenancePlan}
+    assert not set(groups) - {"inbox_waiting", "delegation_ending", *named}
+    with app.app_context():
+        for key, model in named.items():
+            for link in groups.get(key, (0, [], ""))[1]:
+                record = db.session.get(model, int(link.rsplit("/", 1)[1]))
+                assert record.responsible_id == ids.user(username), link
 
 
 def test_contract_window_comes_from_the_configuration(app, login_as, contracts):
