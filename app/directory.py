@@ -300,6 +300,10 @@ def still_in_directory(user):
     identity = getattr(user, "directory_identity", None)
     if identity is None:
         return True
+    if db.session()._flushing:
+        # The user is first read inside a flush (the change history asks who acts): the
+        # check, which commits, waits for the next request.
+        return True
     checker = checker_for(identity.source)
     if checker is None:
         return True
