@@ -206,7 +206,7 @@ def db_role(role, apply_):
 
 @click.group("users")
 def users_cli():
-    """Accounts from the company directory (6.3.4)."""
+    """Accounts from the company directory (6.3.3)."""
 
 
 @users_cli.command("sync")
