@@ -203,7 +203,8 @@ class DirectoryIdentity(StampMixin, Model):
     user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False,
                      unique=True)
     user = relationship("AppUser", foreign_keys=[user_id],
-                        backref=backref("directory_identity", uselist=False))
+                        backref=backref("directory_identity", uselist=False,
+                                        cascade="all, delete-orphan", passive_deletes=True))
     # "ldap" or an OpenID Connect provider's name; the DN, or the provider's ``sub``.
     source = Column(String(32), nullable=False)
     subject = Column(String(512), nullable=False)
