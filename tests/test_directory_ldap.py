@@ -424,3 +424,18 @@ def test_filter_characters_in_a_user_name_find_nobody(ldap_app, username):
     client, response = web_login(ldap_app, username, "pw-alice")
     assert response.status_code in (302, 200)
     assert not signed_in(client)
+
+
+def test_ldaps_checks_the_directory_certificate(ldap_app, slapd, monkeypatch):
+    from app.security import directory_down_message
+
+    monkeypatch.setitem(ldap_app.config, "AUTH_LDAP_SERVER", slapd.tls_url)
+    monkeypatch.setitem(ldap_app.config, "AUTH_LDAP_TLS_CACERTFILE", slapd.cafile)
+    client, response = web_login(ldap_app, "alice", "pw-alice")
+    assert response.status_code == 302 and signed_in(client)
+    # A certificate from a CA that is not the configured one: the directory is not trusted.
+    monkeypatch.setitem(ldap_app.config, "AUTH_LDAP_TLS_CACERTFILE",
+                        "/etc/ssl/certs/ca-certificates.crt")
+    client, response = web_login(ldap_app, "alice", "pw-alice")
+    assert response.status_code == 503
+    assert message(ldap_app, directory_down_message) in response.get_data(as_text=True)
