@@ -218,7 +218,8 @@ class DirectoryIdentity(StampMixin, Model):
     deactivated_by_directory = Column(Boolean, nullable=False, default=False)
     checked_at = Column(DateTime, nullable=False, default=utcnow)  # last confirmed
 
-    __title__ = "{subject}"  # what it is called (app/titles.py)
+    def __str__(self):
+        return self.subject or ""
 
 
 class Delegation(StampMixin, Model):

@@ -396,6 +396,20 @@ def test_history_names_the_directory_identity(ldap_app):
     identity = [e for e in entries(ldap_app, record_type="DirectoryIdentity")
                 if f"uid=nina,{ldap_server.PEOPLE}" in e[3]]
     assert identity, "the directory identity (DN) is in the change history"
+    # ... as the change log shows it, with the entry's details.
+    admin, _ = web_login(ldap_app, "admin", PASSWORD)
+    log = admin.get("/changelog/list/?_flt_0_record_type=DirectoryIdentity")
+    assert log.status_code == 200
+    from app.base import ChangeEntry
+    from app.extensions import db
+
+    with ldap_app.app_context():
+        pk = db.session.query(ChangeEntry.id).filter(
+            ChangeEntry.record_type == "DirectoryIdentity",
+            ChangeEntry.changes.contains(f"uid=nina,{ldap_server.PEOPLE}")).scalar()
+    entry = admin.get(f"/changelog/show/{pk}")
+    assert entry.status_code == 200
+    assert f"uid=nina,{ldap_server.PEOPLE}" in entry.get_data(as_text=True)
 
 
 def _uid(app, username):
