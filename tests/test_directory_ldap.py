@@ -453,3 +453,16 @@ def test_ldaps_checks_the_directory_certificate(ldap_app, slapd, monkeypatch):
     client, response = web_login(ldap_app, "alice", "pw-alice")
     assert response.status_code == 503
     assert message(ldap_app, directory_down_message) in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("overrides, problem", [
+    ({"AUTH_LDAP_SERVER": ""}, "LDAP_SERVER"),
+    ({"AUTH_LDAP_BIND_USER": ""}, "LDAP_BIND_USER"),
+    ({"AUTH_ROLES_MAPPING": {"cn=x": ["Clerks"]}}, "unknown roles ['Clerks']"),
+    ({"AUTH_ROLES_MAPPING": {"cn=x": "Clerk"}}, "must be a list"),
+])
+def test_ldap_settings_that_cannot_work_stop_the_start(ldap_app, overrides, problem):
+    from app.ldap_directory import settings_problem
+
+    assert settings_problem(dict(ldap_app.config)) is None
+    assert problem in settings_problem({**ldap_app.config, **overrides})
