@@ -75,6 +75,59 @@ def secret_key_weakness(key):
     return None
 
 
+OIDC_PROVIDER = "oidc"  # the provider's name in OAUTH_PROVIDERS and in its callback URL
+
+
+def oidc_settings(environ):
+    """Flask-AppBuilder's AUTH_OAUTH with one OpenID Connect provider, from ``environ``.
+
+    Fails fast when the discovery URL, client id or client secret is missing.
+    """
+    missing = [name for name in ("OIDC_DISCOVERY_URL", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET")
+               if not environ.get(name)]
+    if missing:
+        raise RuntimeError(f"AUTH_METHOD=oidc needs {', '.join(missing)}.")
+    scope = environ.get("OIDC_SCOPE") or "openid profile email groups"
+    if "openid" not in scope.split():
+        raise RuntimeError(f"OIDC_SCOPE must include openid, got {scope!r}")
+    return {
+        "AUTH_TYPE": 4,  # AUTH_OAUTH
+        # People are created at their first sign-in, their roles from their groups.
+        "AUTH_USER_REGISTRATION": True,
+        "AUTH_ROLES_SYNC_AT_LOGIN": True,
+        "OAUTH_PROVIDERS": [{
+            "name": OIDC_PROVIDER,
+            "icon": "fa-id-card",
+            # session["oauth"] keeps the access and the refresh token (the re-check).
+            "token_key": "access_token",
+            "token_secret": "refresh_token",
+            "remote_app": {
+                "client_id": environ["OIDC_CLIENT_ID"],
+                "client_secret": environ["OIDC_CLIENT_SECRET"],
+                "server_metadata_url": environ["OIDC_DISCOVERY_URL"],
+                "client_kwargs": {"scope": scope, "code_challenge_method": "S256",
+                                  "timeout": 10},
+            },
+        }],
+        # Claims naming the account and the groups (AUTH_ROLES_MAPPING keys); the
+        # department's claim is DIRECTORY_DEPARTMENT_ATTRIBUTE (app/directory.py).
+        "OIDC_USERNAME_CLAIM": environ.get("OIDC_USERNAME_CLAIM") or "preferred_username",
+        "OIDC_GROUPS_CLAIM": environ.get("OIDC_GROUPS_CLAIM") or "groups",
+        # The login button's text (default: 统一身份认证登录).
+        "OIDC_BUTTON_LABEL": environ.get("OIDC_BUTTON_LABEL") or "",
+    }
+
+
+def auth_settings(environ):
+    """The sign-in method chosen by AUTH_METHOD: ``db`` (default) or ``oidc``."""
+    method = (environ.get("AUTH_METHOD") or "db").strip().lower()
+    if method == "db":
+        return {}
+    if method == "oidc":
+        return oidc_settings(environ)
+    raise RuntimeError(f"AUTH_METHOD must be db or oidc, got {method!r}")
+
+
 # Roles as data. Each entry: [view-name pattern, permission pattern], matched
 # with re.match, so every pattern is anchored. Permissions are collapsed to
 # can_read / can_write per record type (see app/security.py).
@@ -325,9 +378,16 @@ class Config:
 
     @classmethod
     def init(cls):
-        """Resolve values that need the filesystem; called by create_app."""
+        """Resolve values that need the filesystem or the sign-in method; called by
+        create_app."""
         if not cls.SECRET_KEY:
             cls.SECRET_KEY = _local_secret_key()
+        cls.init_auth()
+
+    @classmethod
+    def init_auth(cls):
+        for name, value in auth_settings(os.environ).items():
+            setattr(cls, name, value)
 
 
 class ProductionConfig(Config):
@@ -358,6 +418,7 @@ class ProductionConfig(Config):
                 "failed-login counters."
             )
         cls.RATELIMIT_STORAGE_URI = cls.LOGIN_GUARD_STORAGE_URI = storage
+        cls.init_auth()
 
 
 class TestConfig(Config):

@@ -10,7 +10,16 @@ import datetime as dt
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
-from flask import abort, current_app, flash, g, has_request_context, make_response, request
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    make_response,
+    request,
+    session,
+)
 from flask_appbuilder import expose
 from flask_appbuilder.api import safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -40,6 +49,14 @@ from .extensions import db
 from .filters import SafeFilters, typed_filters
 from .labels import LABELS
 from .login_guard import LoginLocked, login_guard
+from .oidc import (
+    AppAuthOIDCView,
+    forget_oidc_session,
+    oidc_claims,
+    oidc_person,
+    oidc_still_allowed,
+    recheck_due,
+)
 from .sessions import CLAIM, end_sessions, remember_stamp, session_is_current
 
 UNSCOPED_ROLES = frozenset({"Admin", "ITStaff", "Management", "Auditor"})
@@ -642,6 +659,7 @@ class AppSecurityManager(SecurityManager):
     user_model = AppUser
     userdbmodelview = AppUserView
     authdbview = AppAuthDBView
+    authoauthview = AppAuthOIDCView
     security_api = AppSecurityApi
     rolemodelview = _guarded(RoleModelView)
     groupmodelview = _guarded(UserGroupModelView)
@@ -681,9 +699,37 @@ class AppSecurityManager(SecurityManager):
         return manager
 
     def load_user(self, pk):
-        """The session's user, if active and the session carries the current stamp."""
+        """The session's user, if active and the session carries the current stamp; a
+        session signed in through OpenID Connect also while the provider, asked again
+        every DIRECTORY_RECHECK_MINUTES, still lets the person sign in (app/oidc.py)."""
         user = super().load_user(pk)
-        return user if user is not None and session_is_current(user) else None
+        if user is None or not session_is_current(user):
+            return None
+        if session.get("oauth_provider") and recheck_due(current_app.config) and \
+                not oidc_still_allowed(self):
+            forget_oidc_session()
+            return None
+        return user
+
+    # ------------------------------------------------------------- OpenID Connect
+
+    def get_oauth_user_info(self, provider, resp):
+        """Who the provider says signed in (FAB's user info, app/oidc.py)."""
+        remote = self.oauth_remotes[provider]
+        issuer = remote.load_server_metadata().get("issuer", provider)
+        return oidc_person(oidc_claims(remote, resp), current_app.config, issuer)
+
+    def auth_user_oauth(self, userinfo):
+        """The account of the person the provider vouched for, through the shared directory
+        mapping (roles from the groups at every sign-in, department); None when it is
+        deactivated here. Raises DirectoryRefused with the reason to show."""
+        from .directory import apply_directory_identity
+
+        user = apply_directory_identity(userinfo, userinfo.get("role_keys", []),
+                                        userinfo.get("source", "oidc"))
+        if user is not None:
+            self.update_user_auth_stat(user)
+        return user
 
     def create_jwt_manager(self, app):
         manager = super().create_jwt_manager(app)
