@@ -52,7 +52,7 @@ def _env_list(name, default):
 
 
 # How people sign in (AUTH_METHOD): the local database, or the company directory.
-AUTH_METHODS = {"db": 1, "ldap": 2}  # FAB's AUTH_DB, AUTH_LDAP
+AUTH_METHODS = {"db": 1, "ldap": 2, "oidc": 4}  # FAB's AUTH_DB, AUTH_LDAP, AUTH_OAUTH
 
 
 def _auth_type():
@@ -150,16 +150,6 @@ def oidc_settings(environ):
         # The login button's text (default: 统一身份认证登录).
         "OIDC_BUTTON_LABEL": environ.get("OIDC_BUTTON_LABEL") or "",
     }
-
-
-def auth_settings(environ):
-    """The sign-in method chosen by AUTH_METHOD: ``db`` (default) or ``oidc``."""
-    method = (environ.get("AUTH_METHOD") or "db").strip().lower()
-    if method == "db":
-        return {}
-    if method == "oidc":
-        return oidc_settings(environ)
-    raise RuntimeError(f"AUTH_METHOD must be db or oidc, got {method!r}")
 
 
 # Roles as data. Each entry: [view-name pattern, permission pattern], matched
@@ -298,7 +288,8 @@ class Config:
     FAB_UPDATE_PERMS = False  # roles are builtin (config) roles: no permission rows needed
     FAB_ROLES = FAB_ROLE_DEFINITIONS
     # Sign-in (README "Signing in with the company directory"): AUTH_METHOD=db (the local
-    # database, the default) or ldap (LDAP / Active Directory through FAB's AUTH_LDAP).
+    # database, the default), ldap (LDAP / Active Directory through FAB's AUTH_LDAP) or
+    # oidc (an OpenID Connect provider through FAB's AUTH_OAUTH: oidc_settings).
     AUTH_TYPE = _auth_type()
     AUTH_ROLE_ADMIN = "Admin"
     AUTH_ROLE_PUBLIC = "Public"
@@ -467,8 +458,10 @@ class Config:
 
     @classmethod
     def init_auth(cls):
-        for name, value in auth_settings(os.environ).items():
-            setattr(cls, name, value)
+        """OpenID Connect's settings, read (and refused when incomplete) at start-up."""
+        if cls.AUTH_TYPE == AUTH_METHODS["oidc"]:
+            for name, value in oidc_settings(os.environ).items():
+                setattr(cls, name, value)
 
 
 class ProductionConfig(Config):

@@ -23,6 +23,7 @@ from flask_babel import gettext
 from flask_login import login_user
 from joserfc.errors import JoseError
 
+from .directory import DirectoryRefused
 from .login_guard import LoginLocked
 
 log = logging.getLogger(__name__)
@@ -122,9 +123,17 @@ def oidc_still_allowed(sm):
     return True
 
 
-def forget_oidc_session():
-    for key in ("oauth", "oauth_provider", CHECKED_KEY, "oauth_state"):
-        session.pop(key, None)
+def is_oidc_person(sm, user):
+    """Whether ``user`` signs in through the OpenID Connect provider."""
+    identity = getattr(user, "directory_identity", None)
+    return identity is not None and identity.source in (sm.oauth_remotes or {})
+
+
+def end_oidc_session():
+    """Sign this session out (the provider no longer vouches for its person); the chosen
+    language stays."""
+    for key in [key for key in session if key != "locale"]:
+        session.pop(key)
 
 
 class AppAuthOIDCView(AuthOAuthView):
@@ -168,6 +177,13 @@ class AppAuthOIDCView(AuthOAuthView):
             log.warning("OpenID Connect: cannot start the sign-in (%s)", error)
             flash(provider_unreachable_message(), "danger")
             return self._page(503)
+
+    @expose("/logout/", methods=["GET", "POST"])
+    def logout(self):
+        """By POST only, as on the local login page (a GET shows a confirmation)."""
+        if request.method == "GET":
+            return self.render_template("logout.html", appbuilder=self.appbuilder)
+        return super().logout()
 
     def _callback_url(self, provider):
         from flask import url_for
@@ -221,8 +237,6 @@ class AppAuthOIDCView(AuthOAuthView):
             return self._refused(gettext(
                 "The sign-in could not be completed: it was refused, had expired or was "
                 "altered. Please sign in again."), 400)
-        from .directory import DirectoryRefused
-
         try:
             user = sm.auth_user_oauth(dict(person, source=provider))
         except DirectoryRefused as refused:

@@ -22,6 +22,7 @@ from flask import (
 )
 from flask_appbuilder import expose
 from flask_appbuilder.api import safe
+from flask_appbuilder.const import AUTH_OAUTH
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.forms import LoginForm_db
@@ -45,13 +46,15 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from .base import AppUser, Delegation
+from .directory import apply_directory_identity, is_local_account
 from .extensions import db
 from .filters import SafeFilters, typed_filters
 from .labels import LABELS
 from .login_guard import LoginLocked, login_guard
 from .oidc import (
     AppAuthOIDCView,
-    forget_oidc_session,
+    end_oidc_session,
+    is_oidc_person,
     oidc_claims,
     oidc_person,
     oidc_still_allowed,
@@ -676,7 +679,12 @@ class AppSecurityManager(SecurityManager):
         failures count (app/login_guard.py)."""
         guard = login_guard()
         guard.check(username)
-        user = super().auth_user_db(username, password)
+        if self.auth_type == AUTH_OAUTH and not is_local_account(username):
+            # Under OpenID Connect only the break-glass accounts sign in with a password
+            # (web and API): a leaver's old local password opens nothing.
+            user = None
+        else:
+            user = super().auth_user_db(username, password)
         if user is None:
             guard.failed(username)
         else:
@@ -700,18 +708,26 @@ class AppSecurityManager(SecurityManager):
 
     def load_user(self, pk):
         """The session's user, if active and the session carries the current stamp; a
-        session signed in through OpenID Connect also while the provider, asked again
-        every DIRECTORY_RECHECK_MINUTES, still lets the person sign in (app/oidc.py)."""
+        person of the OpenID Connect provider also while the provider, asked again every
+        DIRECTORY_RECHECK_MINUTES, still lets them sign in (app/oidc.py)."""
         user = super().load_user(pk)
         if user is None or not session_is_current(user):
             return None
-        if session.get("oauth_provider") and recheck_due(current_app.config) and \
+        if is_oidc_person(self, user) and recheck_due(current_app.config) and \
                 not oidc_still_allowed(self):
-            forget_oidc_session()
+            end_oidc_session()
             return None
         return user
 
     # ------------------------------------------------------------- OpenID Connect
+
+    @property
+    def auth_type_provider_name(self):
+        """The API's own login (/api/v1/security/login, provider "db") under OpenID
+        Connect: the break-glass accounts' local password (auth_user_db)."""
+        if self.auth_type == AUTH_OAUTH:
+            return "db"
+        return super().auth_type_provider_name
 
     def get_oauth_user_info(self, provider, resp):
         """Who the provider says signed in (FAB's user info, app/oidc.py)."""
@@ -723,8 +739,6 @@ class AppSecurityManager(SecurityManager):
         """The account of the person the provider vouched for, through the shared directory
         mapping (roles from the groups at every sign-in, department); None when it is
         deactivated here. Raises DirectoryRefused with the reason to show."""
-        from .directory import apply_directory_identity
-
         user = apply_directory_identity(userinfo, userinfo.get("role_keys", []),
                                         userinfo.get("source", "oidc"))
         if user is not None:

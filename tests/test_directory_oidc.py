@@ -1,0 +1,409 @@
+"""Sign-in with an OpenID Connect provider, against a real one (tests/oidc/provider.mjs,
+panva's oidc-provider on node) started here on a free port.
+
+The Flask test client plays the browser on the app's side; a requests session plays it
+on the provider's side (its login form), and hands the provider's redirect back to the
+app's callback, as a browser would.
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
+
+import pytest
+import requests
+
+from conftest import PASSWORD, build_app, csrf_token
+
+PROVIDER_DIR = Path(__file__).parent / "oidc"
+CLIENT_ID, CLIENT_SECRET = "isgov", "test-client-secret"
+CALLBACK = "http://localhost/oauth-authorized/oidc"
+GROUP_ROLES = {"it-staff": ["ITStaff"], "finance": ["Clerk"], "finance-heads": ["DeptHead"],
+               "auditors": ["Auditor"], "managers": ["Management"]}
+PERSON_PASSWORD = "provider-pass-1"
+
+
+class Provider:
+    """The provider's process and its accounts file (read again at every look-up)."""
+
+    def __init__(self, tmp_dir):
+        self.accounts_file = Path(tmp_dir) / "accounts.json"
+        self.accounts = {}
+        self._write()
+        node = shutil.which("node")
+        if node is None or not (PROVIDER_DIR / "node_modules" / "oidc-provider").exists():
+            if os.environ.get("CI") == "true":
+                raise RuntimeError("the OpenID Connect test provider is not installed")
+            pytest.skip("the OpenID Connect test provider is not installed (make oidc-provider)")
+        env = dict(os.environ, OIDC_ACCOUNTS=str(self.accounts_file), OIDC_CLIENT_ID=CLIENT_ID,
+                   OIDC_CLIENT_SECRET=CLIENT_SECRET, OIDC_REDIRECT_URIS=CALLBACK)
+        started = time.monotonic()
+        self.process = subprocess.Popen([node, "provider.mjs", "0"], cwd=PROVIDER_DIR, env=env,
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                        text=True)
+        line = self.process.stdout.readline()
+        if not line.startswith("listening "):
+            self.stop()
+            raise RuntimeError(f"the test provider did not start: {line!r}")
+        self.url = line.split()[1]
+        self.start_seconds = time.monotonic() - started
+
+    def _write(self):
+        self.accounts_file.write_text(json.dumps(self.accounts))
+
+    def person(self, login, groups=(), department=None, **claims):
+        """A person at the provider (replaced if present): ``login`` is their ``sub``."""
+        claims = {"preferred_username": login, "given_name": "三", "family_name": "张",
+                  "email": f"{login}@example.com", "groups": list(groups), **claims}
+        if department is not None:
+            claims["department"] = department
+        self.accounts[login] = {"password": PERSON_PASSWORD, "claims": claims}
+        self._write()
+
+    def disable(self, login):
+        self.accounts[login]["disabled"] = True
+        self._write()
+
+    def remove(self, login):
+        del self.accounts[login]
+        self._write()
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def provider(tmp_path_factory):
+    started = Provider(tmp_path_factory.mktemp("oidc"))
+    yield started
+    started.stop()
+
+
+def oidc_config(discovery_url, **overrides):
+    from config import oidc_settings
+
+    settings = oidc_settings({"OIDC_DISCOVERY_URL": discovery_url, "OIDC_CLIENT_ID": CLIENT_ID,
+                              "OIDC_CLIENT_SECRET": CLIENT_SECRET})
+    return {**settings, "AUTH_ROLES_MAPPING": GROUP_ROLES,
+            "DIRECTORY_DEPARTMENT_ATTRIBUTE": "department",
+            "DIRECTORY_DEPARTMENT_VALUES": {"Finance": "FIN", "Marketing": "MKT"},
+            "DIRECTORY_LOCAL_ACCOUNTS": ["admin"], **overrides}
+
+
+@pytest.fixture(scope="module")
+def oidc_app(app, provider):
+    """The session's database, signing in through the provider; the provider is asked
+    again at every request (DIRECTORY_RECHECK_MINUTES=0)."""
+    return build_app(app.config["SQLALCHEMY_DATABASE_URI"], **oidc_config(
+        f"{provider.url}/.well-known/openid-configuration", DIRECTORY_RECHECK_MINUTES=0))
+
+
+def unused_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_without_provider(app):
+    """Configured with a provider that does not answer (nothing listens on its port)."""
+    return build_app(app.config["SQLALCHEMY_DATABASE_URI"], **oidc_config(
+        f"http://127.0.0.1:{unused_port()}/.well-known/openid-configuration"))
+
+
+def to_provider(client):
+    """Start the sign-in on the app: the URL of the provider it redirects to."""
+    response = client.get("/login/oidc")
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response.headers["Location"]
+
+
+def provider_login(provider, authorize_url, login, password=PERSON_PASSWORD):
+    """Sign in on the provider's page; the app's callback URL it sends the browser to, or
+    the provider's refusal (a response)."""
+    browser = requests.Session()
+    page = browser.get(authorize_url, timeout=10)
+    assert page.status_code == 200 and "/interaction/" in page.url, page.text[:300]
+    response = browser.post(page.url, data={"login": login, "password": password},
+                            allow_redirects=False, timeout=10)
+    while response.status_code in (302, 303):
+        location = urljoin(response.url, response.headers["Location"])
+        if not location.startswith(provider.url):
+            return location
+        response = browser.get(location, allow_redirects=False, timeout=10)
+    return response
+
+
+def callback(client, url):
+    split = urlsplit(url)
+    return client.get(f"{split.path}?{split.query}")
+
+
+def sign_in(oidc_app, provider, login):
+    """A test client signed in as ``login`` through the provider, and the final response."""
+    client = oidc_app.test_client()
+    url = provider_login(provider, to_provider(client), login)
+    assert isinstance(url, str), f"the provider refused {login}: {url.text[:300]}"
+    return client, callback(client, url)
+
+
+def signed_in(client):
+    """Whether the client's session is signed in (the user menu offers to log out)."""
+    response = client.get("/inbox/")
+    return response.status_code == 200 and "/logout/" in response.get_data(as_text=True)
+
+
+def account(oidc_app, username):
+    from app.base import AppUser
+    from app.extensions import db
+
+    with oidc_app.app_context():
+        user = db.session.query(AppUser).filter_by(username=username).one_or_none()
+        if user is None:
+            return None
+        identity = user.directory_identity
+        return {"active": user.active, "roles": sorted(r.name for r in user.roles),
+                "department": user.department.code if user.department else None,
+                "subject": identity.subject if identity else None,
+                "source": identity.source if identity else None,
+                "status": identity.status if identity else None}
+
+
+# ------------------------------------------------------------------ the login page
+
+
+def test_login_page_offers_the_provider_button_in_chinese_and_a_local_form(oidc_app):
+    page = oidc_app.test_client().get("/login/").get_data(as_text=True)
+    assert "使用公司统一账号登录" in page
+    assert 'href="/login/oidc"' in page
+    assert 'name="password"' in page and "本地账号" in page
+
+
+def test_provider_button_keeps_where_the_person_was_going(oidc_app, provider):
+    page = oidc_app.test_client().get("/login/?next=/inbox/").get_data(as_text=True)
+    assert 'href="/login/oidc?next=/inbox/"' in page
+
+
+# ------------------------------------------------------------ first sign-in, mapping
+
+
+def test_first_sign_in_creates_the_account_with_roles_and_department_from_the_provider(
+        oidc_app, provider):
+    provider.person("oidc_ann", groups=["finance"], department="Finance")
+    client, response = sign_in(oidc_app, provider, "oidc_ann")
+    assert response.status_code == 302
+    assert signed_in(client)
+    assert account(oidc_app, "oidc_ann") == {
+        "active": True, "roles": ["Clerk"], "department": "FIN", "subject": "oidc_ann",
+        "source": "oidc", "status": "active"}
+    # A Clerk writes for the department: the incident form opens.
+    assert client.get("/incidentview/add").status_code == 200
+
+
+@pytest.mark.parametrize("groups, roles", [
+    (["it-staff"], ["ITStaff"]),
+    (["auditors"], ["Auditor"]),
+    (["finance", "finance-heads"], ["Clerk", "DeptHead"]),
+    (["managers", "unmapped-group"], ["Management"]),
+])
+def test_groups_map_to_roles(oidc_app, provider, groups, roles):
+    login = "oidc_map_" + "_".join(groups).replace("-", "")
+    provider.person(login, groups=groups, department="MKT")
+    client, _ = sign_in(oidc_app, provider, login)
+    assert signed_in(client)
+    assert account(oidc_app, login)["roles"] == roles
+    assert account(oidc_app, login)["department"] == "MKT"
+
+
+def test_a_group_change_at_the_provider_takes_effect_at_the_next_sign_in(oidc_app, provider):
+    provider.person("oidc_bob", groups=["finance"], department="Finance")
+    client, _ = sign_in(oidc_app, provider, "oidc_bob")
+    assert client.get("/incidentview/add").status_code == 200
+    provider.person("oidc_bob", groups=["auditors"], department="Marketing")
+    client, _ = sign_in(oidc_app, provider, "oidc_bob")
+    assert account(oidc_app, "oidc_bob")["roles"] == ["Auditor"]
+    assert account(oidc_app, "oidc_bob")["department"] == "MKT"
+    # An Auditor no longer reports incidents for a department.
+    assert client.get("/incidentview/add").status_code in (302, 403)
+
+
+def test_person_without_a_department_signs_in_without_write_rights(oidc_app, provider):
+    provider.person("oidc_nodept", groups=["finance"])
+    client, _ = sign_in(oidc_app, provider, "oidc_nodept")
+    assert signed_in(client)
+    assert account(oidc_app, "oidc_nodept")["roles"] == ["Unassigned"]
+    assert account(oidc_app, "oidc_nodept")["status"] == "no_department"
+    assert client.get("/incidentview/add").status_code in (302, 403)
+
+
+def test_person_in_no_mapped_group_is_refused_with_the_reason(oidc_app, provider):
+    provider.person("oidc_nogroup", groups=["canteen"], department="FIN")
+    client, response = sign_in(oidc_app, provider, "oidc_nogroup")
+    assert response.status_code == 403
+    assert "不在任何可访问本系统的组中" in response.get_data(as_text=True)
+    assert not signed_in(client)
+
+
+def test_the_provider_cannot_take_over_the_local_admin_account(oidc_app, provider):
+    provider.person("admin", groups=["auditors"], department="FIN")
+    client, response = sign_in(oidc_app, provider, "admin")
+    assert response.status_code == 403
+    assert not signed_in(client)
+    assert "Admin" in account(oidc_app, "admin")["roles"]
+    provider.remove("admin")
+
+
+def test_history_names_the_directory_identity(oidc_app, provider):
+    from app.base import ChangeEntry
+    from app.extensions import db
+
+    provider.person("oidc_hist", groups=["finance"], department="FIN", sub_note="x")
+    sign_in(oidc_app, provider, "oidc_hist")
+    with oidc_app.app_context():
+        entries = (db.session.query(ChangeEntry)
+                   .filter_by(record_type="DirectoryIdentity", action="insert").all())
+        assert any('"oidc_hist"' in entry.changes and '"oidc"' in entry.changes
+                   for entry in entries)
+
+
+# ----------------------------------------------------------------------- leavers
+
+
+@pytest.mark.parametrize("how", ["disable", "remove"])
+def test_a_person_disabled_or_removed_at_the_provider_loses_access(oidc_app, provider, how):
+    login = f"oidc_leaver_{how}"
+    provider.person(login, groups=["finance"], department="FIN")
+    client, _ = sign_in(oidc_app, provider, login)
+    assert signed_in(client)
+    assert signed_in(client)  # asked again (refresh token) and still allowed
+    getattr(provider, how)(login)
+    response = client.get("/inbox/")
+    assert response.status_code == 302 and "/login/" in response.headers["Location"]
+    assert not signed_in(client)
+    # ... and cannot sign in again.
+    refused = provider_login(provider, to_provider(oidc_app.test_client()), login)
+    assert not isinstance(refused, str) and refused.status_code == 401
+
+
+def test_an_old_local_password_opens_nothing_under_openid_connect(oidc_app):
+    client = oidc_app.test_client()
+    response = client.post("/login/", data={"username": "clerk_fin", "password": PASSWORD,
+                                            "csrf_token": csrf_token(client)})
+    assert response.status_code == 401
+    assert not signed_in(client)
+    api = client.post("/api/v1/security/login", json={
+        "username": "clerk_fin", "password": PASSWORD, "provider": "db"})
+    assert api.status_code == 401
+
+
+# ------------------------------------------------- the provider down; break-glass
+
+
+def test_provider_down_gives_a_clear_message(app_without_provider):
+    response = app_without_provider.test_client().get("/login/oidc")
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert "无法访问" in page and 'name="password"' in page
+
+
+def test_local_admin_signs_in_while_the_provider_is_down(app_without_provider):
+    client = app_without_provider.test_client()
+    response = client.post("/login/", data={"username": "admin", "password": PASSWORD,
+                                            "csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+    assert signed_in(client)
+    api = client.post("/api/v1/security/login", json={
+        "username": "admin", "password": PASSWORD, "provider": "db"})
+    assert api.status_code == 200
+
+
+def test_local_sign_in_with_a_wrong_password_is_refused(app_without_provider):
+    client = app_without_provider.test_client()
+    response = client.post("/login/", data={"username": "admin", "password": "wrong",
+                                            "csrf_token": csrf_token(client)})
+    assert response.status_code == 401
+    assert not signed_in(client)
+
+
+def test_local_sign_in_without_csrf_token_is_refused(app_without_provider):
+    client = app_without_provider.test_client()
+    response = client.post("/login/", data={"username": "admin", "password": PASSWORD})
+    assert response.status_code == 400
+    assert not signed_in(client)
+
+
+# ------------------------------------------------------- tampered or replayed flows
+
+
+def _with_query(url, **changes):
+    split = urlsplit(url)
+    query = {k: v[0] for k, v in parse_qs(split.query).items()}
+    query.update(changes)
+    return urlunsplit(split._replace(query=urlencode(query)))
+
+
+def test_a_callback_with_an_altered_state_is_refused(oidc_app, provider):
+    provider.person("oidc_state", groups=["finance"], department="FIN")
+    client = oidc_app.test_client()
+    url = provider_login(provider, to_provider(client), "oidc_state")
+    response = callback(client, _with_query(url, state="forged-state"))
+    assert response.status_code == 400
+    assert "请重新登录" in response.get_data(as_text=True)
+    assert not signed_in(client)
+
+
+def test_a_callback_is_refused_in_another_browser(oidc_app, provider):
+    """Login CSRF: a callback made for one browser, delivered to another."""
+    provider.person("oidc_csrf", groups=["finance"], department="FIN")
+    url = provider_login(provider, to_provider(oidc_app.test_client()), "oidc_csrf")
+    victim = oidc_app.test_client()
+    victim.get("/login/")
+    assert callback(victim, url).status_code == 400
+    assert not signed_in(victim)
+
+
+def test_a_callback_replayed_is_refused(oidc_app, provider):
+    provider.person("oidc_replay", groups=["finance"], department="FIN")
+    client = oidc_app.test_client()
+    url = provider_login(provider, to_provider(client), "oidc_replay")
+    assert callback(client, url).status_code == 302
+    page = client.get("/logout/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert client.post("/logout/", data={"csrf_token": token}).status_code == 302
+    assert not signed_in(client)
+    assert callback(client, url).status_code == 400
+    assert not signed_in(client)
+
+
+def test_an_id_token_with_another_nonce_is_refused(oidc_app, provider):
+    provider.person("oidc_nonce", groups=["finance"], department="FIN")
+    client = oidc_app.test_client()
+    url = provider_login(provider, to_provider(client), "oidc_nonce")
+    state = parse_qs(urlsplit(url).query)["state"][0]
+    with client.session_transaction() as session:
+        key = f"_state_oidc_{state}"
+        data = session[key]
+        data["data"]["nonce"] = "not-the-nonce-sent"
+        session[key] = data
+    response = callback(client, url)
+    assert response.status_code == 400
+    assert not signed_in(client)
+
+
+def test_the_provider_refusing_the_request_is_shown(oidc_app, provider):
+    client = oidc_app.test_client()
+    to_provider(client)
+    response = client.get("/oauth-authorized/oidc?error=access_denied&state=x")
+    assert response.status_code == 401
+    assert not signed_in(client)
+
+
+def test_callback_of_an_unknown_provider_is_not_found(oidc_app):
+    assert oidc_app.test_client().get("/oauth-authorized/nowhere?code=x").status_code == 404
+    assert oidc_app.test_client().get("/login/nowhere").status_code == 404
