@@ -181,7 +181,7 @@ class AppAuthOIDCView(AuthOAuthView):
     @expose("/logout/", methods=["GET", "POST"])
     def logout(self):
         """By POST only, as on the local login page (a GET shows a confirmation)."""
-        if request.method == "GET":
+        if request.method != "POST":  # GET and HEAD (Flask answers HEAD with this view)
             return self.render_template("logout.html", appbuilder=self.appbuilder)
         return super().logout()
 

@@ -634,7 +634,7 @@ class AppAuthDBView(AuthDBView):
 
     @expose("/logout/", methods=["GET", "POST"])
     def logout(self):
-        if request.method == "GET":
+        if request.method != "POST":  # GET and HEAD (Flask answers HEAD with this view)
             return self.render_template("logout.html", appbuilder=self.appbuilder)
         return super().logout()
 

@@ -93,6 +93,7 @@ def oidc_config(discovery_url, **overrides):
     return {**settings, "AUTH_ROLES_MAPPING": GROUP_ROLES,
             "DIRECTORY_DEPARTMENT_ATTRIBUTE": "department",
             "DIRECTORY_DEPARTMENT_VALUES": {"Finance": "FIN", "Marketing": "MKT"},
+            "DIRECTORY_DEPARTMENT_GROUPS": {"dept-fin": "FIN", "dept-mkt": "MKT"},
             "DIRECTORY_LOCAL_ACCOUNTS": ["admin"], **overrides}
 
 
@@ -233,6 +234,15 @@ def test_a_group_change_at_the_provider_takes_effect_at_the_next_sign_in(oidc_ap
     assert client.get("/incidentview/add").status_code in (302, 403)
 
 
+def test_department_from_a_group_when_the_provider_sends_no_department_claim(
+        oidc_app, provider):
+    provider.person("oidc_deptgroup", groups=["finance", "dept-mkt"])
+    client, _ = sign_in(oidc_app, provider, "oidc_deptgroup")
+    assert signed_in(client)
+    assert account(oidc_app, "oidc_deptgroup")["department"] == "MKT"
+    assert account(oidc_app, "oidc_deptgroup")["roles"] == ["Clerk"]
+
+
 def test_person_without_a_department_signs_in_without_write_rights(oidc_app, provider):
     provider.person("oidc_nodept", groups=["finance"])
     client, _ = sign_in(oidc_app, provider, "oidc_nodept")
@@ -289,6 +299,56 @@ def test_a_person_disabled_or_removed_at_the_provider_loses_access(oidc_app, pro
     # ... and cannot sign in again.
     refused = provider_login(provider, to_provider(oidc_app.test_client()), login)
     assert not isinstance(refused, str) and refused.status_code == 401
+
+
+@pytest.fixture
+def own_provider(tmp_path):
+    """A provider of the test's own, which the test may stop."""
+    started = Provider(tmp_path)
+    yield started
+    if started.process.poll() is None:
+        started.stop()
+
+
+def throttled_app(app, provider):
+    return build_app(app.config["SQLALCHEMY_DATABASE_URI"], **oidc_config(
+        f"{provider.url}/.well-known/openid-configuration", DIRECTORY_RECHECK_MINUTES=5))
+
+
+def test_a_leaver_loses_access_once_the_configured_time_has_passed(app, own_provider):
+    """DIRECTORY_RECHECK_MINUTES=5: the provider is asked again 5 minutes after the last
+    answer; until then the session goes on, then it ends."""
+    oidc_app = throttled_app(app, own_provider)
+    own_provider.person("oidc_later", groups=["finance"], department="FIN")
+    client, _ = sign_in(oidc_app, own_provider, "oidc_later")
+    own_provider.disable("oidc_later")
+    assert signed_in(client)  # checked less than 5 minutes ago
+    with client.session_transaction() as session:
+        session["_oidc_checked"] -= 5 * 60
+    assert not signed_in(client)
+
+
+def test_a_session_goes_on_while_the_provider_is_unreachable(app, own_provider):
+    """The provider down is no verdict on the person: their session lasts until it
+    answers again (or the session's own lifetime ends)."""
+    oidc_app = throttled_app(app, own_provider)
+    own_provider.person("oidc_outage", groups=["finance"], department="FIN")
+    client, _ = sign_in(oidc_app, own_provider, "oidc_outage")
+    own_provider.stop()
+    with client.session_transaction() as session:
+        session["_oidc_checked"] -= 5 * 60
+    assert signed_in(client)
+    assert client.get("/incidentview/add").status_code == 200
+
+
+def test_logout_is_by_post_only(oidc_app, provider):
+    provider.person("oidc_logout", groups=["finance"], department="FIN")
+    client, _ = sign_in(oidc_app, provider, "oidc_logout")
+    for method in ("get", "head"):
+        getattr(client, method)("/logout/")
+        assert signed_in(client)
+    assert client.post("/logout/").status_code == 400  # no CSRF token
+    assert signed_in(client)
 
 
 def test_an_old_local_password_opens_nothing_under_openid_connect(oidc_app):
@@ -407,3 +467,40 @@ def test_the_provider_refusing_the_request_is_shown(oidc_app, provider):
 def test_callback_of_an_unknown_provider_is_not_found(oidc_app):
     assert oidc_app.test_client().get("/oauth-authorized/nowhere?code=x").status_code == 404
     assert oidc_app.test_client().get("/login/nowhere").status_code == 404
+
+
+# ----------------------------------------------------------------- configuration
+
+
+@pytest.mark.parametrize("missing", ["OIDC_DISCOVERY_URL", "OIDC_CLIENT_ID",
+                                     "OIDC_CLIENT_SECRET"])
+def test_openid_connect_settings_name_what_is_missing(missing):
+    from config import oidc_settings
+
+    environ = {"OIDC_DISCOVERY_URL": "https://sso.example.com/.well-known/openid-configuration",
+               "OIDC_CLIENT_ID": "isgov", "OIDC_CLIENT_SECRET": "s3cret"}
+    del environ[missing]
+    with pytest.raises(RuntimeError, match=missing):
+        oidc_settings(environ)
+
+
+def test_openid_connect_settings_refuse_a_scope_without_openid():
+    from config import oidc_settings
+
+    with pytest.raises(RuntimeError, match="openid"):
+        oidc_settings({"OIDC_DISCOVERY_URL": "https://x", "OIDC_CLIENT_ID": "a",
+                       "OIDC_CLIENT_SECRET": "b", "OIDC_SCOPE": "profile groups"})
+
+
+def test_openid_connect_settings_from_the_environment():
+    from config import oidc_settings
+
+    settings = oidc_settings({
+        "OIDC_DISCOVERY_URL": "https://sso.example.com/.well-known/openid-configuration",
+        "OIDC_CLIENT_ID": "isgov", "OIDC_CLIENT_SECRET": "s3cret",
+        "OIDC_SCOPE": "openid profile email roles", "OIDC_GROUPS_CLAIM": "roles"})
+    remote = settings["OAUTH_PROVIDERS"][0]["remote_app"]
+    assert settings["AUTH_TYPE"] == 4 and settings["OIDC_GROUPS_CLAIM"] == "roles"
+    assert remote["client_id"] == "isgov" and remote["client_secret"] == "s3cret"
+    assert remote["client_kwargs"]["scope"] == "openid profile email roles"
+    assert remote["client_kwargs"]["code_challenge_method"] == "S256"
