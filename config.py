@@ -293,9 +293,9 @@ class Config:
     AUTH_TYPE = _auth_type()
     AUTH_ROLE_ADMIN = "Admin"
     AUTH_ROLE_PUBLIC = "Public"
-    # Directory sign-in creates the account at a person's first sign-in (app/directory.py);
-    # the local database never registers anyone by itself.
-    AUTH_USER_REGISTRATION = AUTH_TYPE != AUTH_METHODS["db"]
+    # Nobody registers themselves. (A directory sign-in creates the account at a person's
+    # first sign-in whatever this says: app/directory.py.)
+    AUTH_USER_REGISTRATION = False
     # A person in none of the mapped groups: refused, unless this role is named.
     AUTH_USER_REGISTRATION_ROLE = os.environ.get("AUTH_USER_REGISTRATION_ROLE") or None
     # Directory group (an LDAP group DN, an OIDC group name) -> roles, e.g.

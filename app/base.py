@@ -192,7 +192,7 @@ class AppUser(FabUser):
 class DirectoryIdentity(StampMixin, Model):
     """Who a user is in the company directory (LDAP / Active Directory, OpenID Connect):
     the person behind the account, the groups and department the directory gave at the
-    last sign-in or check, and whether the directory still lists them (6.3.1, 6.3.4).
+    last sign-in or check, and whether the directory still lists them (6.2.1, 6.3.3).
     Written only by app/directory.py; its changes are in the change history."""
 
     __tablename__ = "directory_identity"

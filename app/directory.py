@@ -1,4 +1,4 @@
-"""People from the company directory: accounts, roles and departments (6.3.1, 6.3.4).
+"""People from the company directory: accounts, roles and departments (6.2.1, 6.3.3).
 
 Every way of signing in with the company directory (LDAP / Active Directory in
 app/ldap_directory.py; an OpenID Connect provider) ends in ONE function,
@@ -135,6 +135,7 @@ def apply_directory_identity(user_info: dict, groups: list, source: str):
     if identity is None:
         identity = DirectoryIdentity(user=user, source=source)
         session.add(identity)
+        user.password = None  # a local account taken over: the directory's password only
     identity.source = source
     identity.subject = subject
     identity.groups = "\n".join(sorted(set(groups)))[:20000]
@@ -299,6 +300,10 @@ def still_in_directory(user):
     asked again at their next request)."""
     identity = getattr(user, "directory_identity", None)
     if identity is None:
+        return True
+    if db.session()._flushing:
+        # The user is first read inside a flush (the change history asks who acts): the
+        # check, which commits, waits for the next request.
         return True
     checker = checker_for(identity.source)
     if checker is None:

@@ -1,5 +1,5 @@
 """Directory identities: who each account is in the company directory (LDAP / Active
-Directory, OpenID Connect), with the groups and department it gave (6.3.1, 6.3.4).
+Directory, OpenID Connect), with the groups and department it gave (6.2.1, 6.3.3).
 
 Revision ID: c7a10035dir
 Revises: c7a10023sec1
