@@ -123,6 +123,18 @@ def oidc_still_allowed(sm):
     return True
 
 
+def provider_reachable(sm):
+    """Whether the provider answers its discovery document now (recorded with each
+    break-glass sign-in); None when no provider is configured."""
+    for provider in sm.oauth_providers or ():
+        url = provider["remote_app"].get("server_metadata_url")
+        try:
+            return requests.get(url, timeout=3).ok
+        except UNREACHABLE:
+            return False
+    return None
+
+
 def is_oidc_person(sm, user):
     """Whether ``user`` signs in through the OpenID Connect provider."""
     identity = getattr(user, "directory_identity", None)

@@ -68,6 +68,7 @@ from .oidc import (
     oidc_claims,
     oidc_person,
     oidc_still_allowed,
+    provider_reachable,
     recheck_due,
 )
 from .sessions import CLAIM, end_sessions, remember_stamp, session_is_current
@@ -824,7 +825,9 @@ class AppSecurityManager(SecurityManager):
             return None
         user = SecurityManager.auth_user_db(self, username, password)
         if user is not None:
-            reachable = ldap_directory.reachable() if self.auth_type == AUTH_LDAP else None
+            reachable = (ldap_directory.reachable() if self.auth_type == AUTH_LDAP
+                         else provider_reachable(self) if self.auth_type == AUTH_OAUTH
+                         else None)
             g.user = user  # the entry names who signed in
             record_event(self.session, SIGN_IN, user.username, "login", {
                 "method": "local password (break-glass)",

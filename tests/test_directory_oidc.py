@@ -372,7 +372,18 @@ def test_provider_down_gives_a_clear_message(app_without_provider):
     assert "无法访问" in page and 'name="password"' in page
 
 
-def test_local_admin_signs_in_while_the_provider_is_down(app_without_provider):
+def break_glass_uses(oidc_app):
+    from app.base import ChangeEntry
+    from app.extensions import db
+
+    with oidc_app.app_context():
+        return [(entry.username, entry.changes) for entry in db.session.query(ChangeEntry)
+                .filter_by(record_type="LocalSignIn").order_by(ChangeEntry.seq)]
+
+
+def test_local_admin_signs_in_while_the_provider_is_down_and_it_is_recorded(
+        app_without_provider):
+    before = len(break_glass_uses(app_without_provider))
     client = app_without_provider.test_client()
     response = client.post("/login/", data={"username": "admin", "password": PASSWORD,
                                             "csrf_token": csrf_token(client)})
@@ -381,6 +392,19 @@ def test_local_admin_signs_in_while_the_provider_is_down(app_without_provider):
     api = client.post("/api/v1/security/login", json={
         "username": "admin", "password": PASSWORD, "provider": "db"})
     assert api.status_code == 200
+    uses = break_glass_uses(app_without_provider)[before:]
+    assert len(uses) == 2
+    assert all(user == "admin" and '"unreachable"' in changes for user, changes in uses)
+
+
+def test_break_glass_use_is_recorded_while_the_provider_answers(oidc_app):
+    before = len(break_glass_uses(oidc_app))
+    client = oidc_app.test_client()
+    response = client.post("/login/", data={"username": "admin", "password": PASSWORD,
+                                            "csrf_token": csrf_token(client)})
+    assert response.status_code == 302 and signed_in(client)
+    uses = break_glass_uses(oidc_app)[before:]
+    assert len(uses) == 1 and '"reachable"' in uses[0][1]
 
 
 def test_local_sign_in_with_a_wrong_password_is_refused(app_without_provider):
