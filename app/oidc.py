@@ -160,7 +160,9 @@ class AppAuthOIDCView(AuthOAuthView):
         page = self.render_template(
             self.login_template, title=self.title, appbuilder=self.appbuilder,
             providers=self.appbuilder.sm.oauth_providers, button_label=label,
-            form=form or LoginForm_db(), next_url=request.args.get("next", ""))
+            form=form or LoginForm_db(), next_url=request.args.get("next", ""),
+            # Opened after a failed local sign-in, or when the provider cannot help.
+            local_open=status != 200)
         response = make_response(page, status)
         response.headers["Cache-Control"] = "no-store"
         return response
@@ -182,6 +184,11 @@ class AppAuthOIDCView(AuthOAuthView):
         state = jwt.encode(request.args.to_dict(flat=False), random_state, algorithm="HS256")
         session["oauth_state"] = random_state
         remote = self.appbuilder.sm.oauth_remotes[provider]
+        # The provider's address is known from an earlier sign-in even when it is down now:
+        # ask first, so that the person reads why here, not a browser error there.
+        if not provider_reachable(self.appbuilder.sm):
+            flash(provider_unreachable_message(), "danger")
+            return self._page(503)
         try:
             return remote.authorize_redirect(
                 redirect_uri=self._callback_url(provider), state=state)

@@ -31,7 +31,7 @@ PERSON_PASSWORD = "provider-pass-1"
 class Provider:
     """The provider's process and its accounts file (read again at every look-up)."""
 
-    def __init__(self, tmp_dir):
+    def __init__(self, tmp_dir, redirect_uris=CALLBACK):
         self.accounts_file = Path(tmp_dir) / "accounts.json"
         self.accounts = {}
         self._write()
@@ -41,7 +41,7 @@ class Provider:
                 raise RuntimeError("the OpenID Connect test provider is not installed")
             pytest.skip("the OpenID Connect test provider is not installed (make oidc-provider)")
         env = dict(os.environ, OIDC_ACCOUNTS=str(self.accounts_file), OIDC_CLIENT_ID=CLIENT_ID,
-                   OIDC_CLIENT_SECRET=CLIENT_SECRET, OIDC_REDIRECT_URIS=CALLBACK)
+                   OIDC_CLIENT_SECRET=CLIENT_SECRET, OIDC_REDIRECT_URIS=redirect_uris)
         started = time.monotonic()
         self.process = subprocess.Popen([node, "provider.mjs", "0"], cwd=PROVIDER_DIR, env=env,
                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -341,6 +341,16 @@ def test_a_session_goes_on_while_the_provider_is_unreachable(app, own_provider):
     assert client.get("/incidentview/add").status_code == 200
 
 
+def test_provider_down_after_earlier_sign_ins_gives_the_clear_message(app, own_provider):
+    oidc_app = throttled_app(app, own_provider)
+    own_provider.person("oidc_before_outage", groups=["finance"], department="FIN")
+    sign_in(oidc_app, own_provider, "oidc_before_outage")  # the provider's address is known
+    own_provider.stop()
+    response = oidc_app.test_client().get("/login/oidc")
+    assert response.status_code == 503
+    assert "无法访问" in response.get_data(as_text=True)
+
+
 def test_logout_is_by_post_only(oidc_app, provider):
     provider.person("oidc_logout", groups=["finance"], department="FIN")
     client, _ = sign_in(oidc_app, provider, "oidc_logout")
@@ -528,3 +538,38 @@ def test_openid_connect_settings_from_the_environment():
     assert remote["client_id"] == "isgov" and remote["client_secret"] == "s3cret"
     assert remote["client_kwargs"]["scope"] == "openid profile email roles"
     assert remote["client_kwargs"]["code_challenge_method"] == "S256"
+
+
+# ------------------------------------------------------------------ in a browser
+
+
+def test_a_person_signs_in_with_the_button_in_a_browser(app, browser, tmp_path):
+    """Chromium clicks 使用公司统一账号登录, signs in on the provider's page and comes back
+    signed in, with the department and role the provider's claims map to."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    port = unused_port()
+    base = f"http://127.0.0.1:{port}"
+    provider = Provider(tmp_path, redirect_uris=f"{base}/oauth-authorized/oidc")
+    server = make_server("127.0.0.1", port, build_app(
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        **oidc_config(f"{provider.url}/.well-known/openid-configuration")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        provider.person("oidc_browser", groups=["finance"], department="Finance",
+                        given_name="芳", family_name="王")
+        page = browser.new_page()
+        page.goto(f"{base}/login/")
+        page.click("text=使用公司统一账号登录")
+        page.fill("input[name=login]", "oidc_browser")
+        page.fill("input[name=password]", PERSON_PASSWORD)
+        page.click("button")
+        page.wait_for_url(f"{base}/")
+        body = page.locator("body").inner_text()
+        assert "王芳" in body and "财务部" in body and "业务录入员" in body
+        page.close()
+    finally:
+        server.shutdown()
+        provider.stop()
