@@ -132,9 +132,6 @@ def oidc_settings(environ):
         "OAUTH_PROVIDERS": [{
             "name": OIDC_PROVIDER,
             "icon": "fa-id-card",
-            # session["oauth"] keeps the access and the refresh token (the re-check).
-            "token_key": "access_token",
-            "token_secret": "refresh_token",
             "remote_app": {
                 "client_id": environ["OIDC_CLIENT_ID"],
                 "client_secret": environ["OIDC_CLIENT_SECRET"],

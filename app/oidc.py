@@ -73,8 +73,6 @@ def oidc_person(claims, config, issuer):
         "department": _as_list(department),
         "subject": str(subject),
         "issuer": issuer,
-        # As the change history names the person: the account and who the provider says.
-        "identity": f"{issuer}#{subject}",
     }
 
 
@@ -118,9 +116,17 @@ def oidc_still_allowed(sm):
     except REFUSED as error:
         log.info("OpenID Connect re-check refused: %s", error)
         return False
-    session["oauth"] = (token["access_token"], token.get("refresh_token") or refresh_token)
-    session[CHECKED_KEY] = time.time()
+    keep_refresh_token(provider, token.get("refresh_token") or refresh_token)
     return True
+
+
+def keep_refresh_token(provider, refresh_token):
+    """What the session keeps of the provider's tokens: the refresh token only (access
+    and ID tokens of some providers fill most of a cookie's 4 kB), and when it last
+    answered."""
+    session["oauth"] = ("", refresh_token or "")
+    session["oauth_provider"] = provider
+    session[CHECKED_KEY] = time.time()
 
 
 def provider_reachable(sm):
@@ -264,8 +270,10 @@ class AppAuthOIDCView(AuthOAuthView):
             return self._refused(gettext(
                 "Your account is deactivated in this system. Please ask the "
                 "administrator."), 403)
-        sm.set_oauth_session(provider, token)
-        session[CHECKED_KEY] = time.time()
+        if not token.get("refresh_token"):
+            log.warning("OpenID Connect: the provider issued no refresh token; the session "
+                        "ends at its first re-check (DIRECTORY_RECHECK_MINUTES)")
+        keep_refresh_token(provider, token.get("refresh_token"))
         login_user(user, remember=False)
         next_url = (next_state.get("next") or [None])[0]
         return redirect(get_safe_redirect(next_url) if next_url

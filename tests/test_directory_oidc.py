@@ -205,6 +205,9 @@ def test_first_sign_in_creates_the_account_with_roles_and_department_from_the_pr
         "source": "oidc", "status": "active"}
     # A Clerk writes for the department: the incident form opens.
     assert client.get("/incidentview/add").status_code == 200
+    # Of the provider's tokens the session cookie keeps the refresh token only.
+    with client.session_transaction() as session:
+        assert session["oauth"][0] == "" and session["oauth"][1]
 
 
 @pytest.mark.parametrize("groups, roles", [
