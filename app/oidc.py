@@ -14,7 +14,17 @@ import time
 import jwt
 import requests
 from authlib.common.errors import AuthlibBaseError
-from flask import abort, current_app, flash, g, make_response, redirect, request, session
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_appbuilder import expose
 from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.views import AuthOAuthView
@@ -211,8 +221,6 @@ class AppAuthOIDCView(AuthOAuthView):
         return super().logout()
 
     def _callback_url(self, provider):
-        from flask import url_for
-
         return url_for(".oauth_authorized", provider=provider, _external=True)
 
     def _local_login(self):
@@ -265,6 +273,7 @@ class AppAuthOIDCView(AuthOAuthView):
         try:
             user = sm.auth_user_oauth(dict(person, source=provider))
         except DirectoryRefused as refused:
+            self.appbuilder.sm.session.rollback()
             return self._refused(str(refused), 403)
         if user is None:
             return self._refused(gettext(

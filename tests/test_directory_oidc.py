@@ -428,6 +428,14 @@ def test_local_sign_in_with_a_wrong_password_is_refused(app_without_provider):
     assert not signed_in(client)
 
 
+def test_failed_local_sign_ins_are_throttled_as_on_the_local_login(app_without_provider):
+    client = app_without_provider.test_client()
+    statuses = [client.post("/login/", data={
+        "username": "oidc_guessed", "password": "wrong", "csrf_token": csrf_token(client)},
+    ).status_code for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+
+
 def test_local_sign_in_without_csrf_token_is_refused(app_without_provider):
     client = app_without_provider.test_client()
     response = client.post("/login/", data={"username": "admin", "password": PASSWORD})
