@@ -7,7 +7,7 @@ PORT   ?= 8080
 WORKERS ?= 2
 export FLASK_APP := app:create_app
 
-.PHONY: run serve test fuzz translations migrate seed bench bench-data bench-export clean ldap \
+.PHONY: run serve test test-full fuzz translations migrate seed bench bench-data bench-export clean ldap \
         oidc-provider
 
 $(VENV)/.runtime: requirements.txt
@@ -44,6 +44,10 @@ serve: $(VENV)/.runtime translations
 
 test: $(VENV)/.dev translations oidc-provider
 	$(BIN)/pytest
+
+# The suite with every case of the large matrices (the test run samples them, tests/sampling.py).
+test-full: $(VENV)/.dev translations oidc-provider
+	MATRIX_FULL=1 $(BIN)/pytest
 
 # The OpenID Connect provider the sign-in tests start (tests/oidc: node, pinned by its
 # lock file). Without npm the tests that need it are skipped (outside CI).

@@ -313,8 +313,10 @@ class Config:
     AUTH_LDAP_FIRSTNAME_FIELD = os.environ.get("LDAP_FIRSTNAME_FIELD", "givenName")
     AUTH_LDAP_LASTNAME_FIELD = os.environ.get("LDAP_LASTNAME_FIELD", "sn")
     AUTH_LDAP_EMAIL_FIELD = os.environ.get("LDAP_EMAIL_FIELD", "mail")
+    # The directory's certificate is always checked (ldaps://, StartTLS), against this CA
+    # file or the system's; LDAP_ALLOW_SELF_SIGNED=1 accepts any (never in production).
     AUTH_LDAP_TLS_CACERTFILE = os.environ.get("LDAP_TLS_CACERTFILE", "")
-    AUTH_LDAP_TLS_DEMAND = _env_bool("LDAP_TLS_DEMAND", False)
+    AUTH_LDAP_TLS_DEMAND = True
     AUTH_LDAP_ALLOW_SELF_SIGNED = _env_bool("LDAP_ALLOW_SELF_SIGNED", False)
     # Seconds to wait for the directory before telling the user it cannot be reached.
     LDAP_TIMEOUT = _env_int("LDAP_TIMEOUT", 5)

@@ -203,7 +203,8 @@ class DirectoryIdentity(StampMixin, Model):
     user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False,
                      unique=True)
     user = relationship("AppUser", foreign_keys=[user_id],
-                        backref=backref("directory_identity", uselist=False))
+                        backref=backref("directory_identity", uselist=False,
+                                        cascade="all, delete-orphan", passive_deletes=True))
     # "ldap" or an OpenID Connect provider's name; the DN, or the provider's ``sub``.
     source = Column(String(32), nullable=False)
     subject = Column(String(512), nullable=False)
@@ -217,7 +218,8 @@ class DirectoryIdentity(StampMixin, Model):
     deactivated_by_directory = Column(Boolean, nullable=False, default=False)
     checked_at = Column(DateTime, nullable=False, default=utcnow)  # last confirmed
 
-    __title__ = "{subject}"  # what it is called (app/titles.py)
+    def __str__(self):
+        return self.subject or ""
 
 
 class Delegation(StampMixin, Model):

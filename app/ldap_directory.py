@@ -54,16 +54,18 @@ def _connect():
     config = current_app.config
     timeout = config.get("LDAP_TIMEOUT", 5)
     try:
-        if config.get("AUTH_LDAP_TLS_CACERTFILE"):
-            ldap.set_option(ldap.OPT_X_TLS_CACERTFILE, config["AUTH_LDAP_TLS_CACERTFILE"])
-        if config.get("AUTH_LDAP_ALLOW_SELF_SIGNED"):
-            ldap.set_option(ldap.OPT_X_TLS_REQUIRE_CERT, ldap.OPT_X_TLS_ALLOW)
-        elif config.get("AUTH_LDAP_TLS_DEMAND"):
-            ldap.set_option(ldap.OPT_X_TLS_REQUIRE_CERT, ldap.OPT_X_TLS_DEMAND)
         con = ldap.initialize(config["AUTH_LDAP_SERVER"])
         con.set_option(ldap.OPT_REFERRALS, 0)
         con.set_option(ldap.OPT_NETWORK_TIMEOUT, timeout)
         con.set_option(ldap.OPT_TIMEOUT, timeout)
+        # TLS settings of this connection (not the process-wide ones FAB sets), then a
+        # TLS context made from them.
+        if config.get("AUTH_LDAP_TLS_CACERTFILE"):
+            con.set_option(ldap.OPT_X_TLS_CACERTFILE, config["AUTH_LDAP_TLS_CACERTFILE"])
+        if config.get("AUTH_LDAP_ALLOW_SELF_SIGNED"):
+            con.set_option(ldap.OPT_X_TLS_REQUIRE_CERT, ldap.OPT_X_TLS_ALLOW)
+        else:
+            con.set_option(ldap.OPT_X_TLS_REQUIRE_CERT, ldap.OPT_X_TLS_DEMAND)
         con.set_option(ldap.OPT_X_TLS_NEWCTX, 0)
         if config.get("AUTH_LDAP_USE_TLS"):
             con.start_tls_s()

@@ -670,7 +670,11 @@ class DirectoryAccountView(FabRouteGuard, ModelView):
         "checked_at": _l("Last checked (UTC)"), "created_on": _l("Created on"),
         "changed_on": _l("Changed on"),
     }
-    formatters_columns = {"status": lambda value: str(STATUSES.get(value, value))}
+    formatters_columns = {
+        "status": lambda value: str(STATUSES.get(value, value)),
+        "department_value": lambda value: value or "—",
+        "checked_at": lambda value: value.strftime("%Y-%m-%d %H:%M:%S") if value else "—",
+    }
 
 
 def _require_department(user):

@@ -32,6 +32,8 @@ moduleload back_mdb
 moduleload memberof
 pidfile {root}/slapd.pid
 argsfile {root}/slapd.args
+TLSCertificateFile {root}/server.crt
+TLSCertificateKeyFile {root}/server.key
 
 database mdb
 suffix "{base}"
@@ -91,8 +93,16 @@ class Slapd:
         self.root = root
         self.port = free_port()
         self.url = f"ldap://127.0.0.1:{self.port}"
+        # ldaps:// too, with a self-signed certificate for 127.0.0.1 (its own CA file).
+        self.tls_port = free_port()
+        self.tls_url = f"ldaps://127.0.0.1:{self.tls_port}"
+        self.cafile = os.path.join(root, "server.crt")
         self.process = None
         os.makedirs(os.path.join(root, "data"), exist_ok=True)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", os.path.join(root, "server.key"), "-out", self.cafile],
+                       check=True, capture_output=True)
         self.conf = os.path.join(root, "slapd.conf")
         with open(self.conf, "w") as handle:
             handle.write(SLAPD_CONF.format(root=root, base=BASE, root_dn=ROOT_DN,
@@ -113,7 +123,7 @@ class Slapd:
 
     def start(self):
         self.process = subprocess.Popen(
-            [SLAPD, "-f", self.conf, "-h", self.url, "-d", "0"],
+            [SLAPD, "-f", self.conf, "-h", f"{self.url} {self.tls_url}", "-d", "0"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

@@ -370,6 +370,7 @@ def test_person_without_department_has_no_write_rights_and_is_listed(ldap_app):
     assert response.status_code == 302
     assert account(ldap_app, "dave") == (True, ["Unassigned"], None, "no_department")
     assert client.get("/informationsystemview/list/").status_code == 200  # reads
+    assert "home-unassigned" in client.get("/").get_data(as_text=True)  # is told why
     assert client.get("/incidentview/add").status_code != 200
     api, headers = api_headers(ldap_app, "dave", "pw-dave")
     created = new_incident(ldap_app, api, headers)
@@ -381,8 +382,8 @@ def test_person_without_department_has_no_write_rights_and_is_listed(ldap_app):
     html = listed.get_data(as_text=True)
     assert "uid=dave," in html and "uid=alice," not in html
     # ... which nobody else sees.
-    web_login(ldap_app, "alice", "pw-alice")
     alice, _ = web_login(ldap_app, "alice", "pw-alice")
+    assert "home-unassigned" not in alice.get("/").get_data(as_text=True)
     assert alice.get("/directoryaccounts/list/").status_code != 200
 
 
@@ -395,3 +396,60 @@ def test_history_names_the_directory_identity(ldap_app):
     identity = [e for e in entries(ldap_app, record_type="DirectoryIdentity")
                 if f"uid=nina,{ldap_server.PEOPLE}" in e[3]]
     assert identity, "the directory identity (DN) is in the change history"
+    # ... as the change log shows it, with the entry's details.
+    admin, _ = web_login(ldap_app, "admin", PASSWORD)
+    log = admin.get("/changelog/list/?_flt_0_record_type=DirectoryIdentity")
+    assert log.status_code == 200
+    from app.base import ChangeEntry
+    from app.extensions import db
+
+    with ldap_app.app_context():
+        pk = db.session.query(ChangeEntry.id).filter(
+            ChangeEntry.record_type == "DirectoryIdentity",
+            ChangeEntry.changes.contains(f"uid=nina,{ldap_server.PEOPLE}")).scalar()
+    entry = admin.get(f"/changelog/show/{pk}")
+    assert entry.status_code == 200
+    assert f"uid=nina,{ldap_server.PEOPLE}" in entry.get_data(as_text=True)
+
+
+def _uid(app, username):
+    from app.base import AppUser
+    from app.extensions import db
+
+    with app.app_context():
+        return db.session.query(AppUser.id).filter_by(username=username).scalar()
+
+
+def test_directory_people_name_substitutes_as_local_ones_do_but_the_unassigned_cannot(
+        ldap_app):
+    web_login(ldap_app, "alice", "pw-alice")
+    today = dt.date.today().isoformat()
+    for username, expected in (("nina", (201,)), ("dave", (401, 403))):
+        api, headers = api_headers(ldap_app, username, f"pw-{username}")
+        made = api.post("/api/v1/delegation/", headers=headers, json={
+            "principal": _uid(ldap_app, username), "substitute": _uid(ldap_app, "alice"),
+            "start_date": today, "end_date": today, "reason": "出差"})
+        assert made.status_code in expected, (username, made.get_json())
+
+
+@pytest.mark.parametrize("username", ["*", "alic*", "alice)(uid=*", "*)(|(uid=*",
+                                      "alice\\", "x" * 300])
+def test_filter_characters_in_a_user_name_find_nobody(ldap_app, username):
+    client, response = web_login(ldap_app, username, "pw-alice")
+    assert response.status_code in (302, 200)
+    assert not signed_in(client)
+
+
+def test_ldaps_checks_the_directory_certificate(ldap_app, slapd, monkeypatch):
+    from app.security import directory_down_message
+
+    monkeypatch.setitem(ldap_app.config, "AUTH_LDAP_SERVER", slapd.tls_url)
+    monkeypatch.setitem(ldap_app.config, "AUTH_LDAP_TLS_CACERTFILE", slapd.cafile)
+    client, response = web_login(ldap_app, "alice", "pw-alice")
+    assert response.status_code == 302 and signed_in(client)
+    # A certificate from a CA that is not the configured one: the directory is not trusted.
+    monkeypatch.setitem(ldap_app.config, "AUTH_LDAP_TLS_CACERTFILE",
+                        "/etc/ssl/certs/ca-certificates.crt")
+    client, response = web_login(ldap_app, "alice", "pw-alice")
+    assert response.status_code == 503
+    assert message(ldap_app, directory_down_message) in response.get_data(as_text=True)
