@@ -364,6 +364,17 @@ def test_logout_is_by_post_only(oidc_app, provider):
     assert signed_in(client)
 
 
+def test_users_sync_says_the_provider_lists_no_one_and_changes_nothing(oidc_app, provider):
+    provider.person("oidc_sync", groups=["finance"], department="FIN")
+    sign_in(oidc_app, provider, "oidc_sync")
+    provider.remove("oidc_sync")
+    result = oidc_app.test_cli_runner().invoke(args=["users", "sync"])
+    assert result.exit_code == 0, result.output
+    assert "accounts of oidc not checked" in result.output
+    assert result.output.strip().endswith(", 0 changed.")
+    assert account(oidc_app, "oidc_sync")["active"] is True  # ends at the next request
+
+
 def test_an_old_local_password_opens_nothing_under_openid_connect(oidc_app):
     client = oidc_app.test_client()
     response = client.post("/login/", data={"username": "clerk_fin", "password": PASSWORD,
