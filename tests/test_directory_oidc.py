@@ -276,13 +276,32 @@ def test_history_names_the_directory_identity(oidc_app, provider):
     from app.base import ChangeEntry
     from app.extensions import db
 
-    provider.person("oidc_hist", groups=["finance"], department="FIN", sub_note="x")
-    sign_in(oidc_app, provider, "oidc_hist")
+    import datetime as dt
+
+    from app.base import AppUser, Delegation
+
+    provider.person("oidc_hist", groups=["finance"], department="FIN")
+    client, _ = sign_in(oidc_app, provider, "oidc_hist")
     with oidc_app.app_context():
         entries = (db.session.query(ChangeEntry)
                    .filter_by(record_type="DirectoryIdentity", action="insert").all())
         assert any('"oidc_hist"' in entry.changes and '"oidc"' in entry.changes
                    for entry in entries)
+        me, substitute = (db.session.query(AppUser.id).filter_by(username=name).scalar()
+                          for name in ("oidc_hist", "head_fin"))
+    # What the person does is recorded under the account the provider named.
+    page = client.get("/delegationview/add").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    today = dt.date.today().isoformat()
+    response = client.post("/delegationview/add", data={
+        "principal": me, "substitute": substitute, "start_date": today, "end_date": today,
+        "reason": "出差", "csrf_token": token})
+    assert response.status_code == 302
+    with oidc_app.app_context():
+        delegation = db.session.query(Delegation).filter_by(principal_id=me).one()
+        entry = db.session.query(ChangeEntry).filter_by(
+            record_type="Delegation", record_id=str(delegation.id), action="insert").one()
+        assert entry.username == "oidc_hist"
 
 
 # ----------------------------------------------------------------------- leavers
