@@ -4,7 +4,7 @@
 // whether they still exist (removed, or "disabled": true, as a leaver is).
 //
 //   OIDC_ACCOUNTS=accounts.json OIDC_CLIENT_ID=... OIDC_CLIENT_SECRET=... \
-//   OIDC_REDIRECT_URIS="http://127.0.0.1:8094/oauth-authorized/oidc" node provider.mjs [port]
+//   OIDC_REDIRECT_URIS="http://127.0.0.1:8080/oauth-authorized/oidc" node provider.mjs [port]
 //
 // Prints "listening http://127.0.0.1:<port>" once it answers (port 0: a free one).
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
