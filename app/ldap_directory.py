@@ -45,6 +45,20 @@ def settings_problem(config):
                if not config.get(key)]
     if missing:
         return f"AUTH_METHOD=ldap needs {', '.join(missing)}"
+    return mapping_problem(config)
+
+
+def mapping_problem(config):
+    """Why AUTH_ROLES_MAPPING names a role that does not exist, or None."""
+    roles = set(config.get("FAB_ROLES") or ()) | {config.get("AUTH_ROLE_ADMIN"),
+                                                   config.get("AUTH_ROLE_PUBLIC")}
+    for group, names in (config.get("AUTH_ROLES_MAPPING") or {}).items():
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            return f"AUTH_ROLES_MAPPING[{group!r}] must be a list of role names"
+        unknown = sorted(set(names) - roles)
+        if unknown:
+            return (f"AUTH_ROLES_MAPPING[{group!r}] names unknown roles {unknown}; "
+                    f"roles: {', '.join(sorted(r for r in roles if r))}")
     return None
 
 

@@ -55,6 +55,14 @@ access to *
 """
 
 
+def _die_with_parent():
+    """slapd (run in the foreground, -d 0) ends with the test run, however it ends."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def available():
     return all(os.access(path, os.X_OK) for path in (SLAPD, SLAPADD))
 
@@ -124,7 +132,7 @@ class Slapd:
     def start(self):
         self.process = subprocess.Popen(
             [SLAPD, "-f", self.conf, "-h", f"{self.url} {self.tls_url}", "-d", "0"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:

@@ -5,7 +5,8 @@ People of the test tree, one per behaviour (the tests change the directory):
 alice (Clerk, FIN by departmentNumber), carol (DeptHead, MKT by her department group),
 dave (Clerk, no department anywhere), gina (in no mapped group), henry (group change),
 ivan (department change), erin and frank (removed, disabled), kim (re-check time),
-leo and mia (``flask users sync``), lock (wrong passwords), nina (history).
+leo and mia (``flask users sync``), lock (wrong passwords), nina (history), olga (taken
+out of every mapped group).
 """
 import datetime as dt
 import os
@@ -45,9 +46,10 @@ def _tree():
         p("mia", "霞", "高", "pw-mia", "FIN", ["clerks"]),
         p("lock", "涛", "罗", "pw-lock", "FIN", ["clerks"]),
         p("nina", "艳", "梁", "pw-nina", "FIN", ["clerks"]),
+        p("olga", "红", "谢", "pw-olga", "FIN", ["clerks"]),
     ]
     members = {"clerks": ["alice", "dave", "henry", "ivan", "erin", "kim", "leo", "mia",
-                          "lock", "nina"],
+                          "lock", "nina", "olga"],
                "heads": ["carol"], "itstaff": ["frank"], "dept-mkt": ["carol"],
                "visitors": ["gina"]}
     groups = [ldap_server.group(cn, uids) for cn, uids in members.items()]
@@ -276,6 +278,17 @@ def test_disabled_person_loses_access_at_next_request(ldap_app, slapd):
     assert response.status_code == 401
 
 
+def test_person_taken_out_of_every_mapped_group_loses_access_at_next_request(ldap_app,
+                                                                              slapd):
+    web, _ = web_login(ldap_app, "olga", "pw-olga")
+    assert signed_in(web)
+    slapd.move_member("olga", "clerks", None)
+    assert not signed_in(web)
+    assert account(ldap_app, "olga")[0::3] == (False, "no_group")
+    again, response = web_login(ldap_app, "olga", "pw-olga")
+    assert response.status_code == 403 and not signed_in(again)
+
+
 def test_a_leaver_is_found_within_the_configured_minutes(ldap_app, slapd, monkeypatch):
     from app.base import AppUser
     from app.extensions import db
@@ -453,3 +466,16 @@ def test_ldaps_checks_the_directory_certificate(ldap_app, slapd, monkeypatch):
     client, response = web_login(ldap_app, "alice", "pw-alice")
     assert response.status_code == 503
     assert message(ldap_app, directory_down_message) in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("overrides, problem", [
+    ({"AUTH_LDAP_SERVER": ""}, "LDAP_SERVER"),
+    ({"AUTH_LDAP_BIND_USER": ""}, "LDAP_BIND_USER"),
+    ({"AUTH_ROLES_MAPPING": {"cn=x": ["Clerks"]}}, "unknown roles ['Clerks']"),
+    ({"AUTH_ROLES_MAPPING": {"cn=x": "Clerk"}}, "must be a list"),
+])
+def test_ldap_settings_that_cannot_work_stop_the_start(ldap_app, overrides, problem):
+    from app.ldap_directory import settings_problem
+
+    assert settings_problem(dict(ldap_app.config)) is None
+    assert problem in settings_problem({**ldap_app.config, **overrides})
