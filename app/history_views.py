@@ -730,8 +730,9 @@ class ChangeLogView(FabRouteGuard, ModelView):
             subject_type, subject_id = _approval_subject(_changes(entry))
             link = Markup("{} · {}").format(record_label(subject_type),
                                             names.link(subject_type, subject_id))
-        elif entry.record_type == EXPORT:  # an export: of which list, no versions
-            values["record_id"] = record_label(entry.record_id)
+        elif entry.record_type in (EXPORT, SIGN_IN):  # an export, a sign-in: no versions
+            values["record_id"] = (record_label(entry.record_id) if entry.record_type == EXPORT
+                                   else entry.record_id)
             if "changes" in values:
                 values["changes"] = changes_table(entry, names)
             return values
