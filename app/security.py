@@ -36,6 +36,7 @@ from flask_appbuilder.security.views import (
     UserDBModelView,
     UserGroupModelView,
     UserLDAPModelView,
+    UserOAuthModelView,
     ViewMenuModelView,
 )
 from flask_appbuilder.widgets import ListWidget
@@ -585,9 +586,10 @@ def _guarded(view):
     return type(view.__name__, (FabRouteGuard, view), {})
 
 
-class AppUserView(FabRouteGuard, ExportMixin, UserDBModelView):
-    """Users with their department (every user belongs to exactly one); the list exports
-    like every record list (CSV, XLSX) and imports back (组织机构 → 数据导入)."""
+class UserList(FabRouteGuard, ExportMixin):
+    """The user screens whatever the sign-in method: every user with their department
+    (each belongs to exactly one); the list exports like every record list (CSV, XLSX)
+    and imports back (组织机构 → 数据导入); a user others' records point to is kept."""
 
     datamodel = SQLAInterface(AppUser)
     list_widget = ExportListWidget
@@ -607,10 +609,9 @@ class AppUserView(FabRouteGuard, ExportMixin, UserDBModelView):
         (_l("Personal Info"), {"fields": ["first_name", "last_name", "email"],
                                "expanded": True}),
     ]
-    add_columns = ["first_name", "last_name", "username", "department", "active", "email",
-                   "roles", "password", "conf_password"]
     edit_columns = ["first_name", "last_name", "username", "department", "active", "email",
                     "roles"]
+    add_columns = edit_columns
     search_columns = ["first_name", "last_name", "username", "email", "active", "department"]
     label_columns = {**UserDBModelView.label_columns, "department": _l("Department")}
     validators_columns = {}
@@ -631,31 +632,27 @@ class AppUserView(FabRouteGuard, ExportMixin, UserDBModelView):
         _require_department(item)
 
     def pre_delete(self, item):
-        # A user others' records point to (author, approver, custodian) stays; deactivate.
         from .validation import check_delete
 
         super().pre_delete(item)
         check_delete(item, db.session)
 
 
-class AppUserLDAPView(FabRouteGuard, UserLDAPModelView):
+class AppUserView(UserList, UserDBModelView):
+    """Users with local passwords (the local database sign-in)."""
+
+    add_columns = ["first_name", "last_name", "username", "department", "active", "email",
+                   "roles", "password", "conf_password"]
+
+
+class AppUserLDAPView(UserList, UserLDAPModelView):
     """Users when people sign in with LDAP / Active Directory: no local passwords; the
     directory sets roles and departments at every sign-in (app/directory.py)."""
 
-    datamodel = SQLAInterface(AppUser)
-    list_columns = AppUserView.list_columns
-    show_fieldsets = AppUserView.show_fieldsets
-    user_show_fieldsets = AppUserView.user_show_fieldsets
-    add_columns = edit_columns = AppUserView.edit_columns
-    search_columns = AppUserView.search_columns
-    label_columns = AppUserView.label_columns
-    validators_columns = {}
 
-    def pre_delete(self, item):
-        from .validation import check_delete
-
-        super().pre_delete(item)
-        check_delete(item, db.session)
+class AppUserOIDCView(UserList, UserOAuthModelView):
+    """Users when people sign in with OpenID Connect: no local passwords; the provider's
+    claims set roles and departments at every sign-in (app/directory.py)."""
 
 
 class DirectoryAccountView(FabRouteGuard, ModelView):
@@ -780,6 +777,7 @@ class AppSecurityManager(SecurityManager):
     userdbmodelview = AppUserView
     authdbview = AppAuthDBView
     userldapmodelview = AppUserLDAPView
+    useroauthmodelview = AppUserOIDCView
     authldapview = AppAuthLDAPView
     authoauthview = AppAuthOIDCView
     security_api = AppSecurityApi
