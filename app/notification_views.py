@@ -136,7 +136,7 @@ class NotificationView(BaseView):
     @has_access
     def read_all(self):
         up_to = request.form.get("up_to")
-        number = _whole_number(up_to, None, 0, max(INT64))
+        number = _whole_number(up_to, None, 0, INT64[-1])
         if up_to not in (None, "") and number is None:
             flash(gettext("Not a valid notification number: nothing was marked read."),
                   "danger")
@@ -155,7 +155,7 @@ class NotificationApi(BaseApi):
                               "read_all": "write"}
     allow_browser_login = False
     openapi_spec_tag = "Notifications"
-    max_page_size = 100
+    max_per_page = 100
 
     @expose("/", methods=["GET"])
     @protect()
@@ -167,7 +167,7 @@ class NotificationApi(BaseApi):
           parameters:
           - {in: query, name: unread, schema: {type: boolean}, description: only unread}
           - {in: query, name: page, schema: {type: integer}, description: from 0}
-          - {in: query, name: page_size, schema: {type: integer}, description: 1 to 100}
+          - {in: query, name: per_page, schema: {type: integer}, description: 1 to 100}
           responses:
             200: {description: "count, unread and result (the page)"}
             400: {description: a parameter is not valid}
@@ -176,15 +176,15 @@ class NotificationApi(BaseApi):
         if unread not in ("true", "false", "1", "0"):
             return self.response_400(message=gettext("unread must be true or false."))
         page = _whole_number(request.args.get("page"), 0, 0, PAGE_MAX)
-        size = _whole_number(request.args.get("page_size"), 20, 1, self.max_page_size)
+        size = _whole_number(request.args.get("per_page"), 20, 1, self.max_per_page)
         if page is None or size is None:
-            return self.response_400(message=gettext("page and page_size must be whole "
+            return self.response_400(message=gettext("page and per_page must be whole "
                                                      "numbers."))
         user = current_actor()
         rows, total = notifications_page(db.session, user.id, unread in ("true", "1"),
                                          page + 1, size)
         return self.response(200, count=total, unread=unread_count(db.session, user.id),
-                             page=page, page_size=size,
+                             page=page, per_page=size,
                              result=[describe(n) for n in rows])
 
     @expose("/<int:pk>", methods=["GET"])

