@@ -54,7 +54,7 @@ def describe(notification):
         "state": step.to_state,
         "by": str(step.actor) if step.actor is not None else None,
         "on_behalf_of": str(step.acting_for) if step.acting_for is not None else None,
-        "comment": step.comment if notification.kind.name != "waiting" else None,
+        "comment": step.comment,  # a return's reason, a review handed back ...
         "created_on": local_time(notification.created_on),
         "read": notification.read_at is not None,
         "read_at": local_time(notification.read_at) or None,

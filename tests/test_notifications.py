@@ -211,6 +211,28 @@ def test_the_submitter_s_own_substitute_is_not_told_to_approve(app, make, login_
     assert "head_fin" not in told(app, "ProjectRequest", pk).get("waiting", set())
 
 
+def test_content_changed_after_approval_is_put_before_the_approvers_again(app, make,
+                                                                         api_as, login_as):
+    """The clerk changes the budget the head approved: the record goes back to the head's
+    approval (re-approval) and the head is told; the clerk who changed it is not."""
+    from test_workflows import _edit_form
+
+    from app.planning.models import ProjectRequest
+
+    pk = project(app, make, "FIN")
+    for username, name in (("clerk_fin", "submit"), ("head_fin", "approve")):
+        client, headers = api_as(username)
+        assert client.post(f"/api/v1/project_request/{pk}/transition/{name}", json={},
+                           headers=headers).status_code == 200
+    clerk = login_as("clerk_fin")
+    response = clerk.post(f"/projectrequestview/edit/{pk}", data={
+        **_edit_form(app, ProjectRequest, pk, budget="2500"), "csrf_token": form_token(clerk)})
+    assert response.status_code == 302
+    found = told(app, "ProjectRequest", pk)
+    assert found == {"waiting": people(app, "DeptHead", "FIN")} and "head_fin" in \
+        found["waiting"]
+
+
 # ---------------------------------------------- the submitter hears the decision
 
 
