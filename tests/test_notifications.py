@@ -608,3 +608,42 @@ def test_the_database_tells_exactly_whom_the_engine_lets_act_on_every_demo_recor
                 told += bool(sql)
         db.session.rollback()
     assert compared > 60 and told > 20
+
+
+# ---------------------------------------------------------- in a real browser
+
+
+def test_a_head_follows_the_bell_to_the_record_in_chromium(app, make, login_as, browser,
+                                                          live_server):
+    """head_fin sees the number on the bell, opens 通知, clicks the waiting project: its
+    page opens and the bell shows one less."""
+    from conftest import PASSWORD
+
+    pk = project(app, make)
+    web_step(login_as("clerk_fin"), "projectrequestview", pk, "submit")
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page = context.new_page()
+    try:
+        page.goto(live_server + "/login/")
+        page.fill("#username", "head_fin")
+        page.fill("#password", PASSWORD)
+        page.click("input[type=submit], button[type=submit]")
+        page.wait_for_load_state()
+        before = unread_of(app, "head_fin")
+        shown = page.inner_text(".notification-bell .notification-count")
+        assert shown == (str(before) if before <= 99 else "99+")
+        page.click(".notification-bell a")
+        page.wait_for_load_state()
+        assert "/notifications/" in page.url
+        nid = notification_of(app, "head_fin", "ProjectRequest", pk)[0]
+        row = page.locator(f'tr[data-id="{nid}"]')
+        row.locator("button.btn-link").click()
+        page.wait_for_load_state()
+        assert page.url.endswith(f"/projectrequestview/show/{pk}")
+        after = unread_of(app, "head_fin")
+        assert after == before - 1
+        badge = page.locator(".notification-bell .notification-count")
+        assert (badge.count() == 0) if after == 0 else \
+            badge.inner_text() == (str(after) if after <= 99 else "99+")
+    finally:
+        context.close()
