@@ -28,7 +28,7 @@ from sqlalchemy import and_, event, false, func, insert, literal, or_, select, t
     update
 from sqlalchemy.orm import Session, aliased
 
-from .base import Approval, AppUser, Delegation, Notification, NotificationKind, utcnow
+from .base import AppUser, Approval, Delegation, Notification, NotificationKind, utcnow
 from .workflow import resolve, submitter_id
 
 # What the bell shows at most ("99+"): its count stops there, so it stays cheap however

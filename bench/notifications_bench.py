@@ -48,7 +48,7 @@ def main(argv=None):
         from sqlalchemy import func, insert, select
 
         from app.approvals import perform
-        from app.base import Approval, AppUser, Attachment, Notification
+        from app.base import AppUser, Approval, Attachment, Notification
         from app.extensions import db
         from app.notifications import notifications_page, unread_count
         from app.organisation.models import Department

@@ -53,7 +53,7 @@ def web_step(client, view, pk, name, comment=""):
 
 def told(app, record_type, pk):
     """{kind: {username, ...}} of the notifications of the record's latest step."""
-    from app.base import Approval, AppUser, Notification
+    from app.base import AppUser, Approval, Notification
     from app.extensions import db
 
     with app.app_context():
