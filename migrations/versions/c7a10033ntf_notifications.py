@@ -2,7 +2,7 @@
 approved, returned or rejected (app/notifications.py).
 
 Revision ID: c7a10033ntf
-Revises: c7a10023sec1
+Revises: c7a10035dir
 Create Date: 2026-12-01 05:54:21.874945
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c7a10033ntf'
-down_revision = 'c7a10023sec1'
+down_revision = 'c7a10035dir'
 branch_labels = None
 depends_on = None
 
