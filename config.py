@@ -168,6 +168,8 @@ _SELF_SERVICE = [
     ["^(UserDBModelView|UserLDAPModelView|User)$", "^userinfoedit$"],
     ["^Attachment$", "^can_read$"],
     ["^Inbox$", "^(can_read|menu_access)$"],
+    # One's own notifications: read them, mark them read.
+    ["^Notifications$", "^(can_read|can_write)$"],
     # Verify an approval form: finds only records the reader may see.
     ["^ApprovalForm$", "^can_read$"],
     ["^Delegation$", "^(can_read|can_write|menu_access)$"],
@@ -446,6 +448,7 @@ class Config:
     # someone takes a workflow step meanwhile.
     INBOX_PAGE_SIZE = _env_int("INBOX_PAGE_SIZE", 50)
     INBOX_COUNT_SECONDS = _env_int("INBOX_COUNT_SECONDS", 30)
+    NOTIFICATION_PAGE_SIZE = _env_int("NOTIFICATION_PAGE_SIZE", 20)
 
     @classmethod
     def init(cls):
