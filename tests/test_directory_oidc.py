@@ -299,8 +299,10 @@ def test_history_names_the_directory_identity(oidc_app, provider):
     assert response.status_code == 302
     with oidc_app.app_context():
         delegation = db.session.query(Delegation).filter_by(principal_id=me).one()
+        # The newest insert of that id (SQLite reuses the id of a deleted last row).
         entry = db.session.query(ChangeEntry).filter_by(
-            record_type="Delegation", record_id=str(delegation.id), action="insert").one()
+            record_type="Delegation", record_id=str(delegation.id), action="insert",
+        ).order_by(ChangeEntry.seq.desc()).first()
         assert entry.username == "oidc_hist"
 
 
