@@ -1,7 +1,7 @@
 """Reminder digests mailed (`flask reminders send`): one per person and day.
 
 Revision ID: c7a10031rem
-Revises: c7a10035dir
+Revises: c7a10033ntf
 Create Date: 2026-12-01 06:20:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c7a10031rem'
-down_revision = 'c7a10035dir'
+down_revision = 'c7a10033ntf'
 branch_labels = None
 depends_on = None
 
