@@ -1101,7 +1101,7 @@ class Loader:
                        justification=self.text(1) if method == "single_source" else None)
             if target in ("approved", "awarded", "cancelled"):
                 vendors = rng.sample(self.vendor_ids, 1 if method == "single_source"
-                                     else FULL["bids_per_tender"])
+                                     else min(len(self.vendor_ids), FULL["bids_per_tender"]))
                 ids = []
                 for vendor in vendors:
                     technical, commercial = rng.randint(55, 98), rng.randint(55, 98)
@@ -1817,6 +1817,7 @@ def build(url, scale=1.0, reuse=False, seed=SEED):
             restore = _relaxed_sqlite(app)
         loader = Loader(app, scale, seed)
         loader.run()
+        app.extensions["scale_loaded_rows"] = dict(loader.counts)  # table -> rows written
         if restore:
             restore()
         log(f"loaded {url} at scale {scale} in {time.perf_counter() - total:.1f} s")
