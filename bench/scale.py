@@ -35,7 +35,7 @@ What it does, in order:
    plan, 5,000 security events (Zipf, through their workflow), 6,000 data assets, 10,000
    data-quality checks, 60,000 backup records and 2,000 supervision checks; the approvals
    of every step each record took to its state, and the change history of all of it:
-   about 1.1 million approvals and 4.8 million change entries. Seeded random numbers: the same scale loads the same data on
+   about 1.1 million approvals and 3.7 million change entries. Seeded random numbers: the same scale loads the same data on
    the same day (times are relative to today, so delegations are in force and open records
    are recent).
 3. ``ANALYZE`` (SQLite) / ``VACUUM ANALYZE`` (PostgreSQL), as a live database would have.
