@@ -7,7 +7,7 @@ PORT   ?= 8080
 WORKERS ?= 2
 export FLASK_APP := app:create_app
 
-.PHONY: run serve test fuzz translations migrate seed bench bench-data bench-export clean
+.PHONY: run serve test test-full fuzz translations migrate seed bench bench-data bench-export clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ serve: $(VENV)/.runtime translations
 
 test: $(VENV)/.dev translations
 	$(BIN)/pytest
+
+# The suite with every case of the large matrices (the test run samples them, tests/sampling.py).
+test-full: $(VENV)/.dev translations
+	MATRIX_FULL=1 $(BIN)/pytest
 
 # Every junk value into every field, filter and sort key (the test run samples them).
 fuzz: $(VENV)/.dev translations

@@ -294,12 +294,35 @@ def labels_of(fld):
     return names
 
 
+def shown_only_columns(importer):
+    """The names (Chinese, English, field name) of the columns the record's screens show
+    and its export writes but an import does not set (who created it and when, derived
+    and related columns): a file exported from the list carries them, and they are left
+    out, not refused."""
+    names = set()
+    for view in current_app.appbuilder.baseviews:
+        datamodel = getattr(view, "datamodel", None)
+        if getattr(datamodel, "obj", None) is not importer.model:
+            continue
+        for column in [*(view.show_columns or ()), *(view.list_columns or ())]:
+            names.add(_norm(column))
+            label = view.label_columns.get(column)
+            for locale in ("zh", "en"):
+                with force_locale(locale):
+                    names.add(_norm(str(label if label is not None else column)))
+    return names
+
+
 def match_columns(importer, headers):
-    """{column index: Field}; refuses a file with missing, unknown or repeated columns."""
+    """({column index: Field}, [headers left out]); refuses a file with missing, unknown
+    or repeated columns. A column the record's screens show but the import does not set
+    (as an export writes it) is left out and named."""
     known = {}
     for fld in importer.fields:
         for name in labels_of(fld):
             known.setdefault(_norm(name), fld)
+    shown_only = shown_only_columns(importer)
+    ignored = []
     while headers and _blank(headers[-1]):
         headers = headers[:-1]
     mapping, unknown, repeated = {}, [], []
@@ -308,7 +331,9 @@ def match_columns(importer, headers):
             unknown.append(gettext("(column %(n)d without a header)", n=index + 1))
             continue
         fld = known.get(_norm(header))
-        if fld is None:
+        if fld is None and _norm(header) in shown_only:
+            ignored.append(str(header).strip())
+        elif fld is None:
             unknown.append(str(header).strip())
         elif fld in mapping.values():
             repeated.append(str(header).strip())
@@ -328,7 +353,7 @@ def match_columns(importer, headers):
             "The columns do not match the template (%(problems)s). Expected columns: "
             "%(expected)s.", problems="；".join(problems),
             expected="、".join(str(f.label) for f in importer.fields)))
-    return mapping
+    return mapping, ignored
 
 
 # ------------------------------------------------------------------ cells
@@ -477,7 +502,7 @@ def _column_default(model, name):
 def run(importer, table, user, session, commit=False):
     """Check every row of ``table`` (and write them all when ``commit`` and no row has an
     error). The session is rolled back unless committed: a preview writes nothing."""
-    mapping = match_columns(importer, table.headers)
+    mapping, ignored = match_columns(importer, table.headers)
     model = importer.model
     key_field = importer.field(importer.key)
     key_index = next(i for i, f in mapping.items() if f is key_field)
@@ -498,7 +523,12 @@ def run(importer, table, user, session, commit=False):
                 result = _run_row(importer, mapping, number, cells, existing, seen, session,
                                   cache, user, new_records)
                 results.append(result)
-        outcome = Outcome(importer, results, table.note)
+        note = table.note
+        if ignored:
+            note = " ".join(filter(None, [note, gettext(
+                "Columns that are shown but not imported were left out: %(names)s.",
+                names="、".join(ignored))]))
+        outcome = Outcome(importer, results, note)
         if commit and outcome.ok and outcome.writes:
             session.add_all(new_records)
             session.commit()

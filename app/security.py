@@ -26,6 +26,7 @@ from flask_appbuilder.security.views import (
     UserGroupModelView,
     ViewMenuModelView,
 )
+from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import user_logged_in
@@ -36,6 +37,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from .base import AppUser, Delegation
+from .export import ExportMixin
 from .extensions import db
 from .filters import SafeFilters, typed_filters
 from .labels import LABELS
@@ -541,15 +543,23 @@ class FabRouteGuard:
         return super().action(name, pk)
 
 
+class ExportListWidget(ListWidget):
+    """FAB's list with 导出 in its header."""
+
+    template = "export_list.html"
+
+
 def _guarded(view):
     """``view`` with FabRouteGuard, under its own name (same endpoints, permissions)."""
     return type(view.__name__, (FabRouteGuard, view), {})
 
 
-class AppUserView(FabRouteGuard, UserDBModelView):
-    """Users with their department (every user belongs to exactly one)."""
+class AppUserView(FabRouteGuard, ExportMixin, UserDBModelView):
+    """Users with their department (every user belongs to exactly one); the list exports
+    like every record list (CSV, XLSX) and imports back (组织机构 → 数据导入)."""
 
     datamodel = SQLAInterface(AppUser)
+    list_widget = ExportListWidget
     list_columns = ["first_name", "last_name", "username", "department", "roles", "active"]
     show_fieldsets = [
         (_l("User info"), {"fields": ["username", "active", "roles", "department",
@@ -573,6 +583,13 @@ class AppUserView(FabRouteGuard, UserDBModelView):
     search_columns = ["first_name", "last_name", "username", "email", "active", "department"]
     label_columns = {**UserDBModelView.label_columns, "department": _l("Department")}
     validators_columns = {}
+
+    def _get_list_widget(self, filters, actions=None, order_column="", order_direction="",
+                         **kwargs):
+        widgets = super()._get_list_widget(filters, actions, order_column, order_direction,
+                                           **kwargs)
+        widgets["list"].template_args["export_urls"] = self.export_urls()
+        return widgets
 
     def pre_add(self, item):
         super().pre_add(item)

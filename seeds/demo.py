@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 from flask import current_app, g
+from sqlalchemy import func, select
 
 from app.approvals import perform
 from app.audit.models import (
@@ -27,7 +28,7 @@ from app.audit.models import (
     SupervisionCheck,
     SupervisionResult,
 )
-from app.base import AppUser, Attachment, Delegation, utcnow
+from app.base import AppUser, Approval, Attachment, Delegation, utcnow
 from app.data.models import (
     BackupKind,
     BackupRecord,
@@ -56,6 +57,7 @@ from app.infosec.models import (
 )
 from app.deadlines import company_today
 from app.operations.models import (
+    APPROVED_CHANGES,
     ChangeKind,
     ChangeRequest,
     Incident,
@@ -1005,6 +1007,15 @@ class Demo:
         when = dt.datetime.combine(company_today() - dt.timedelta(days=days_ago),
                                    dt.time(2, 30))
         change = self.find_existing(ChangeRequest, change_number=change) if change else None
+        if change is not None and change.status in APPROVED_CHANGES:
+            # Performed after its change request was approved (5.1.4), which the demo
+            # approves as it loads.
+            approved_at = db.session.scalar(
+                select(func.max(Approval.at)).where(
+                    Approval.record_type == "ChangeRequest", Approval.record_id == change.id,
+                    Approval.to_state == ChangeStatus.approved.name))
+            if approved_at is not None:
+                when = max(when, approved_at + dt.timedelta(minutes=1))
         create(self.it_staff, OperationLog(
             system=self.systems[system], kind=kind, performed_at=when,
             operator=self.it_staff, content=content, result=result,

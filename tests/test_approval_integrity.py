@@ -27,6 +27,8 @@ from test_workflows import (  # noqa: F401  (api, web: fixtures)
     web_url,
 )
 
+pytestmark = pytest.mark.matrix  # sampled in a normal run: tests/sampling.py
+
 SUBMITTER = "head_mkt"  # submits the records under test: none of USERS
 TODAY = dt.date.today()
 

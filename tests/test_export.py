@@ -19,6 +19,8 @@ from webhelpers import flashes, form_token, list_page
 
 from app.chapters import record_views
 
+pytestmark = pytest.mark.matrix  # sampled in a normal run: tests/sampling.py
+
 VIEWS = record_views()
 VIEW_IDS = [view.__name__ for view in VIEWS]
 BOM = b"\xef\xbb\xbf"

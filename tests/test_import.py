@@ -199,6 +199,83 @@ def test_an_exported_list_imports_back_unchanged(app, login_as):
     assert "import-changed" not in html
 
 
+EXPORTED_LISTS = {"department": "/departmentview", "user": "/users",
+                  "system": "/informationsystemview", "vendor": "/vendorview"}
+
+
+def exported(web, kind, fmt):
+    """The list as its 导出 menu writes it (the whole list, as the admin sees it)."""
+    response = web.post(f"{EXPORTED_LISTS[kind]}/export/{fmt}",
+                        data={"csrf_token": token_of(web)})
+    assert response.status_code == 200, response.status_code
+    return response.data
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+@pytest.mark.parametrize("kind", sorted(EXPORTED_LISTS))
+def test_a_list_exported_from_its_screen_imports_back_with_nothing_to_change(
+        app, login_as, kind, fmt):
+    web = login_as("admin")
+    response = preview(web, kind, exported(web, kind, fmt), f"export.{fmt}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html[-2000:]
+    assert "import-unchanged" in html
+    assert "import-error" not in html and "import-new" not in html
+    assert "import-changed" not in html
+    # The columns the screen shows but an import does not set are named, not refused.
+    assert "创建时间" in html.split('import-note">', 1)[1].split("</div>", 1)[0]
+
+
+def test_an_exported_inventory_edited_with_planted_errors_is_refused_row_by_row(
+        app, login_as, make):
+    from app.extensions import db
+    from app.organisation.models import InformationSystem
+
+    ids = [make("system", dept="FIN") for _ in range(3)]
+    with app.app_context():
+        codes = [db.session.get(InformationSystem, i).code for i in ids]
+        names = [db.session.get(InformationSystem, i).name for i in ids]
+    web = login_as("admin")
+    book = openpyxl.load_workbook(io.BytesIO(exported(web, "system", "xlsx")))
+    sheet = book.active
+    header = [cell.value for cell in sheet[1]]
+    rows = {row[header.index("编码")].value: row for row in sheet.iter_rows(min_row=2)}
+    rows[codes[0]][header.index("名称")].value = "改过的名称"
+    rows[codes[1]][header.index("归口部门")].value = "没有这个部门"
+    rows[codes[2]][header.index("上线日期")].value = "2026-13-45"
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    response = preview(web, "system", buffer.getvalue(), "edited.xlsx")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    number = {code: n + 2 for n, code in enumerate(rows)}
+    assert row_html(response, number[codes[0]])[0] == "changed"
+    status, cell = row_html(response, number[codes[1]])
+    assert status == "error" and "没有这个部门" in cell
+    status, cell = row_html(response, number[codes[2]])
+    assert status == "error" and "上线日期" in cell
+    assert commit_token(response) is None and "import-error" in html
+    with app.app_context():
+        assert [db.session.get(InformationSystem, i).name for i in ids] == names
+
+
+def test_only_the_administrator_exports_the_users_and_never_their_passwords(
+        app, login_as):
+    web = login_as("admin")
+    data = exported(web, "user", "csv").decode("utf-8-sig")
+    assert "admin" in data and "部门" in data.splitlines()[0]
+    assert "pbkdf2" not in data and "scrypt" not in data and "密码" not in data
+    for username in ("clerk_fin", "head_fin", "it_staff", "auditor", "manager"):
+        client = login_as(username)
+        page = client.get("/incidentview/list/").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        response = client.post("/users/export/csv", data={"csrf_token": token})
+        assert response.status_code in (302, 403, 404), (username, response.status_code)
+        assert "admin" not in response.get_data(as_text=True).split("\n", 1)[0]
+    assert web.get("/users/export/csv").status_code == 405
+
+
 def test_a_changed_row_is_shown_then_written_in_one_request(app, login_as, labels, make):
     from app.base import ChangeEntry
     from app.extensions import db

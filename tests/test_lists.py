@@ -10,6 +10,8 @@ from sqlalchemy import event
 
 from app.chapters import apis, record_views
 
+pytestmark = pytest.mark.matrix  # sampled in a normal run: tests/sampling.py
+
 # Every list screen of the menu and every record API.
 VIEWS = record_views()
 APIS = apis()

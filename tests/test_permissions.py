@@ -19,6 +19,8 @@ from conftest import CSRF_RE, ROLE_USERS
 from seeds.demo import DEMO_ACCOUNTS
 from webhelpers import flashes
 
+pytestmark = pytest.mark.matrix  # sampled in a normal run: tests/sampling.py
+
 # ----------------------------------------------------------------- the spec
 
 RECORD_TYPES = ("Department", "InformationSystem", "Vendor", "DevelopmentPlan",

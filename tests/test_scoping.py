@@ -34,6 +34,8 @@ from app.planning.models import ProjectRequest, ProjectStatus
 from app.procurement.models import Bid, ChangeOrder, Contract, Milestone, ProgressReport, Tender
 from webhelpers import count, flashes, form_token, list_page, row
 
+pytestmark = pytest.mark.matrix  # sampled in a normal run: tests/sampling.py
+
 OUTSIDERS = ["clerk_mkt", "head_mkt"]
 INSIDERS = ["clerk_fin", "head_fin"]
 

@@ -6,8 +6,8 @@ and as IT staff records changes:
 * the change-request dropdown of the operation log form offers only approved change
   requests (已批准, 已实施, 已验证) and, once the system is known, of that system: one not
   offered is refused (message, nothing stored); the API takes any and the save rule flags;
-* the flag is decided when the entry is written (and when its kind, system or change
-  request is changed), never by a later step of the change request: an approval after
+* the flag is decided when the entry is written (and when its kind, system, change
+  request or time is changed), never by a later step of the change request: an approval after
   the change does not authorise it, and editing the entry's content changes nothing.
 """
 import re
@@ -151,11 +151,12 @@ def test_a_later_approval_does_not_authorise_a_change_made_before_it(app, login_
     pk = response.get_json()["id"]
     assert row(app, OperationLog, pk)["unauthorised"] is True
 
-    # The change request is approved afterwards (its workflow: tests/test_workflows.py).
-    with app.app_context():
-        db.session.execute(update(ChangeRequest).where(ChangeRequest.id == requested)
-                           .values(status=ChangeStatus.approved))
-        db.session.commit()
+    # The change request is approved afterwards, by its department head.
+    head, head_headers = api_as("head_fin")
+    response = head.post(f"/api/v1/change_request/{requested}/transition/approve",
+                         headers=head_headers, json={})
+    assert response.status_code == 200, response.get_json()
+    assert row(app, ChangeRequest, requested)["status"] is ChangeStatus.approved
     assert row(app, OperationLog, pk)["unauthorised"] is True
     # Editing the entry's content (web and API) leaves the flag as it was decided.
     it = login_as("it_staff")
@@ -193,3 +194,38 @@ def test_an_authorised_change_stays_authorised_through_its_change_requests_later
                                headers=headers, json={})
         assert response.status_code == 200, (step, response.get_json())
     assert row(app, OperationLog, entry["id"])["unauthorised"] is False
+
+
+def test_a_change_performed_before_its_request_was_approved_is_flagged_when_written_later(
+        app, login_as, api_as, ids):
+    from app.operations.models import OperationLog
+
+    requested = change_request(app, ids, "FIN-GL", "requested")
+    head, headers = api_as("head_fin")
+    response = head.post(f"/api/v1/change_request/{requested}/transition/approve",
+                         headers=headers, json={})
+    assert response.status_code == 200, response.get_json()
+    it = login_as("it_staff")
+
+    # Written after the approval, but performed (2026-11-20) before it: unauthorised.
+    before = log_entry(app, it, ids, "FIN-GL", "configuration", requested)
+    assert before["unauthorised"] is True
+    after = log_entry(app, it, ids, "FIN-GL", "configuration", requested,
+                      performed_at="2099-01-01 10:00:00")
+    assert after["unauthorised"] is False
+
+    # Correcting the entry's time decides it again, both ways.
+    pk = before["id"]
+    edit = f"/operationlogview/edit/{pk}"
+    response = it.post(edit, data={
+        "system": ids.system("FIN-GL"), "kind": "configuration",
+        "performed_at": "2099-01-01 09:00:00", "operator": ids.user("it_staff"),
+        "content": before["content"], "result": "normal", "abnormal_items": "",
+        "change_request": requested, "csrf_token": token(it, edit)})
+    assert response.status_code == 302, response.get_data(as_text=True)[-1500:]
+    assert row(app, OperationLog, pk)["unauthorised"] is False
+    api, api_headers = api_as("it_staff")
+    response = api.put(f"/api/v1/operation_log/{after['id']}", headers=api_headers,
+                       json={"performed_at": "2026-11-01 08:00:00"})
+    assert response.status_code == 200, response.get_json()
+    assert row(app, OperationLog, after["id"])["unauthorised"] is True

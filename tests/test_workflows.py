@@ -48,6 +48,8 @@ from conftest import PASSWORD, dispose, login, scratch_database_url, seeded_app
 from seeds.demo import DEMO_ACCOUNTS, DEPARTMENTS
 from webhelpers import flashes, form_token
 
+pytestmark = pytest.mark.matrix  # sampled in a normal run: tests/sampling.py
+
 # ------------------------------------------------------------------ the rules
 
 USERS = ("clerk_fin", "head_fin", "it_staff", "it_head", "expert", "manager", "auditor",

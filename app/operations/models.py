@@ -399,21 +399,33 @@ class OperationLog(StampMixin, Model):
         checklist = getattr(self.system, "inspection_checklist", None)
         return checklist.items if checklist is not None else None
 
-    def authorised_change(self):
+    def authorised_change(self, session):
         """Whether the entry is not a change, or follows an approved change request of
-        the same system (5.1.4)."""
+        the same system (5.1.4): one approved when the change was performed, not after.
+        A change request carried into the system in an approved state without its
+        approval trail (a bulk load) is taken as approved since ever."""
         if self.kind not in CHANGE_KINDS:
             return True
         change = self.change_request
         system_id = self.system.id if self.system is not None else self.system_id
-        return (change is not None and change.system_id == system_id
-                and change.status in APPROVED_CHANGES)
+        if change is None or change.system_id != system_id \
+                or change.status not in APPROVED_CHANGES:
+            return False
+        if self.performed_at is None or change.id is None:  # performed now
+            return True
+        approved_at = session.scalar(
+            select(func.max(Approval.at)).where(
+                Approval.record_type == ChangeRequest.__name__,
+                Approval.record_id == change.id,
+                Approval.to_state == ChangeStatus.approved.name))
+        return approved_at is None or approved_at <= self.performed_at
 
     __title__ = "{system} #{id}"  # what it is called (app/titles.py)
 
 
 # What decides whether an entry is an authorised change (5.1.4).
-AUTHORISATION_FIELDS = ("kind", "system", "system_id", "change_request", "change_request_id")
+AUTHORISATION_FIELDS = ("kind", "system", "system_id", "change_request", "change_request_id",
+                        "performed_at")
 
 
 def _authorisation_touched(record):
@@ -425,14 +437,14 @@ def _authorisation_touched(record):
 @event.listens_for(Session, "before_flush")
 def flag_unauthorised_changes(session, _flush_context, _instances):
     """The save rule of 5.1.4: an entry is flagged by what it references when it is
-    written, and again when its kind, system or change request is changed; never by a
-    later step of the change request (an approval after the change does not authorise
-    it afterwards; an approved change request has no step back), nor by an edit of
-    anything else (its content, result...)."""
+    written, and again when its kind, system, change request or time is changed; never
+    by a later step of the change request (an approval after the change does not
+    authorise it afterwards; an approved change request has no step back), nor by an
+    edit of anything else (its content, result...)."""
     with session.no_autoflush:
         for record in list(session.new) + list(session.dirty):
             if isinstance(record, OperationLog) and _authorisation_touched(record):
-                flag = not record.authorised_change()
+                flag = not record.authorised_change(session)
                 if record.unauthorised is not flag:
                     record.unauthorised = flag
 
