@@ -7,7 +7,7 @@ PORT   ?= 8080
 WORKERS ?= 2
 export FLASK_APP := app:create_app
 
-.PHONY: run serve test test-full fuzz translations migrate seed bench bench-data bench-export clean
+.PHONY: run serve test test-full fuzz translations migrate seed bench bench-data bench-export clean ldap
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,14 @@ $(VENV)/.runtime: requirements.txt
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Signing in with LDAP / Active Directory (README): python-ldap, built against
+# libldap2-dev and libsasl2-dev (apt-get install them first).
+ldap: $(VENV)/.ldap
+
+$(VENV)/.ldap: $(VENV)/.runtime requirements-ldap.txt
+	$(BIN)/pip install --quiet -r requirements-ldap.txt
 	touch $@
 
 translations: $(VENV)/.runtime

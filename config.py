@@ -3,6 +3,7 @@
 Select a class with APP_CONFIG (``config.Config``, ``config.ProductionConfig``);
 tests use ``config.TestConfig``.
 """
+import json
 import os
 import secrets
 from datetime import timedelta
@@ -27,6 +28,39 @@ def _env_int(name, default):
         return int(value)
     except ValueError:
         raise RuntimeError(f"{name} must be an integer, got {value!r}") from None
+
+
+def _env_json(name, default, kind):
+    """A JSON value of type ``kind`` from the environment (mappings of the directory)."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        parsed = json.loads(value)
+    except ValueError as error:
+        raise RuntimeError(f"{name} must be JSON ({error})") from None
+    if not isinstance(parsed, kind):
+        raise RuntimeError(f"{name} must be a JSON {kind.__name__}, got {value!r}")
+    return parsed
+
+
+def _env_list(name, default):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+# How people sign in (AUTH_METHOD): the local database, or the company directory.
+AUTH_METHODS = {"db": 1, "ldap": 2}  # FAB's AUTH_DB, AUTH_LDAP
+
+
+def _auth_type():
+    method = os.environ.get("AUTH_METHOD", "db").strip().lower()
+    if method not in AUTH_METHODS:
+        raise RuntimeError(f"AUTH_METHOD must be one of {', '.join(AUTH_METHODS)}, "
+                           f"got {method!r}")
+    return AUTH_METHODS[method]
 
 
 def _local_secret_key():
@@ -89,9 +123,9 @@ _ALL_RECORDS = (
 _SELF_SERVICE = [
     ["^UserInfoEditView$", "^can_this_form_(get|post)$"],
     ["^ResetMyPasswordView$", "^can_this_form_(get|post)$"],
-    ["^(UserDBModelView|User)$", "^can_userinfo$"],
+    ["^(UserDBModelView|UserLDAPModelView|User)$", "^can_userinfo$"],
     ["^(UserDBModelView|User)$", "^resetmypassword$"],
-    ["^(UserDBModelView|User)$", "^userinfoedit$"],
+    ["^(UserDBModelView|UserLDAPModelView|User)$", "^userinfoedit$"],
     ["^Attachment$", "^can_read$"],
     ["^Inbox$", "^(can_read|menu_access)$"],
     # Verify an approval form: finds only records the reader may see.
@@ -149,6 +183,11 @@ FAB_ROLE_DEFINITIONS = {
         ["^(Audit|AuditFinding|SupervisionCheck)$", "^can_write$"],
         ["^(ChangeLog|SoDReport|Dashboard|Compliance)$", "^(can_read|menu_access)$"],
     ],
+    # A person signed in from the company directory whose department the directory does
+    # not say (app/directory.py): reads the shared reference data, writes nothing, not even
+    # a delegation, until the directory (or its mapping in config) names the department.
+    "Unassigned": [rule for rule in _SELF_SERVICE if rule[0] != "^Delegation$"]
+    + [["^Delegation$", "^(can_read|menu_access)$"]] + _REFERENCE_READ,
 }
 
 # Chapter 6.3.3-6.4: personnel clearances, emergency plans, drills, security events. IT
@@ -205,10 +244,54 @@ class Config:
     FAB_CREATE_DB = False  # migrations own every table
     FAB_UPDATE_PERMS = False  # roles are builtin (config) roles: no permission rows needed
     FAB_ROLES = FAB_ROLE_DEFINITIONS
-    AUTH_TYPE = 1  # AUTH_DB
+    # Sign-in (README "Signing in with the company directory"): AUTH_METHOD=db (the local
+    # database, the default) or ldap (LDAP / Active Directory through FAB's AUTH_LDAP).
+    AUTH_TYPE = _auth_type()
     AUTH_ROLE_ADMIN = "Admin"
     AUTH_ROLE_PUBLIC = "Public"
+    # Nobody registers themselves. (A directory sign-in creates the account at a person's
+    # first sign-in whatever this says: app/directory.py.)
     AUTH_USER_REGISTRATION = False
+    # A person in none of the mapped groups: refused, unless this role is named.
+    AUTH_USER_REGISTRATION_ROLE = os.environ.get("AUTH_USER_REGISTRATION_ROLE") or None
+    # Directory group (an LDAP group DN, an OIDC group name) -> roles, e.g.
+    # {"cn=it,ou=groups,dc=example,dc=com": ["ITStaff"]}; applied at every sign-in.
+    AUTH_ROLES_MAPPING = _env_json("AUTH_ROLES_MAPPING", {}, dict)
+    AUTH_ROLES_SYNC_AT_LOGIN = _env_bool("AUTH_ROLES_SYNC_AT_LOGIN", True)
+    # LDAP / Active Directory (FAB's AUTH_LDAP_* settings, read by its security manager).
+    AUTH_LDAP_SERVER = os.environ.get("LDAP_SERVER", "")  # ldap://host:389, ldaps://host:636
+    AUTH_LDAP_USE_TLS = _env_bool("LDAP_USE_TLS", False)  # StartTLS on ldap://
+    AUTH_LDAP_BIND_USER = os.environ.get("LDAP_BIND_USER", "")
+    AUTH_LDAP_BIND_PASSWORD = os.environ.get("LDAP_BIND_PASSWORD", "")
+    AUTH_LDAP_SEARCH = os.environ.get("LDAP_SEARCH", "")
+    # Who may sign in at all, e.g. Active Directory's enabled people:
+    # (&(objectClass=user)(!(userAccountControl:1.2.840.113556.1.4.803:=2)))
+    AUTH_LDAP_SEARCH_FILTER = os.environ.get("LDAP_SEARCH_FILTER", "")
+    AUTH_LDAP_UID_FIELD = os.environ.get("LDAP_UID_FIELD", "uid")  # AD: sAMAccountName
+    AUTH_LDAP_GROUP_FIELD = os.environ.get("LDAP_GROUP_FIELD", "memberOf")
+    AUTH_LDAP_FIRSTNAME_FIELD = os.environ.get("LDAP_FIRSTNAME_FIELD", "givenName")
+    AUTH_LDAP_LASTNAME_FIELD = os.environ.get("LDAP_LASTNAME_FIELD", "sn")
+    AUTH_LDAP_EMAIL_FIELD = os.environ.get("LDAP_EMAIL_FIELD", "mail")
+    # The directory's certificate is always checked (ldaps://, StartTLS), against this CA
+    # file or the system's; LDAP_ALLOW_SELF_SIGNED=1 accepts any (never in production).
+    AUTH_LDAP_TLS_CACERTFILE = os.environ.get("LDAP_TLS_CACERTFILE", "")
+    AUTH_LDAP_TLS_DEMAND = True
+    AUTH_LDAP_ALLOW_SELF_SIGNED = _env_bool("LDAP_ALLOW_SELF_SIGNED", False)
+    # Seconds to wait for the directory before telling the user it cannot be reached.
+    LDAP_TIMEOUT = _env_int("LDAP_TIMEOUT", 5)
+    # The department (app/directory.py): an attribute of the person whose value is a
+    # department code or name (departmentNumber, ou, department), translated first by
+    # DIRECTORY_DEPARTMENT_VALUES ({"Finance": "FIN"}); or else a group -> department code
+    # map ({"cn=finance,ou=groups,dc=example,dc=com": "FIN"}).
+    DIRECTORY_DEPARTMENT_ATTRIBUTE = os.environ.get("DIRECTORY_DEPARTMENT_ATTRIBUTE", "")
+    DIRECTORY_DEPARTMENT_VALUES = _env_json("DIRECTORY_DEPARTMENT_VALUES", {}, dict)
+    DIRECTORY_DEPARTMENT_GROUPS = _env_json("DIRECTORY_DEPARTMENT_GROUPS", {}, dict)
+    # A signed-in person is looked up in the directory again at most this often (minutes;
+    # 0: at every request): a leaver's sessions and API tokens end at that check.
+    DIRECTORY_RECHECK_MINUTES = _env_int("DIRECTORY_RECHECK_MINUTES", 5)
+    # Local accounts that sign in with their own password while the directory is in
+    # charge (break-glass: they work when the directory is down; every use is recorded).
+    DIRECTORY_LOCAL_ACCOUNTS = _env_list("DIRECTORY_LOCAL_ACCOUNTS", ["admin"])
     # FAB's own throttle counts every login POST per address (successes too) and would
     # lock out an office behind one address: off. Failed logins are counted instead
     # (app/login_guard.py).

@@ -90,6 +90,7 @@ def register_views(appbuilder):
     from .dashboards import register_dashboards
     from .history_views import ChangeLogView
     from .import_views import ImportView
+    from .security import DirectoryAccountView
 
     for view in record_views():
         register_charts(view)  # before the screens: their lists filter what charts show
@@ -116,6 +117,9 @@ def register_views(appbuilder):
     # Departments, users, systems and vendors from spreadsheets, beside the departments.
     appbuilder.add_view(ImportView, "DataImport", label=_l("Data import"), icon="fa-upload",
                         category="Organisation", category_label=_l("Organisation"))
+    # The accounts the company directory vouches for, beside FAB's users and roles.
+    appbuilder.add_view(DirectoryAccountView, "DirectoryAccounts",
+                        label=_l("Directory accounts"), icon="fa-sitemap", category="Security")
     register_dashboards(appbuilder)
     register_compliance(appbuilder)
     register_apis(appbuilder)
@@ -124,7 +128,7 @@ def register_views(appbuilder):
 def register_commands(app):
     from seeds import seed_command
 
-    from .cli import backup_cli, db_role, history_cli
+    from .cli import backup_cli, db_role, history_cli, users_cli
     from .compliance import compliance_cli
 
     app.cli.add_command(seed_command)
@@ -132,3 +136,4 @@ def register_commands(app):
     app.cli.add_command(backup_cli)
     app.cli.add_command(db_role)
     app.cli.add_command(compliance_cli)
+    app.cli.add_command(users_cli)

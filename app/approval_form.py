@@ -36,6 +36,7 @@ from sqlalchemy import and_, func, or_, select
 
 from .base import Attachment, ChangeEntry
 from .extensions import db
+from .i18n import duration
 from .workflow import N_
 
 LINE_PATTERN = re.compile(r"([A-Za-z][A-Za-z0-9_]*)/(\d+)@(\d+):([0-9a-fA-F]{64})")
@@ -218,8 +219,6 @@ def _readable(value):
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dt.timedelta):
-        from .records import duration
-
         return duration(value)
     if isinstance(value, Attachment):
         return value.filename  # with its SHA-256 under the form's attached files

@@ -55,7 +55,7 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Mapper, declared_attr, deferred, relationship
+from sqlalchemy.orm import Mapper, backref, declared_attr, deferred, relationship
 
 from .titles import Titled
 from .validation import Distinct, Ordered
@@ -187,6 +187,39 @@ class AppUser(FabUser):
         name = func.trim(func.coalesce(cls.last_name, "").concat(
             func.coalesce(cls.first_name, "")))
         return case((name == "", cls.username), else_=name)
+
+
+class DirectoryIdentity(StampMixin, Model):
+    """Who a user is in the company directory (LDAP / Active Directory, OpenID Connect):
+    the person behind the account, the groups and department the directory gave at the
+    last sign-in or check, and whether the directory still lists them (6.2.1, 6.3.3).
+    Written only by app/directory.py; its changes are in the change history."""
+
+    __tablename__ = "directory_identity"
+    __table_args__ = (UniqueConstraint("source", "subject", name="uq_directory_identity"),
+                      Index("ix_directory_identity_status", "status", "id"))
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False,
+                     unique=True)
+    user = relationship("AppUser", foreign_keys=[user_id],
+                        backref=backref("directory_identity", uselist=False,
+                                        cascade="all, delete-orphan", passive_deletes=True))
+    # "ldap" or an OpenID Connect provider's name; the DN, or the provider's ``sub``.
+    source = Column(String(32), nullable=False)
+    subject = Column(String(512), nullable=False)
+    groups = Column(Text, nullable=False, default="")  # one group key a line
+    department_value = Column(String(200))  # what the directory said, as it said it
+    directory_roles = Column(String(200), nullable=False, default="")  # mapped, comma-separated
+    # active | no_department | no_group | removed | disabled (app/directory.py STATUSES)
+    status = Column(String(16), nullable=False, default="active")
+    # Deactivated because the directory no longer lists the person (not by an
+    # administrator): the next sign-in after they are back reactivates the account.
+    deactivated_by_directory = Column(Boolean, nullable=False, default=False)
+    checked_at = Column(DateTime, nullable=False, default=utcnow)  # last confirmed
+
+    def __str__(self):
+        return self.subject or ""
 
 
 class Delegation(StampMixin, Model):

@@ -202,3 +202,29 @@ def db_role(role, apply_):
         for statement in statements:
             conn.execute(text(statement))
     click.echo(f"granted {role} what the application needs, and no more.")
+
+
+@click.group("users")
+def users_cli():
+    """Accounts from the company directory (6.3.3)."""
+
+
+@users_cli.command("sync")
+@with_appcontext
+def users_sync():
+    """Look every directory account up again: deactivate those gone from (or disabled in)
+    the directory, bring roles and departments up to date, and print what changed.
+    Idempotent; exit 1, changing nothing, when the directory cannot be reached."""
+    from .base import DirectoryIdentity
+    from .directory import DirectoryUnavailable, sync_all
+
+    try:
+        report = sync_all()
+    except DirectoryUnavailable as error:
+        db.session.rollback()
+        click.echo(f"The directory cannot be reached: {error}. Nothing was changed.", err=True)
+        sys.exit(1)
+    for username, changes in report:
+        click.echo(f"{username}: {'; '.join(changes)}")
+    checked = db.session.query(DirectoryIdentity).count()
+    click.echo(f"{checked} directory accounts checked, {len(report)} changed.")

@@ -64,6 +64,7 @@ from sqlalchemy.orm import RelationshipDirection, Session, defer, selectinload
 
 from .extensions import db
 from .filters import FILTER_TEXT_MAX, INT64
+from .i18n import duration
 from .titles import title_sql
 from .validation import BAD_CHARACTERS
 
@@ -104,15 +105,9 @@ def _attr(name):
     return read
 
 
-GENERIC_FORMATTERS = None
-
-
-def _generic_formatters():
-    from .attachments import attachment_link
-    from .records import author, cut, enum_badge, local_time, local_time_or_dash, money, plain
-
-    return {attachment_link, author, cut, enum_badge, local_time, local_time_or_dash, money,
-            plain}
+# The screens' own formatters (registered by app/records.py): an export writes the value
+# they format as data (a date, a number, a label), not their HTML.
+GENERIC_FORMATTERS = set()
 
 
 def _kind(column_type):
@@ -134,9 +129,6 @@ class Plan:
     a field is a property, a method or a list of related records (loaded per batch)."""
 
     def __init__(self, view):
-        global GENERIC_FORMATTERS
-        if GENERIC_FORMATTERS is None:
-            GENERIC_FORMATTERS = _generic_formatters()
         model = view.datamodel.obj
         mapper = sa_inspect(model)
         names = list(dict.fromkeys(c for c in (view.show_columns or view.list_columns) if c))
@@ -238,8 +230,6 @@ class Cells:
         if isinstance(value, (dt.date, int, decimal.Decimal, float)):
             return value
         if isinstance(value, dt.timedelta):
-            from .records import duration
-
             return duration(value)
         if isinstance(value, Markup):
             return value.striptags() or None

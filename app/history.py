@@ -230,10 +230,22 @@ def _append(session, items):
 EXPORT = "Export"
 
 
+# The change-history entry of a break-glass sign-in (app/security.py): a local account
+# signing in with its own password while the company directory is in charge; the record
+# id is the account, the action "login".
+SIGN_IN = "LocalSignIn"
+
+
 def record_export(session, model_name, details):
     """One chain entry for an export, committed at once (before the first row is sent).
     ``details``: {field: value}, stored as [None, value] like an insert's values."""
-    _append(session, [(EXPORT, model_name, "export",
+    record_event(session, EXPORT, model_name, "export", details)
+
+
+def record_event(session, kind, key, action, details):
+    """One chain entry for an event that is no record change (an export, a break-glass
+    sign-in), committed at once."""
+    _append(session, [(kind, key, action,
                        {field: [None, value] for field, value in details.items()})])
     # The request goes on reading as its user: nothing it loaded is expired.
     target = session() if callable(session) else session

@@ -31,17 +31,19 @@ from .chapters import view_for_model
 from .counting import AtLeast, bounded_count
 from .extensions import db
 from .filters import SafeFilters, typed_filters
-from .history import APPROVAL, CLOCK_SLACK, EXPORT, record_versions
+from .history import APPROVAL, CLOCK_SLACK, EXPORT, SIGN_IN, record_versions
 from .labels import LABELS, RECORD_LABELS
 from .security import FabRouteGuard
 from .titles import title_sql, titles
 
 ACTIONS = {"insert": _l("Created"), "update": _l("Changed"), "delete": _l("Deleted"),
-           "export": _l("Exported")}
+           "export": _l("Exported"), "login": _l("Signed in")}
 # The fields of an export's entry (app/export.py): who exported what, as auditors read it.
 EXPORT_LABELS = {
     "format": _l("Format"), "list": _l("List"), "filters": _l("Filters"),
     "order": _l("Sort"), "query": _l("Query string"), "rows": _l("Rows"),
+    # A break-glass sign-in's entry (app/security.py).
+    "method": _l("Sign-in method"), "directory": _l("Directory"), "address": _l("Address"),
 }
 
 
@@ -79,6 +81,8 @@ def record_label(record_type):
         label = _l("Approval")
     if label is None and record_type == EXPORT:
         label = _l("Export")
+    if label is None and record_type == SIGN_IN:
+        label = _l("Break-glass sign-in")
     if label is None and record_type == "AppUser":
         label = _l("User")
     return str(label) if label is not None else record_type
@@ -373,7 +377,7 @@ def describe(entry, names=None):
         if field in INTERNAL_FIELDS or not (isinstance(pair, list) and len(pair) == 2):
             continue
         before, after = pair
-        if entry.record_type == EXPORT:
+        if entry.record_type in (EXPORT, SIGN_IN):
             rows.append((EXPORT_LABELS.get(field, field), "—", "—" if after in (None, "")
                          else str(after)))
             continue
@@ -438,7 +442,7 @@ def _record_types_by_name(filters):
     if not filters or not filters.filters:
         return filters
     names = {record_label(name).strip().lower(): name
-             for name in list(RECORD_LABELS) + [APPROVAL, EXPORT]}
+             for name in list(RECORD_LABELS) + [APPROVAL, EXPORT, SIGN_IN]}
 
     def stored(value):
         if isinstance(value, list):
@@ -726,8 +730,9 @@ class ChangeLogView(FabRouteGuard, ModelView):
             subject_type, subject_id = _approval_subject(_changes(entry))
             link = Markup("{} · {}").format(record_label(subject_type),
                                             names.link(subject_type, subject_id))
-        elif entry.record_type == EXPORT:  # an export: of which list, no versions
-            values["record_id"] = record_label(entry.record_id)
+        elif entry.record_type in (EXPORT, SIGN_IN):  # an export, a sign-in: no versions
+            values["record_id"] = (record_label(entry.record_id) if entry.record_type == EXPORT
+                                   else entry.record_id)
             if "changes" in values:
                 values["changes"] = changes_table(entry, names)
             return values

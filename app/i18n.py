@@ -30,3 +30,14 @@ class LabelledEnum(enum.Enum):
     @classmethod
     def choices(cls):
         return [(m.name, str(m)) for m in cls]
+
+
+def duration(value):
+    """A timedelta as days, hours and minutes (e.g. the time an incident took to resolve)."""
+    if value is None:
+        return "—"
+    minutes = max(0, int(value.total_seconds() // 60))
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    return gettext("%(days)d d %(hours)d h %(minutes)d min", days=days, hours=hours,
+                   minutes=minutes)

@@ -25,7 +25,8 @@ from wtforms.fields.core import UnboundField
 from .attachments import UploadCheck, attachment_link, make_attachment
 from .charts import add_chart_filters
 from .counting import CappedCountMixin, capped, current_cap, pages_of
-from .export import ExportMixin
+from .export import GENERIC_FORMATTERS, ExportMixin
+from .i18n import duration  # noqa: F401  (the chapters' views format with it)
 from .extensions import db
 from .forms import FilterInScope, native_date_inputs, prepare_form
 from .labels import LABELS, RECORD_LABELS
@@ -85,17 +86,6 @@ def _shown_columns(cls):
     for _title, fieldset in cls.__dict__.get("show_fieldsets", []):
         columns += fieldset["fields"]
     return columns
-
-
-def duration(value):
-    """A timedelta as days, hours and minutes (e.g. the time an incident took to resolve)."""
-    if value is None:
-        return "—"
-    minutes = max(0, int(value.total_seconds() // 60))
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    return gettext("%(days)d d %(hours)d h %(minutes)d min", days=days, hours=hours,
-                   minutes=minutes)
 
 
 def author(user):
@@ -947,3 +937,7 @@ class ListLink:
                 or not sm.has_access("menu_access", self.name)):
             return None
         return self.label, self.count(user), self.path(), self.icon
+
+
+GENERIC_FORMATTERS.update({attachment_link, author, cut, enum_badge, local_time,
+                           local_time_or_dash, money, plain})

@@ -11,19 +11,22 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
 from flask import abort, current_app, flash, g, has_request_context, make_response, request
-from flask_appbuilder import expose
+from flask_appbuilder import ModelView, expose
 from flask_appbuilder.api import safe
+from flask_appbuilder.const import AUTH_DB, AUTH_LDAP
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import (
     AuthDBView,
+    AuthLDAPView,
     PermissionModelView,
     PermissionViewModelView,
     RoleModelView,
     UserDBModelView,
     UserGroupModelView,
+    UserLDAPModelView,
     ViewMenuModelView,
 )
 from flask_appbuilder.widgets import ListWidget
@@ -36,7 +39,15 @@ from sqlalchemy.orm import RelationshipDirection, joinedload
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from .base import AppUser, Delegation
+from . import ldap_directory
+from .base import AppUser, Delegation, DirectoryIdentity
+from .directory import (
+    STATUSES,
+    DirectoryRefused,
+    DirectoryUnavailable,
+    is_local_account,
+    still_in_directory,
+)
 from .export import ExportMixin
 from .extensions import db
 from .filters import SafeFilters, typed_filters
@@ -607,33 +618,114 @@ class AppUserView(FabRouteGuard, ExportMixin, UserDBModelView):
         check_delete(item, db.session)
 
 
+class AppUserLDAPView(FabRouteGuard, UserLDAPModelView):
+    """Users when people sign in with LDAP / Active Directory: no local passwords; the
+    directory sets roles and departments at every sign-in (app/directory.py)."""
+
+    datamodel = SQLAInterface(AppUser)
+    list_columns = AppUserView.list_columns
+    show_fieldsets = AppUserView.show_fieldsets
+    user_show_fieldsets = AppUserView.user_show_fieldsets
+    add_columns = edit_columns = AppUserView.edit_columns
+    search_columns = AppUserView.search_columns
+    label_columns = AppUserView.label_columns
+    validators_columns = {}
+
+    def pre_delete(self, item):
+        from .validation import check_delete
+
+        super().pre_delete(item)
+        check_delete(item, db.session)
+
+
+class DirectoryAccountView(FabRouteGuard, ModelView):
+    """The accounts the company directory vouches for, with what it said at the last
+    sign-in or check: those whose department it does not tell (no write rights until it
+    does), those gone or disabled there (deactivated here). Read-only: the directory is
+    the place to change them."""
+
+    route_base = "/directoryaccounts"
+    datamodel = SQLAInterface(DirectoryIdentity)
+    class_permission_name = "DirectoryAccount"
+    method_permission_name = {"list": "read", "show": "read"}
+    base_permissions = ["can_read"]
+    list_title = _l("Directory accounts")
+    show_title = _l("Directory account")
+    list_columns = ["user", "subject", "status", "department_value", "directory_roles",
+                    "checked_at"]
+    show_columns = ["user", "source", "subject", "status", "department_value",
+                    "directory_roles", "groups", "deactivated_by_directory", "checked_at",
+                    "created_on", "changed_on"]
+    search_columns = ["status", "subject", "source", "department_value"]
+    order_columns = ["subject", "status", "checked_at"]
+    base_order = ("id", "asc")
+    label_columns = {
+        "user": _l("User"), "source": _l("Directory"), "subject": _l("Directory identity"),
+        "status": _l("Status"), "department_value": _l("Department in the directory"),
+        "directory_roles": _l("Roles from groups"), "groups": _l("Groups"),
+        "deactivated_by_directory": _l("Deactivated by the directory"),
+        "checked_at": _l("Last checked (UTC)"), "created_on": _l("Created on"),
+        "changed_on": _l("Changed on"),
+    }
+    formatters_columns = {
+        "status": lambda value: str(STATUSES.get(value, value)),
+        "department_value": lambda value: value or "—",
+        "checked_at": lambda value: value.strftime("%Y-%m-%d %H:%M:%S") if value else "—",
+    }
+
+
 def _require_department(user):
     if user.department is None and user.department_id is None:
         raise ValueError(str(_l("Every user must belong to a department.")))
 
 
-class AppAuthDBView(AuthDBView):
-    """FAB's login view: a locked account or address gets the wait time (429); logout is
-    by POST only (a GET shows a confirmation)."""
+def directory_down_message():
+    return gettext("The company directory cannot be reached just now, so you cannot sign "
+                   "in. Please try again in a few minutes; if it persists, tell the IT "
+                   "department.")
+
+
+class GuardedLogin:
+    """FAB's login view: a locked account or address gets the wait time (429); a directory
+    that cannot be reached (503) or refuses the person (403) says so; logout is by POST
+    only (a GET shows a confirmation)."""
 
     @expose("/login/", methods=["GET", "POST"])
     def login(self):
         try:
             return super().login()
         except LoginLocked as locked:
-            flash(locked.message(), "danger")
-            page = self.render_template(self.login_template, title=self.title,
-                                        form=LoginForm_db(), appbuilder=self.appbuilder)
-            response = make_response(page, 429)
-            response.headers["Retry-After"] = str(locked.wait)
-            response.headers["Cache-Control"] = "no-store"
-            return response
+            return self._refused(locked.message(), 429, {"Retry-After": str(locked.wait)})
+        except DirectoryUnavailable:
+            return self._refused(directory_down_message(), 503, {"Retry-After": "60"})
+        except DirectoryRefused as refused:
+            return self._refused(str(refused), 403)
+
+    def _refused(self, message, status, headers=()):
+        db.session.rollback()
+        flash(message, "danger")
+        page = self.render_template(self.login_template, title=self.title,
+                                    form=LoginForm_db(), appbuilder=self.appbuilder)
+        response = make_response(page, status)
+        response.headers.update(dict(headers))
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     @expose("/logout/", methods=["GET", "POST"])
     def logout(self):
         if request.method == "GET":
             return self.render_template("logout.html", appbuilder=self.appbuilder)
         return super().logout()
+
+
+class AppAuthDBView(GuardedLogin, AuthDBView):
+    """Sign-in with the local database's passwords (AUTH_METHOD=db)."""
+
+
+class AppAuthLDAPView(GuardedLogin, AuthLDAPView):
+    """Sign-in with LDAP / Active Directory (AUTH_METHOD=ldap); the local break-glass
+    accounts sign in on the same form."""
+
 
 
 class AppSecurityApi(SecurityApi):
@@ -649,6 +741,14 @@ class AppSecurityApi(SecurityApi):
             response = self.response(429, message=locked.message())
             response.headers["Retry-After"] = str(locked.wait)
             return response
+        except DirectoryUnavailable:
+            db.session.rollback()
+            response = self.response(503, message=directory_down_message())
+            response.headers["Retry-After"] = "60"
+            return response
+        except DirectoryRefused as refused:
+            db.session.rollback()
+            return self.response(403, message=str(refused))
 
 
 def _remember_stamp_at_login(sender, user, **extra):
@@ -659,6 +759,8 @@ class AppSecurityManager(SecurityManager):
     user_model = AppUser
     userdbmodelview = AppUserView
     authdbview = AppAuthDBView
+    userldapmodelview = AppUserLDAPView
+    authldapview = AppAuthLDAPView
     security_api = AppSecurityApi
     rolemodelview = _guarded(RoleModelView)
     groupmodelview = _guarded(UserGroupModelView)
@@ -668,18 +770,68 @@ class AppSecurityManager(SecurityManager):
     # FAB's user statistics chart fetches Google's chart code at run time.
     userstatschartview = None
 
+    def __init__(self, appbuilder):
+        super().__init__(appbuilder)
+        if self.auth_type == AUTH_LDAP:
+            problem = ldap_directory.settings_problem(current_app.config)
+            if problem:
+                raise RuntimeError(problem)
+
     # -------------------------------------------------------------- login protection
 
     def auth_user_db(self, username, password):
         """FAB's password check, refused while the account or address waits; only
-        failures count (app/login_guard.py)."""
+        failures count (app/login_guard.py). While the directory is in charge only the
+        local break-glass accounts have a password here."""
         guard = login_guard()
         guard.check(username)
-        user = super().auth_user_db(username, password)
+        if self.auth_type == AUTH_DB:
+            user = super().auth_user_db(username, password)
+        else:
+            user = self._break_glass(username, password)
         if user is None:
             guard.failed(username)
         else:
             guard.succeeded(username)
+        return user
+
+    def auth_user_ldap(self, username, password):
+        """LDAP / Active Directory sign-in (app/ldap_directory.py), with the same failed-login
+        counters as the local one; a local break-glass account (DIRECTORY_LOCAL_ACCOUNTS)
+        signs in with its own password, recorded in the change history."""
+        guard = login_guard()
+        guard.check(username)
+        user = self._break_glass(username, password)
+        if user is None and not is_local_account(username):
+            user = ldap_directory.sign_in(username, password)  # raises when unreachable
+            if user is not None:
+                self.update_user_auth_stat(user, True)
+            else:
+                known = self.find_user(username=username)
+                if known is not None:
+                    self.update_user_auth_stat(known, False)
+        if user is None:
+            guard.failed(username)
+        else:
+            guard.succeeded(username)
+        return user
+
+    def _break_glass(self, username, password):
+        """A local account's sign-in while the directory is in charge: FAB's password
+        check, and one change-history entry per use (whether the directory answered)."""
+        from .history import SIGN_IN, record_event
+
+        if not is_local_account(username):
+            return None
+        user = SecurityManager.auth_user_db(self, username, password)
+        if user is not None:
+            reachable = ldap_directory.reachable() if self.auth_type == AUTH_LDAP else None
+            g.user = user  # the entry names who signed in
+            record_event(self.session, SIGN_IN, user.username, "login", {
+                "method": "local password (break-glass)",
+                "directory": {True: "reachable", False: "unreachable"}.get(reachable, "-"),
+                "address": request.remote_addr if has_request_context() else None,
+            })
         return user
 
     def get_user_by_id(self, pk):
@@ -687,7 +839,7 @@ class AppSecurityManager(SecurityManager):
         reads (permissions, scoping), in one statement instead of four."""
         return self.session.get(AppUser, pk, options=[
             joinedload(AppUser.roles), joinedload(AppUser.groups),
-            joinedload(AppUser.department)])
+            joinedload(AppUser.department), joinedload(AppUser.directory_identity)])
 
     # ------------------------------------------------- sessions and tokens that end
 
@@ -700,7 +852,14 @@ class AppSecurityManager(SecurityManager):
     def load_user(self, pk):
         """The session's user, if active and the session carries the current stamp."""
         user = super().load_user(pk)
-        return user if user is not None and session_is_current(user) else None
+        if user is None or not session_is_current(user):
+            return None
+        return user if self._in_directory(user) else None
+
+    def _in_directory(self, user):
+        """A directory person still listed there (re-checked every
+        DIRECTORY_RECHECK_MINUTES, app/directory.py); a local account always."""
+        return self.auth_type == AUTH_DB or still_in_directory(user)
 
     def create_jwt_manager(self, app):
         manager = super().create_jwt_manager(app)
@@ -726,6 +885,8 @@ class AppSecurityManager(SecurityManager):
         except (KeyError, TypeError, ValueError):
             return None
         if user is None or not user.is_active or jwt_data.get(CLAIM) != user.security_stamp:
+            return None
+        if not self._in_directory(user):
             return None
         g.user = user
         return user

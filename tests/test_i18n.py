@@ -28,6 +28,7 @@ ROLE_NAMES_ZH = {
     "Expert": "评审专家",
     "Management": "公司管理层",
     "Auditor": "审计员",
+    "Unassigned": "待分配部门人员",
     "Public": "公众",
 }
 

@@ -74,7 +74,8 @@ RECTIFIERS = {"Clerk": {"AuditFinding"}, "DeptHead": {"AuditFinding"}}
 DEPARTMENT_ROLES = ("Clerk", "DeptHead")
 # Submitted on creation, so never deleted (a workflow step ends them): regulation 5.1.3.
 NEVER_DELETED = frozenset({"Incident", "ChangeRequest", "ChangeOrder", "SecurityEvent"})
-ADMIN_ONLY_PAGES = ("/users/list/", "/roles/list/", "/swagger/v1", "/api/v1/_openapi")
+ADMIN_ONLY_PAGES = ("/users/list/", "/roles/list/", "/swagger/v1", "/api/v1/_openapi",
+                    "/directoryaccounts/list/")
 # Record types of the menu this spec does not state: who writes them depends on more than
 # role and department, so a role's can_write does not say it. Delegation: one's own, as
 # principal (tests/test_inbox.py, test_sod.py); PlanFeedback: a department's own, only
@@ -704,6 +705,7 @@ ADMIN_CONTENT = {
     "/roles/list/": "Auditor",
     "/swagger/v1": "/api/v1/_openapi",
     "/api/v1/_openapi": "/api/v1/project_request/",
+    "/directoryaccounts/list/": "目录身份",  # a column of the directory accounts' list
 }
 
 

@@ -4,7 +4,8 @@ from sqlalchemy import func, select
 
 from conftest import build_app, scratch_database_url
 
-ROLES = {"Admin", "Clerk", "DeptHead", "ITStaff", "Expert", "Management", "Auditor", "Public"}
+ROLES = {"Admin", "Clerk", "DeptHead", "ITStaff", "Expert", "Management", "Auditor",
+         "Unassigned", "Public"}
 
 
 def _row_counts(db):
