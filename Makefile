@@ -7,7 +7,8 @@ PORT   ?= 8080
 WORKERS ?= 2
 export FLASK_APP := app:create_app
 
-.PHONY: run serve test test-full fuzz translations migrate seed bench bench-data bench-export clean ldap
+.PHONY: run serve test test-full fuzz translations migrate seed bench bench-data bench-export clean ldap \
+        oidc-provider
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,12 +42,23 @@ run: translations seed serve
 serve: $(VENV)/.runtime translations
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - "app:create_app()"
 
-test: $(VENV)/.dev translations
+test: $(VENV)/.dev translations oidc-provider
 	$(BIN)/pytest
 
 # The suite with every case of the large matrices (the test run samples them, tests/sampling.py).
-test-full: $(VENV)/.dev translations
+test-full: $(VENV)/.dev translations oidc-provider
 	MATRIX_FULL=1 $(BIN)/pytest
+
+# The OpenID Connect provider the sign-in tests start (tests/oidc: node, pinned by its
+# lock file). Without npm the tests that need it are skipped (outside CI).
+OIDC_PROVIDER := tests/oidc/node_modules/.package-lock.json
+oidc-provider:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(OIDC_PROVIDER); \
+	else echo "npm not found: the OpenID Connect sign-in tests will be skipped"; fi
+
+$(OIDC_PROVIDER): tests/oidc/package.json tests/oidc/package-lock.json
+	cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 # Every junk value into every field, filter and sort key (the test run samples them).
 fuzz: $(VENV)/.dev translations

@@ -52,7 +52,7 @@ def _env_list(name, default):
 
 
 # How people sign in (AUTH_METHOD): the local database, or the company directory.
-AUTH_METHODS = {"db": 1, "ldap": 2}  # FAB's AUTH_DB, AUTH_LDAP
+AUTH_METHODS = {"db": 1, "ldap": 2, "oidc": 4}  # FAB's AUTH_DB, AUTH_LDAP, AUTH_OAUTH
 
 
 def _auth_type():
@@ -109,6 +109,46 @@ def secret_key_weakness(key):
     return None
 
 
+OIDC_PROVIDER = "oidc"  # the provider's name in OAUTH_PROVIDERS and in its callback URL
+
+
+def oidc_settings(environ):
+    """Flask-AppBuilder's AUTH_OAUTH with one OpenID Connect provider, from ``environ``.
+
+    Fails fast when the discovery URL, client id or client secret is missing.
+    """
+    missing = [name for name in ("OIDC_DISCOVERY_URL", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET")
+               if not environ.get(name)]
+    if missing:
+        raise RuntimeError(f"AUTH_METHOD=oidc needs {', '.join(missing)}.")
+    scope = environ.get("OIDC_SCOPE") or "openid profile email groups"
+    if "openid" not in scope.split():
+        raise RuntimeError(f"OIDC_SCOPE must include openid, got {scope!r}")
+    return {
+        "AUTH_TYPE": 4,  # AUTH_OAUTH
+        # People are created at their first sign-in, their roles from their groups.
+        "AUTH_USER_REGISTRATION": True,
+        "AUTH_ROLES_SYNC_AT_LOGIN": True,
+        "OAUTH_PROVIDERS": [{
+            "name": OIDC_PROVIDER,
+            "icon": "fa-id-card",
+            "remote_app": {
+                "client_id": environ["OIDC_CLIENT_ID"],
+                "client_secret": environ["OIDC_CLIENT_SECRET"],
+                "server_metadata_url": environ["OIDC_DISCOVERY_URL"],
+                "client_kwargs": {"scope": scope, "code_challenge_method": "S256",
+                                  "timeout": 10},
+            },
+        }],
+        # Claims naming the account and the groups (AUTH_ROLES_MAPPING keys); the
+        # department's claim is DIRECTORY_DEPARTMENT_ATTRIBUTE (app/directory.py).
+        "OIDC_USERNAME_CLAIM": environ.get("OIDC_USERNAME_CLAIM") or "preferred_username",
+        "OIDC_GROUPS_CLAIM": environ.get("OIDC_GROUPS_CLAIM") or "groups",
+        # The login button's text (default: 统一身份认证登录).
+        "OIDC_BUTTON_LABEL": environ.get("OIDC_BUTTON_LABEL") or "",
+    }
+
+
 # Roles as data. Each entry: [view-name pattern, permission pattern], matched
 # with re.match, so every pattern is anchored. Permissions are collapsed to
 # can_read / can_write per record type (see app/security.py).
@@ -128,6 +168,8 @@ _SELF_SERVICE = [
     ["^(UserDBModelView|UserLDAPModelView|User)$", "^userinfoedit$"],
     ["^Attachment$", "^can_read$"],
     ["^Inbox$", "^(can_read|menu_access)$"],
+    # One's own notifications: read them, mark them read.
+    ["^Notifications$", "^(can_read|can_write)$"],
     # Verify an approval form: finds only records the reader may see.
     ["^ApprovalForm$", "^can_read$"],
     ["^Delegation$", "^(can_read|can_write|menu_access)$"],
@@ -245,7 +287,8 @@ class Config:
     FAB_UPDATE_PERMS = False  # roles are builtin (config) roles: no permission rows needed
     FAB_ROLES = FAB_ROLE_DEFINITIONS
     # Sign-in (README "Signing in with the company directory"): AUTH_METHOD=db (the local
-    # database, the default) or ldap (LDAP / Active Directory through FAB's AUTH_LDAP).
+    # database, the default), ldap (LDAP / Active Directory through FAB's AUTH_LDAP) or
+    # oidc (an OpenID Connect provider through FAB's AUTH_OAUTH: oidc_settings).
     AUTH_TYPE = _auth_type()
     AUTH_ROLE_ADMIN = "Admin"
     AUTH_ROLE_PUBLIC = "Public"
@@ -405,12 +448,22 @@ class Config:
     # someone takes a workflow step meanwhile.
     INBOX_PAGE_SIZE = _env_int("INBOX_PAGE_SIZE", 50)
     INBOX_COUNT_SECONDS = _env_int("INBOX_COUNT_SECONDS", 30)
+    NOTIFICATION_PAGE_SIZE = _env_int("NOTIFICATION_PAGE_SIZE", 20)
 
     @classmethod
     def init(cls):
-        """Resolve values that need the filesystem; called by create_app."""
+        """Resolve values that need the filesystem or the sign-in method; called by
+        create_app."""
         if not cls.SECRET_KEY:
             cls.SECRET_KEY = _local_secret_key()
+        cls.init_auth()
+
+    @classmethod
+    def init_auth(cls):
+        """OpenID Connect's settings, read (and refused when incomplete) at start-up."""
+        if cls.AUTH_TYPE == AUTH_METHODS["oidc"]:
+            for name, value in oidc_settings(os.environ).items():
+                setattr(cls, name, value)
 
 
 class ProductionConfig(Config):
@@ -441,6 +494,7 @@ class ProductionConfig(Config):
                 "failed-login counters."
             )
         cls.RATELIMIT_STORAGE_URI = cls.LOGIN_GUARD_STORAGE_URI = storage
+        cls.init_auth()
 
 
 class TestConfig(Config):

@@ -48,7 +48,8 @@ def _postgresql_session_options(config):
 
 
 def register_extensions(app):
-    from . import headers, history, methods, sessions, stamps  # noqa: F401  (session events)
+    # Session events: stamps, the change history, notifications of workflow steps.
+    from . import headers, history, methods, notifications, sessions, stamps  # noqa: F401
     from .chapters import load_models
     from .dashboards import HomeView
     from .errors import register_error_handlers
@@ -66,6 +67,7 @@ def register_extensions(app):
     register_error_handlers(app)
     headers.init_app(app)
     LoginGuard(app)
+    app.jinja_env.globals["unread_notifications"] = notifications.current_unread_count
     with app.app_context():
         appbuilder = AppBuilder(
             security_manager_class=AppSecurityManager,
@@ -90,6 +92,7 @@ def register_views(appbuilder):
     from .dashboards import register_dashboards
     from .history_views import ChangeLogView
     from .import_views import ImportView
+    from .notification_views import NotificationApi, NotificationView
     from .security import DirectoryAccountView
 
     for view in record_views():
@@ -112,6 +115,9 @@ def register_views(appbuilder):
                         category_label=_l("Audit and supervision"))
     appbuilder.add_view_no_menu(AttachmentView)
     appbuilder.add_view_no_menu(ApprovalFormCheckView)
+    # Reached from the bell in the navbar (templates/appbuilder/navbar_right.html).
+    appbuilder.add_view_no_menu(NotificationView)
+    appbuilder.add_api(NotificationApi)
     appbuilder.add_view(ChangeLogView, "ChangeLog", label=_l("Change log"), icon="fa-history",
                         category="Audits", category_label=_l("Audit and supervision"))
     # Departments, users, systems and vendors from spreadsheets, beside the departments.

@@ -57,6 +57,7 @@ from sqlalchemy import (
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapper, backref, declared_attr, deferred, relationship
 
+from .i18n import LabelledEnum
 from .titles import Titled
 from .validation import Distinct, Ordered
 from .workflow import N_
@@ -358,6 +359,44 @@ class Approval(Model):
 
     def __str__(self):
         return f"{self.record_type}#{self.record_id} {self.transition}"
+
+
+class NotificationKind(LabelledEnum):
+    """Why a notification was sent: a record waits for the recipient, or the recipient's
+    own submission was decided."""
+
+    waiting = "Waits for you", "primary"
+    approved = "Approved", "success"
+    returned = "Returned", "warning"
+    rejected = "Rejected", "danger"
+
+
+class Notification(Model):
+    """An in-app notification: a record entered the recipient's inbox, or their submission
+    was approved, returned or rejected (the step is ``approval``). Written in the
+    transaction of the step (app/notifications.py); only ``read_at`` ever changes."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        # The list, newest first; and the unread ones (the bell's count), newest first.
+        Index("ix_notification_user", "user_id", "id"),
+        Index("ix_notification_user_unread", "user_id", "read_at", "id"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
+    kind = enum_column(NotificationKind, nullable=False)
+    approval_id = Column(Integer, ForeignKey("approval.id"), nullable=False)
+    approval = relationship("Approval")
+    record_type = Column(String(64), nullable=False)
+    record_id = Column(Integer, nullable=False)
+    # What the record was called when the step was taken (the list shows it as it was).
+    title = Column(String(300), nullable=False)
+    created_on = Column(DateTime, nullable=False, default=utcnow)
+    read_at = Column(DateTime)
+
+    def __str__(self):
+        return f"{self.kind.name} {self.record_type}#{self.record_id} → {self.user_id}"
 
 
 class ChainHead(Model):

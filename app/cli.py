@@ -215,8 +215,10 @@ def users_sync():
     """Look every directory account up again: deactivate those gone from (or disabled in)
     the directory, bring roles and departments up to date, and print what changed.
     Idempotent; exit 1, changing nothing, when the directory cannot be reached."""
+    from sqlalchemy import func
+
     from .base import DirectoryIdentity
-    from .directory import DirectoryUnavailable, sync_all
+    from .directory import DirectoryUnavailable, checker_for, sync_all
 
     try:
         report = sync_all()
@@ -226,5 +228,14 @@ def users_sync():
         sys.exit(1)
     for username, changes in report:
         click.echo(f"{username}: {'; '.join(changes)}")
-    checked = db.session.query(DirectoryIdentity).count()
+    by_source = dict(db.session.query(DirectoryIdentity.source, func.count())
+                     .group_by(DirectoryIdentity.source).all())
+    for source, count in sorted(by_source.items()):
+        if checker_for(source) is None:
+            # An OpenID Connect provider lists no one: its people are re-checked per
+            # session instead (app/oidc.py).
+            click.echo(f"{count} accounts of {source} not checked: the provider offers no "
+                       "list of its people; each session asks it again every "
+                       "DIRECTORY_RECHECK_MINUTES.")
+    checked = sum(n for source, n in by_source.items() if checker_for(source) is not None)
     click.echo(f"{checked} directory accounts checked, {len(report)} changed.")

@@ -10,10 +10,19 @@ import datetime as dt
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
-from flask import abort, current_app, flash, g, has_request_context, make_response, request
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    make_response,
+    request,
+    session,
+)
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.api import safe
-from flask_appbuilder.const import AUTH_DB, AUTH_LDAP
+from flask_appbuilder.const import AUTH_DB, AUTH_LDAP, AUTH_OAUTH
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.forms import LoginForm_db
@@ -27,6 +36,7 @@ from flask_appbuilder.security.views import (
     UserDBModelView,
     UserGroupModelView,
     UserLDAPModelView,
+    UserOAuthModelView,
     ViewMenuModelView,
 )
 from flask_appbuilder.widgets import ListWidget
@@ -45,6 +55,7 @@ from .directory import (
     STATUSES,
     DirectoryRefused,
     DirectoryUnavailable,
+    apply_directory_identity,
     is_local_account,
     still_in_directory,
 )
@@ -53,6 +64,16 @@ from .extensions import db
 from .filters import SafeFilters, typed_filters
 from .labels import LABELS
 from .login_guard import LoginLocked, login_guard
+from .oidc import (
+    AppAuthOIDCView,
+    end_oidc_session,
+    is_oidc_person,
+    oidc_claims,
+    oidc_person,
+    oidc_still_allowed,
+    provider_reachable,
+    recheck_due,
+)
 from .sessions import CLAIM, end_sessions, remember_stamp, session_is_current
 
 UNSCOPED_ROLES = frozenset({"Admin", "ITStaff", "Management", "Auditor"})
@@ -565,9 +586,10 @@ def _guarded(view):
     return type(view.__name__, (FabRouteGuard, view), {})
 
 
-class AppUserView(FabRouteGuard, ExportMixin, UserDBModelView):
-    """Users with their department (every user belongs to exactly one); the list exports
-    like every record list (CSV, XLSX) and imports back (组织机构 → 数据导入)."""
+class UserList(FabRouteGuard, ExportMixin):
+    """The user screens whatever the sign-in method: every user with their department
+    (each belongs to exactly one); the list exports like every record list (CSV, XLSX)
+    and imports back (组织机构 → 数据导入); a user others' records point to is kept."""
 
     datamodel = SQLAInterface(AppUser)
     list_widget = ExportListWidget
@@ -587,10 +609,9 @@ class AppUserView(FabRouteGuard, ExportMixin, UserDBModelView):
         (_l("Personal Info"), {"fields": ["first_name", "last_name", "email"],
                                "expanded": True}),
     ]
-    add_columns = ["first_name", "last_name", "username", "department", "active", "email",
-                   "roles", "password", "conf_password"]
     edit_columns = ["first_name", "last_name", "username", "department", "active", "email",
                     "roles"]
+    add_columns = edit_columns
     search_columns = ["first_name", "last_name", "username", "email", "active", "department"]
     label_columns = {**UserDBModelView.label_columns, "department": _l("Department")}
     validators_columns = {}
@@ -611,31 +632,27 @@ class AppUserView(FabRouteGuard, ExportMixin, UserDBModelView):
         _require_department(item)
 
     def pre_delete(self, item):
-        # A user others' records point to (author, approver, custodian) stays; deactivate.
         from .validation import check_delete
 
         super().pre_delete(item)
         check_delete(item, db.session)
 
 
-class AppUserLDAPView(FabRouteGuard, UserLDAPModelView):
+class AppUserView(UserList, UserDBModelView):
+    """Users with local passwords (the local database sign-in)."""
+
+    add_columns = ["first_name", "last_name", "username", "department", "active", "email",
+                   "roles", "password", "conf_password"]
+
+
+class AppUserLDAPView(UserList, UserLDAPModelView):
     """Users when people sign in with LDAP / Active Directory: no local passwords; the
     directory sets roles and departments at every sign-in (app/directory.py)."""
 
-    datamodel = SQLAInterface(AppUser)
-    list_columns = AppUserView.list_columns
-    show_fieldsets = AppUserView.show_fieldsets
-    user_show_fieldsets = AppUserView.user_show_fieldsets
-    add_columns = edit_columns = AppUserView.edit_columns
-    search_columns = AppUserView.search_columns
-    label_columns = AppUserView.label_columns
-    validators_columns = {}
 
-    def pre_delete(self, item):
-        from .validation import check_delete
-
-        super().pre_delete(item)
-        check_delete(item, db.session)
+class AppUserOIDCView(UserList, UserOAuthModelView):
+    """Users when people sign in with OpenID Connect: no local passwords; the provider's
+    claims set roles and departments at every sign-in (app/directory.py)."""
 
 
 class DirectoryAccountView(FabRouteGuard, ModelView):
@@ -713,7 +730,7 @@ class GuardedLogin:
 
     @expose("/logout/", methods=["GET", "POST"])
     def logout(self):
-        if request.method == "GET":
+        if request.method != "POST":  # GET and HEAD (Flask answers HEAD with this view)
             return self.render_template("logout.html", appbuilder=self.appbuilder)
         return super().logout()
 
@@ -760,7 +777,9 @@ class AppSecurityManager(SecurityManager):
     userdbmodelview = AppUserView
     authdbview = AppAuthDBView
     userldapmodelview = AppUserLDAPView
+    useroauthmodelview = AppUserOIDCView
     authldapview = AppAuthLDAPView
+    authoauthview = AppAuthOIDCView
     security_api = AppSecurityApi
     rolemodelview = _guarded(RoleModelView)
     groupmodelview = _guarded(UserGroupModelView)
@@ -825,7 +844,9 @@ class AppSecurityManager(SecurityManager):
             return None
         user = SecurityManager.auth_user_db(self, username, password)
         if user is not None:
-            reachable = ldap_directory.reachable() if self.auth_type == AUTH_LDAP else None
+            reachable = (ldap_directory.reachable() if self.auth_type == AUTH_LDAP
+                         else provider_reachable(self) if self.auth_type == AUTH_OAUTH
+                         else None)
             g.user = user  # the entry names who signed in
             record_event(self.session, SIGN_IN, user.username, "login", {
                 "method": "local password (break-glass)",
@@ -850,11 +871,43 @@ class AppSecurityManager(SecurityManager):
         return manager
 
     def load_user(self, pk):
-        """The session's user, if active and the session carries the current stamp."""
+        """The session's user, if active and the session carries the current stamp; a
+        person of the OpenID Connect provider also while the provider, asked again every
+        DIRECTORY_RECHECK_MINUTES, still lets them sign in (app/oidc.py)."""
         user = super().load_user(pk)
         if user is None or not session_is_current(user):
             return None
+        if is_oidc_person(self, user) and recheck_due(current_app.config) and \
+                not oidc_still_allowed(self):
+            end_oidc_session()
+            return None
         return user if self._in_directory(user) else None
+
+    # ------------------------------------------------------------- OpenID Connect
+
+    @property
+    def auth_type_provider_name(self):
+        """The API's own login (/api/v1/security/login, provider "db") under OpenID
+        Connect: the break-glass accounts' local password (auth_user_db)."""
+        if self.auth_type == AUTH_OAUTH:
+            return "db"
+        return super().auth_type_provider_name
+
+    def get_oauth_user_info(self, provider, resp):
+        """Who the provider says signed in (FAB's user info, app/oidc.py)."""
+        remote = self.oauth_remotes[provider]
+        issuer = remote.load_server_metadata().get("issuer", provider)
+        return oidc_person(oidc_claims(remote, resp), current_app.config, issuer)
+
+    def auth_user_oauth(self, userinfo):
+        """The account of the person the provider vouched for, through the shared directory
+        mapping (roles from the groups at every sign-in, department); None when it is
+        deactivated here. Raises DirectoryRefused with the reason to show."""
+        user = apply_directory_identity(userinfo, userinfo.get("role_keys", []),
+                                        userinfo.get("source", "oidc"))
+        if user is not None:
+            self.update_user_auth_stat(user)
+        return user
 
     def _in_directory(self, user):
         """A directory person still listed there (re-checked every

@@ -223,3 +223,13 @@ def test_change_history_never_shows_the_security_stamp(app, person):
         for entry in entries:
             assert stamp not in entry.changes
             assert "security_stamp" not in entry.changes
+
+
+@pytest.mark.parametrize("method", ["get", "head"])
+def test_logout_by_get_or_head_keeps_the_session(app, person, method):
+    """Flask answers HEAD with the GET view: neither ends the session (a link or a
+    prefetch cannot log anyone out); only the POST with its token does."""
+    name, _ = person
+    client = web_session(app, name)
+    assert getattr(client, method)("/logout/").status_code == 200
+    assert signed_in(client)
