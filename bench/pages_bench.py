@@ -5,6 +5,7 @@
         .venv/bin/python bench/pages_bench.py
     .venv/bin/python bench/pages_bench.py --quick --url sqlite:////tmp/demo.db
     .venv/bin/python bench/pages_bench.py --roles clerk_fin --sql '/incidentview/list/'
+    .venv/bin/python bench/pages_bench.py --views OperationLog Vulnerability --roles it_staff
     .venv/bin/python bench/pages_bench.py --compare before.json after.json
 
 Measures an already loaded database (bench/scale.py loads the §8 volumes; any migrated,
@@ -347,8 +348,9 @@ def _as_arg(value, flt):
     return str(value)
 
 
-def list_cases(app, role, username, quick, all_filters):
-    """The lists of the menu the role may read, with their record pages."""
+def list_cases(app, role, username, quick, all_filters, views=None):
+    """The lists of the menu the role may read, with their record pages (only those of
+    the record types named in ``views`` when given)."""
     from sqlalchemy import func
 
     from app.chapters import record_views
@@ -360,7 +362,8 @@ def list_cases(app, role, username, quick, all_filters):
         for view_class in record_views():
             view = _instance(app, view_class)
             model = view.datamodel.obj
-            if not sm.has_access("can_read", model.__name__):
+            if not sm.has_access("can_read", model.__name__) or (
+                    views and model.__name__ not in views):
                 continue
             label = model.__name__
             scoped = view.datamodel.apply_filters(db.session.query(model.id), None)
@@ -390,7 +393,8 @@ def list_cases(app, role, username, quick, all_filters):
                 cases.append(Case(base, kind="record", page=f"{label} record page",
                                   path=f"/{view.route_base.strip('/')}/show/"
                                        f"{samples[0].id}"))
-        cases += related_record_cases(app, role)
+        if not views:
+            cases += related_record_cases(app, role)
     return cases
 
 
@@ -523,7 +527,7 @@ def changelog_cases(app, role):
     return cases
 
 
-def api_cases(app, role, username, quick):
+def api_cases(app, role, username, quick, views=None):
     """The REST lists: default, a deep page, 100 a page, each sort key (JWT)."""
     from sqlalchemy import func
 
@@ -535,7 +539,8 @@ def api_cases(app, role, username, quick):
         for api_class in apis():
             api = next(a for a in app.appbuilder.baseviews if type(a) is api_class)
             model = api.datamodel.obj
-            if not app.appbuilder.sm.has_access("can_read", model.__name__):
+            if not app.appbuilder.sm.has_access("can_read", model.__name__) or (
+                    views and model.__name__ not in views):
                 continue
             count = api.datamodel.apply_filters(
                 db.session.query(func.count(model.id)), None).scalar()
@@ -847,8 +852,9 @@ def compare(before_path, after_path, out=sys.stdout):
 
 
 def run(url, runs=5, warmup=1, quick=False, all_filters=False, roles=None, out=sys.stdout,
-        progress=None, quick_roles=()):
-    """Every case measured; returns the judged rows."""
+        progress=None, quick_roles=(), views=None):
+    """Every case measured; returns the judged rows. ``views``: only the lists, records
+    and API lists of these record types (no home page, inbox, change log or stock FAB)."""
     from sqlalchemy.engine import make_url
 
     app = bench_app(url)
@@ -862,9 +868,10 @@ def run(url, runs=5, warmup=1, quick=False, all_filters=False, roles=None, out=s
         login(client, username)
         token = api_token(app.test_client(), username)
         reduced = quick or username in quick_roles or role in quick_roles
-        cases = list_cases(app, role, username, reduced, all_filters)
-        cases += page_cases(app, role, username)
-        cases += api_cases(app, role, username, reduced)
+        cases = list_cases(app, role, username, reduced, all_filters, views)
+        if not views:
+            cases += page_cases(app, role, username)
+        cases += api_cases(app, role, username, reduced, views)
         for case in cases:
             headers = {"Authorization": f"Bearer {token}"} if case.get("api") else None
             rows.append(measure(client, counter, case, runs, warmup, headers))
@@ -875,7 +882,7 @@ def run(url, runs=5, warmup=1, quick=False, all_filters=False, roles=None, out=s
     ours_peak = peak_rss_mb()
     admin = app.test_client()
     login(admin, "admin")
-    stock = stock_cases(app, quick)
+    stock = [] if views else stock_cases(app, quick)
     for ours, theirs in zip(stock[::2], stock[1::2]):
         for row in measure_pair(admin, counter, ours, theirs, runs, warmup):
             rows.append(row)
@@ -890,6 +897,7 @@ def run(url, runs=5, warmup=1, quick=False, all_filters=False, roles=None, out=s
         db.engine.dispose()
     meta = {"database": make_url(url).get_backend_name(), "url": make_url(url).render_as_string(),
             "runs": runs, "warmup": warmup, "quick": quick, "all_filters": all_filters,
+            "views": list(views or ()),
             "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "seconds": round(time.perf_counter() - started, 1),
             "peak_rss_mb": round(ours_peak, 1),
@@ -921,6 +929,10 @@ def main(argv=None):
                         help="usernames or roles measured with the reduced sample of --quick "
                              "for lists and API lists (e.g. unscoped roles whose lists are "
                              "the same queries as admin's)")
+    parser.add_argument("--views", nargs="*", metavar="MODEL",
+                        help="only the lists, record pages and API lists of these record "
+                             "types (e.g. Vulnerability OperationLog); no home page, inbox, "
+                             "change log or stock comparison")
     parser.add_argument("--json", help="where to write the rows (default "
                                        "bench/results/pages-<database>.json)")
     parser.add_argument("--all-rows", action="store_true", help="print every row")
@@ -960,7 +972,7 @@ def main(argv=None):
               file=sys.stderr, flush=True)
 
     meta, rows = run(args.url, runs, warmup, args.quick, args.all_filters, args.roles,
-                     progress=progress, quick_roles=args.quick_roles)
+                     progress=progress, quick_roles=args.quick_roles, views=args.views)
     meta["quick_roles"] = list(args.quick_roles)
     path = args.json or os.path.join(ROOT, "bench", "results", f"pages-{meta['database']}.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -21,9 +21,21 @@ What it does, in order:
    reviews for those in expert review, feasibility and management review), 50,000
    contracts, 5,000 change orders, 20,000 change requests, 200,000 incidents, 5,000
    data-sharing requests, 2,000 audits with 10,000 findings, development plans with
-   feedback, delegations (some in force today), the approvals of every step each record
-   took to its state, and the change history of all of it: about 0.9 million approvals and
-   2 million change entries. Seeded random numbers: the same scale loads the same data on
+   feedback, delegations (some in force today); and the newer record types, at volumes
+   derived from those: 4,000 tenders (of projects in procurement or later) with 3 bids
+   each when opened, 3 milestones and 3 progress reports per project under way or done,
+   1,200 inspection checklists, the 1,000,000 operation-log entries of §8 (Zipf over the
+   systems like the incidents; configuration and data changes name an approved change
+   request of their system, or are flagged unauthorised), 3,000 maintenance plans with
+   30,000 maintenance records, 60 security policies (newer versions replacing superseded
+   ones), 6,000 vulnerability scans (3 per system) with 20,000 vulnerabilities (Zipf: the
+   busiest system has about 2,400), 4,000 risk assessments, 300 trainings with 100
+   attendees each (FIN's people among every one), 1,000 personnel clearances with their
+   systems, 200 emergency plans (mostly the IT department's) with 3 drills per approved
+   plan, 5,000 security events (Zipf, through their workflow), 6,000 data assets, 10,000
+   data-quality checks, 60,000 backup records and 2,000 supervision checks; the approvals
+   of every step each record took to its state, and the change history of all of it:
+   about 1.1 million approvals and 3.7 million change entries. Seeded random numbers: the same scale loads the same data on
    the same day (times are relative to today, so delegations are in force and open records
    are recent).
 3. ``ANALYZE`` (SQLite) / ``VACUUM ANALYZE`` (PostgreSQL), as a live database would have.
@@ -66,8 +78,7 @@ passes (chain and approvals). The demo seed's records, approvals and entries com
 are moved back to just before the synthesised history (and the chain rehashed from its
 first entry), so that the whole history is dated in sequence order.
 
-Not loaded: the operation log of §8 (1,000,000 entries) has no record type yet;
-maintenance, security and data records other than data sharing have no models yet.
+Every record type of app/chapters.py is loaded (tests/test_scale_loader.py checks it).
 """
 import argparse
 import datetime as dt
@@ -91,6 +102,14 @@ FULL = {  # PRODUCT.md §8 (and proportionate volumes of what §8 does not name)
     "contracts": 50000, "change_orders": 5000, "change_requests": 20000,
     "incidents": 200000, "sharing": 5000, "audits": 2000, "findings_per_audit": 5,
     "delegations": 400, "delegations_today": 50,
+    # the newer record types, per system / project / department as a company keeps them
+    "tenders": 4000, "bids_per_tender": 3, "milestones_per_project": 3,
+    "reports_per_project": 3, "checklists": 1200, "operation_log": 1000000,
+    "maintenance_plans": 3000, "maintenance_records": 30000, "policies": 60,
+    "scans": 6000, "vulnerabilities": 20000, "risk_assessments": 4000, "trainings": 300,
+    "attendance_per_training": 100, "clearances": 1000, "emergency_plans": 200,
+    "drills_per_plan": 3, "security_events": 5000, "data_assets": 6000,
+    "quality_checks": 10000, "backups": 60000, "supervision_checks": 2000,
 }
 FIN_SHARE = 0.08  # of every department-owned table
 YEARS = 3
@@ -117,6 +136,13 @@ STATE_MIX = {
                            "returned": 1.5, "requested": 2, "provider_review": 3,
                            "it_review": 1.5},
     "AuditFinding": {"closed": 80, "verified": 4, "rectification_submitted": 6, "open": 10},
+    "Tender": {"awarded": 76, "cancelled": 5, "rejected": 5, "approved": 4, "review": 3,
+               "mgmt_review": 1, "draft": 3, "returned": 3},
+    "SecurityPolicy": {"effective": 45, "superseded": 25, "approved": 5, "mgmt_review": 5,
+                       "draft": 8, "returned": 5, "rejected": 7},
+    "EmergencyPlan": {"in_force": 60, "approved": 10, "submitted": 8, "draft": 10,
+                      "returned": 5, "rejected": 7},
+    "SecurityEvent": {"closed": 92, "investigating": 4, "reported": 4},
 }
 # Mean hours between two steps of a record (incidents are fast, paperwork is slow).
 STEP_HOURS = {"Incident": 10, "ExpertReview": 2}
@@ -680,7 +706,8 @@ class Loader:
         mix = STATE_MIX[name]
         states = self.rng.choices(list(mix), list(mix.values()), k=count)
         final = {s.name for s in model.__workflow__.final_states()} | {
-            "published", "granted", "closed", "verified", "expired"}
+            "published", "granted", "closed", "verified", "expired", "effective",
+            "in_force"}
         stamped = self.created_times(count, [s not in final for s in states])
         # keep each state with its own time class
         opens = [s for s in states if s not in final]
@@ -897,8 +924,9 @@ class Loader:
             submitter = rng.choice(self.it_staff) if rng.random() < 0.5 else self.clerk_of(dept)
             return {"system": Ref(system)}, submitter, None
 
-        self.write("change_request",
-                   self.records(ChangeRequest, self.n("change_requests"), build))
+        self.change_request_rows = self.records(ChangeRequest, self.n("change_requests"),
+                                                build)
+        self.write("change_request", self.change_request_rows)
 
     def incidents(self):
         from app.operations.models import Incident
@@ -1018,6 +1046,561 @@ class Loader:
             self.insert_entry(min(created, self.now), head, "Delegation", row["id"], row)
         self.write("delegation", rows)
 
+    # ---------------------------------------------------- the newer record types
+    def spread(self, count, oldest=None):
+        """``count`` creation times between ``oldest`` (default: the start) and now, sorted
+        (ids follow time)."""
+        oldest = oldest or self.start + dt.timedelta(days=30)
+        span = (self.now - oldest).total_seconds() - 3600
+        return sorted(oldest + dt.timedelta(seconds=int(self.rng.uniform(0, span)))
+                      for _ in range(count))
+
+    def plain(self, model, times, make):
+        """Records of a type without a workflow, one per time of ``times`` (sorted):
+        ``make(row, created)`` fills the columns and returns (creator, extra insert
+        changes); the stamps and the insert entry follow. Returns the rows (not written)."""
+        from app.base import Model
+
+        table = model.__tablename__
+        columns = [c.name for c in Model.metadata.tables[table].columns]
+        first = self.next_ids(table)
+        rows = []
+        for k, created in enumerate(times):
+            row = dict.fromkeys(columns)
+            row["id"] = first + k
+            creator, extra = make(row, created)
+            row.update(created_on=created, changed_on=created, created_by_fk=creator,
+                       changed_by_fk=creator)
+            self.insert_entry(created, creator, model.__name__, row["id"], row, extra)
+            rows.append(row)
+        return rows
+
+    def zipf_systems(self, count):
+        return self.rng.choices(self.system_rank, cum_weights=self.system_cum, k=count)
+
+    def later(self, created, low_days, high_days):
+        """A time ``low_days``..``high_days`` after ``created``, before now."""
+        when = created + dt.timedelta(days=self.rng.uniform(low_days, high_days))
+        return min(when, self.now - dt.timedelta(minutes=self.rng.randint(5, 600)))
+
+    def tenders(self):
+        from sqlalchemy import bindparam, update
+
+        from app.procurement.models import Bid, Tender, TenderMethod
+
+        rng = self.rng
+        eligible = [p for p in self.project_rows if p["status"] in (
+            "procurement", "implementation", "acceptance", "closed")]
+        projects = rng.sample(eligible, min(len(eligible), self.n("tenders")))
+        bid_first = self.next_ids("bid")
+        bids, winners = [], {}
+
+        def build(row, created, target):
+            project = projects.pop()
+            dept = project["applicant_department_id"]
+            method = rng.choices(("public", "invited", "negotiation", "inquiry",
+                                  "single_source"), (50, 20, 10, 15, 5))[0]
+            if target == "mgmt_review":
+                method = "single_source"
+            elif target == "review":
+                method = rng.choice(("public", "invited"))
+            announced = (created + dt.timedelta(days=rng.uniform(1, 10))).date()
+            row.update(tender_number=f"ZB-{created.year}-{row['id']:06d}",
+                       title=self.title("招标"), project_id=project["id"], department_id=dept,
+                       method=method, announcement_date=announced,
+                       opening_date=announced + dt.timedelta(days=rng.randint(20, 30)),
+                       justification=self.text(1) if method == "single_source" else None)
+            if target in ("approved", "awarded", "cancelled"):
+                vendors = rng.sample(self.vendor_ids, 1 if method == "single_source"
+                                     else min(len(self.vendor_ids), FULL["bids_per_tender"]))
+                ids = []
+                for vendor in vendors:
+                    technical, commercial = rng.randint(55, 98), rng.randint(55, 98)
+                    bids.append({"id": bid_first + len(bids), "tender_id": row["id"],
+                                 "department_id": dept, "vendor_id": vendor,
+                                 "amount": Decimal(rng.randrange(50, 3000) * 1000).quantize(
+                                     Decimal("0.01")), "technical_score": technical,
+                                 "commercial_score": commercial,
+                                 "total_score": (Decimal(technical) + Decimal(commercial)) / 2,
+                                 "remarks": None, "opened": row["opening_date"]})
+                    ids.append(bids[-1]["id"])
+                if target == "awarded":
+                    best = max((b for b in bids if b["tender_id"] == row["id"]),
+                               key=lambda b: b["total_score"])
+                    row["winning_bid_id"] = best["id"]
+            relations = {"project": Ref(project["id"]), "method": TenderMethod[method],
+                         "winning_bid": Ref(row["winning_bid_id"])
+                         if row["winning_bid_id"] else None}
+            return relations, rng.choice(self.it_staff), None
+
+        rows = self.records(Tender, len(projects), build)
+        for row in rows:
+            if row["winning_bid_id"]:
+                winners[row["id"]] = row.pop("winning_bid_id")
+                row["winning_bid_id"] = None
+        self.write("tender", rows)  # the winners once the bids are in (each refers to the other)
+        created_of = {r["id"]: r["created_on"] for r in rows}
+        out = []
+        for bid in bids:
+            opened = dt.datetime.combine(bid.pop("opened"), dt.time(10)) + dt.timedelta(
+                minutes=rng.randint(0, 120))
+            created = min(max(opened, created_of[bid["tender_id"]]), self.now)
+            creator = rng.choice(self.it_staff)
+            bid.update(created_on=created, changed_on=created, created_by_fk=creator,
+                       changed_by_fk=creator)
+            self.insert_entry(created, creator, Bid.__name__, bid["id"], bid)
+            out.append(bid)
+        self.write("bid", out)
+        table = Tender.__table__
+        if winners:
+            with self.engine.begin() as conn:
+                conn.execute(update(table).where(table.c.id == bindparam("t"))
+                             .values(winning_bid_id=bindparam("w")),
+                             [{"t": t, "w": w} for t, w in winners.items()])
+
+    def project_records(self):
+        """Milestones and progress reports of the projects under way or done."""
+        from app.procurement.models import Milestone, ProgressReport
+
+        rng, files = self.rng, self.files
+        running = [p for p in self.project_rows
+                   if p["status"] in ("implementation", "acceptance", "closed")]
+        plan = []
+        for p in running:
+            for _ in range(FULL["milestones_per_project"]):
+                plan.append((self.later(p["created_on"], 20, 200), p))
+        plan.sort(key=lambda x: x[0])
+        items = iter(plan)
+
+        def milestone(row, created):
+            project = next(items)[1]
+            dept = project["applicant_department_id"]
+            due = (created + dt.timedelta(days=rng.randint(15, 90))).date()
+            done = project["status"] == "closed" or (due < self.today and rng.random() < 0.7)
+            row.update(project_id=project["id"], department_id=dept, name=self.title("里程碑"),
+                       kind=rng.choice(("development", "testing", "deployment", "training",
+                                        "other")), due_on=due,
+                       responsible_id=self.clerk_of(dept), description=self.text(1))
+            if done:
+                row.update(done_on=min(due, self.today), evidence_id=files["acceptance"].id)
+            return rng.choice(self.it_staff), None
+
+        self.write("milestone", self.plain(Milestone, [t for t, _p in plan], milestone))
+        plan = []
+        for p in running:
+            for k in range(FULL["reports_per_project"]):
+                plan.append((self.later(p["created_on"], 30 + 40 * k, 60 + 40 * k), p, k))
+        plan.sort(key=lambda x: x[0])
+        items = iter(plan)
+
+        def report(row, created):
+            _t, project, k = next(items)
+            dept = project["applicant_department_id"]
+            reporter = self.clerk_of(dept)
+            row.update(project_id=project["id"], department_id=dept,
+                       report_date=created.date(), report_period=f"{created:%Y年%m月}",
+                       summary=self.text(2), percent_complete=min(100, 30 * (k + 1)),
+                       issues=self.text(1) if rng.random() < 0.3 else None,
+                       next_steps=self.text(1), reporter_id=reporter)
+            return reporter, None
+
+        self.write("progress_report", self.plain(ProgressReport, [t for t, *_r in plan],
+                                                 report))
+
+    def operations_records(self):
+        """Inspection checklists, the operation log (§8: 1,000,000 entries, Zipf over the
+        systems like the incidents), maintenance plans and their records."""
+        from app.operations.models import (InspectionChecklist, MaintenancePlan,
+                                           MaintenanceRecord, OperationLog)
+
+        from sqlalchemy import text
+
+        rng = self.rng
+        with self.engine.connect() as conn:  # one checklist a system: the demo's kept
+            taken = set(conn.execute(text("SELECT system_id FROM inspection_checklist"))
+                        .scalars())
+        free = [s for s in self.system_ids if s not in taken]
+        systems = rng.sample(free, min(len(free), self.n("checklists")))
+
+        def checklist(row, created):
+            system = systems.pop()
+            row.update(system_id=system, department_id=self.system_dept[system],
+                       items="\n".join(rng.sample(("CPU 与内存使用率", "磁盘空间", "备份完成情况",
+                                                   "应用日志错误", "证书有效期", "数据库连接数",
+                                                   "接口响应时间"), 4)))
+            return rng.choice(self.it_staff), None
+
+        checklists = self.plain(InspectionChecklist, self.spread(len(systems)), checklist)
+        self.write("inspection_checklist", checklists)
+        authorised = {}
+        for cr in self.change_request_rows:
+            if cr["status"] in ("approved", "implemented", "verified"):
+                authorised.setdefault(cr["system_id"], []).append(cr["id"])
+        count = self.n("operation_log")
+        targets = self.zipf_systems(count)
+        kinds = rng.choices(("inspection", "monitoring", "operation", "fault",
+                             "configuration", "data"), (30, 30, 20, 8, 8, 4), k=count)
+
+        def entry(row, created):
+            system, kind = targets.pop(), kinds.pop()
+            abnormal = rng.random() < 0.05
+            row.update(system_id=system, department_id=self.system_dept[system], kind=kind,
+                       performed_at=created - dt.timedelta(minutes=rng.randint(1, 120)),
+                       operator_id=rng.choice(self.it_staff), content=self.text(1),
+                       result="abnormal" if abnormal else "normal", unauthorised=False,
+                       abnormal_items="磁盘空间" if abnormal and kind == "inspection" else None)
+            if kind in ("configuration", "data"):
+                if authorised.get(system) and rng.random() < 0.95:
+                    row["change_request_id"] = rng.choice(authorised[system])
+                else:
+                    row["unauthorised"] = True
+            return row["operator_id"], None
+
+        self.write("operation_log", self.plain(OperationLog, self.spread(count), entry))
+        plans_at = self.spread(self.n("maintenance_plans"))
+        plan_systems = [self.system_ids[k % len(self.system_ids)]
+                        for k in range(len(plans_at))]
+        rng.shuffle(plan_systems)
+
+        def plan(row, created):
+            system = plan_systems.pop()
+            kind = rng.choices(("daily", "periodic", "emergency"), (30, 60, 10))[0]
+            cycle = {"daily": 1, "periodic": rng.choice((7, 30, 90)), "emergency": 365}[kind]
+            row.update(title=self.title("维护计划"), system_id=system,
+                       department_id=self.system_dept[system], kind=kind,
+                       content=self.text(2), cycle_days=cycle,
+                       responsible_id=rng.choice(self.it_staff), start_date=created.date(),
+                       next_due=created.date() + dt.timedelta(days=cycle))
+            return rng.choice(self.it_staff), None
+
+        plans = self.plain(MaintenancePlan, plans_at, plan)
+        done = sorted(((self.later(p["created_on"], 1, 3 * 365), p)
+                       for p in rng.choices(plans, k=self.n("maintenance_records"))),
+                      key=lambda x: x[0])
+        items = iter(done)
+        categories = ("inspection", "backup", "optimisation", "upgrade", "vulnerability_fix",
+                      "data_cleanup", "emergency_repair")
+
+        def record(row, created):
+            p = next(items)[1]
+            row.update(maintenance_plan_id=p["id"], department_id=p["department_id"],
+                       category=rng.choices(categories, (40, 20, 10, 10, 10, 5, 5))[0],
+                       performed_at=created, performed_by_id=p["responsible_id"],
+                       result=self.text(1))
+            due = created.date() + dt.timedelta(days=p["cycle_days"])
+            p["next_due"] = max(p["next_due"], due)  # the last maintenance plus the cycle
+            return p["responsible_id"], None
+
+        records = self.plain(MaintenanceRecord, [t for t, _p in done], record)
+        self.write("maintenance_plan", plans)
+        self.write("maintenance_record", records)
+
+    def policies(self):
+        from app.infosec.models import SecurityPolicy
+
+        rng, files = self.rng, self.files
+        waiting = []  # superseded versions waiting for the version that replaces them
+
+        def build(row, created, target):
+            category = rng.choice(("network", "data", "application", "personnel"))
+            title, version, previous = f"{self.title('安全管理办法')}{row['id']:03d}", 1, None
+            if target == "effective" and waiting:
+                old = waiting.pop(0)
+                title, version, previous = old["title"], old["policy_version"] + 1, old["id"]
+                category = old["category"]
+            row.update(title=title, category=category, policy_version=version,
+                       previous_version_id=previous, basis="《网络安全法》《数据安全法》",
+                       objectives=self.text(1), principles=self.text(1),
+                       measures=self.text(3), document_id=files["requirements"].id)
+            if target in ("approved", "effective", "superseded"):
+                row["effective_date"] = (created + dt.timedelta(days=20)).date()
+            if target == "superseded":
+                waiting.append(row)
+            relations = {"previous_version": Ref(previous) if previous else None,
+                         "document": files["requirements"]}
+            return relations, rng.choice(self.it_staff), None
+
+        self.write("security_policy", self.records(SecurityPolicy, self.n("policies", 7),
+                                                   build))
+
+    def security_records(self):
+        """Vulnerability scans (every system), vulnerabilities (Zipf over the systems: the
+        busy ones have thousands), risk assessments, trainings and attendance, personnel
+        clearances."""
+        from app.infosec.models import (PersonnelClearance, RiskAssessment, Training,
+                                        TrainingAttendance, Vulnerability, VulnerabilityScan)
+
+        rng = self.rng
+        fix_days = self.app.config["VULNERABILITY_FIX_DAYS"]
+        scan_systems = [self.system_ids[k % len(self.system_ids)]
+                        for k in range(self.n("scans"))]
+        rng.shuffle(scan_systems)
+
+        def scan(row, created):
+            system = scan_systems.pop()
+            performer = rng.choice(self.it_staff)
+            row.update(system_id=system, department_id=self.system_dept[system],
+                       scanned_on=created.date(), tool=rng.choice(("Nessus", "OpenVAS",
+                                                                  "AppScan", "绿盟RSAS")),
+                       scan_scope=self.text(1), performer_id=performer, summary=self.text(1))
+            return performer, None
+
+        scans = self.plain(VulnerabilityScan, self.spread(len(scan_systems)), scan)
+        self.write("vulnerability_scan", scans)
+        by_system = {}
+        for s in scans:
+            by_system.setdefault(s["system_id"], []).append(s)
+        picked = [rng.choice(by_system[system])
+                  for system in self.zipf_systems(self.n("vulnerabilities"))]
+        found = sorted(((s["created_on"] + dt.timedelta(minutes=rng.randint(5, 300)), s)
+                        for s in picked), key=lambda x: x[0])
+        items = iter(found)
+
+        def vulnerability(row, created):
+            s = next(items)[1]
+            severity = rng.choices(("critical", "high", "medium", "low"), (5, 20, 45, 30))[0]
+            found_on = s["scanned_on"]
+            due = found_on + dt.timedelta(days=fix_days[severity])
+            status = rng.choices(("fixed", "accepted", "fixing", "open"), (75, 5, 8, 12))[0]
+            if found_on < self.today - dt.timedelta(days=365) and status in ("open", "fixing"):
+                status = "fixed"  # old findings are done, a few overdue ones stay
+            row.update(scan_id=s["id"], system_id=s["system_id"],
+                       department_id=s["department_id"], title=self.title("漏洞"),
+                       identifier=f"CVE-{found_on.year}-{rng.randint(1000, 49999)}",
+                       severity=severity, status=status, found_on=found_on, due_date=due,
+                       remediation=self.text(1) if status in ("fixed", "fixing") else None)
+            if status == "fixed":
+                row["fixed_on"] = min(self.today, found_on + dt.timedelta(
+                    days=rng.randint(0, fix_days[severity])))
+            return s["performer_id"], None
+
+        self.write("vulnerability", self.plain(
+            Vulnerability, [t for t, _s in found], vulnerability))
+        assess_systems = [self.system_ids[k % len(self.system_ids)]
+                          for k in range(self.n("risk_assessments"))]
+        rng.shuffle(assess_systems)
+
+        def assessment(row, created):
+            system = assess_systems.pop()
+            assessor = rng.choice(self.it_staff)
+            level = rng.choice(("high", "medium", "low"))
+            row.update(system_id=system, department_id=self.system_dept[system],
+                       assessed_on=created.date(), assessor_id=assessor,
+                       assessment_scope=self.text(1), method="GB/T 20984 风险评估方法",
+                       risks=self.text(2), risk_level=level, treatment_plan=self.text(1),
+                       residual_risk="low" if level != "high" else "medium",
+                       next_assessment_on=created.date() + dt.timedelta(days=365))
+            return assessor, None
+
+        self.write("risk_assessment", self.plain(
+            RiskAssessment, self.spread(len(assess_systems)), assessment))
+
+        def training(row, created):
+            row.update(title=self.title("安全培训"), held_on=created.date(),
+                       trainer=rng.choice(SURNAMES) + "老师", topic_law=rng.random() < 0.5,
+                       topic_policy=rng.random() < 0.6, topic_skills=rng.random() < 0.7,
+                       audience="全体员工", description=self.text(1))
+            return rng.choice(self.it_staff), None
+
+        trainings = self.plain(Training, self.spread(self.n("trainings")), training)
+        self.write("training", trainings)
+        fin_people = [u for u, d in self.user_dept.items() if d == self.fin_dept]
+        people = [u for u in self.user_dept if u not in set(fin_people)]
+        per = min(len(people), FULL["attendance_per_training"])
+        plan = []
+        for t in trainings:
+            chosen = set(rng.sample(fin_people, min(len(fin_people), max(1, per // 12))))
+            chosen |= set(rng.sample(people, per - len(chosen)))
+            when = t["created_on"] + dt.timedelta(hours=rng.uniform(2, 48))
+            plan += [(min(when, self.now), t["id"], person) for person in sorted(chosen)]
+        plan.sort()
+        items = iter(plan)
+
+        def attendance(row, created):
+            _w, training_id, person = next(items)
+            attended = rng.random() < 0.92
+            row.update(training_id=training_id, person_id=person,
+                       department_id=self.user_dept[person], attended=attended,
+                       score=rng.randint(60, 100) if attended else None)
+            return rng.choice(self.it_staff), None
+
+        self.write("training_attendance", self.plain(
+            TrainingAttendance, [t for t, *_r in plan], attendance))
+        holders = [rng.choice(self.it_staff) if rng.random() < 0.5
+                   else self.clerk_of(self.pick_dept()) for _ in range(self.n("clearances"))]
+        links = []
+
+        def clearance(row, created):
+            person = holders.pop()
+            systems = sorted(set(rng.sample(self.system_ids, min(len(self.system_ids),
+                                                                   rng.randint(1, 4)))))
+            signed = created.date()
+            row.update(person_id=person, post=rng.choice(("系统管理员", "数据库管理员",
+                                                          "安全管理员", "审计管理员")),
+                       department_id=self.user_dept[person],
+                       background_checked_on=signed - dt.timedelta(days=10),
+                       background_result=rng.choices(("passed", "pending", "failed"),
+                                                     (94, 4, 2))[0],
+                       agreement_signed_on=signed,
+                       agreement_expires_on=signed + dt.timedelta(days=3 * 365),
+                       agreement_file_id=self.files["signed"].id)
+            links.extend({"clearance_id": row["id"], "system_id": s} for s in systems)
+            return rng.choice(self.it_staff), {"systems": [[], systems]}
+
+        self.write("personnel_clearance", self.plain(
+            PersonnelClearance, self.spread(len(holders)), clearance))
+        self.write("personnel_clearance_system", links)
+
+    def emergency(self):
+        """Emergency plans (mostly the IT department's) with their systems and drills,
+        security events (Zipf over the systems)."""
+        from app.infosec.models import Drill, EmergencyPlan, SecurityEvent
+
+        rng, files = self.rng, self.files
+        links = []
+
+        def plan(row, created, target):
+            dept = self.it_dept if rng.random() < 0.7 else self.pick_dept()
+            systems = sorted(set(rng.sample(self.system_ids, min(len(self.system_ids),
+                                                                   rng.randint(1, 5)))))
+            row.update(title=self.title("应急预案"), edition="1.0", department_id=dept,
+                       scenario=self.text(2), procedure=self.text(3),
+                       responsibilities=self.text(1), resources=self.text(1),
+                       document_id=files["requirements"].id)
+            links.extend({"emergency_plan_id": row["id"], "system_id": s} for s in systems)
+            relations = {"department": Ref(dept), "systems": [Ref(s) for s in systems],
+                         "document": files["requirements"]}
+            return relations, rng.choice(self.it_staff), {"systems": [[], systems]}
+
+        plans = self.records(EmergencyPlan, self.n("emergency_plans", 6), plan)
+        self.write("emergency_plan", plans)
+        self.write("emergency_plan_system", links)
+        approved = [p for p in plans if p["status"] in ("approved", "in_force")]
+        held = sorted(((self.later(p["changed_on"], 10, 700), p)
+                       for p in approved for _ in range(FULL["drills_per_plan"])),
+                      key=lambda x: x[0])
+        items = iter(held)
+
+        def drill(row, created):
+            p = next(items)[1]
+            result = rng.choices(("passed", "partly", "failed"), (75, 20, 5))[0]
+            row.update(emergency_plan_id=p["id"], department_id=p["department_id"],
+                       held_on=created.date(), scenario=self.text(1),
+                       participants="信息技术部、业务部门相关人员", result=result,
+                       issues=self.text(1) if result != "passed" else None,
+                       follow_up=self.text(1) if result != "passed" else None,
+                       report_id=files["acceptance"].id)
+            return rng.choice(self.it_staff), None
+
+        self.write("drill", self.plain(Drill, [t for t, _p in held], drill))
+        count = self.n("security_events")
+        systems = self.zipf_systems(count)
+
+        def event(row, created, target):
+            system = systems.pop()
+            dept = self.system_dept[system]
+            reporter = self.clerk_of(dept) if rng.random() < 0.4 else rng.choice(self.it_staff)
+            row.update(title=self.title("安全事件"), system_id=system, department_id=dept,
+                       occurred_at=created - dt.timedelta(minutes=rng.randint(30, 600)),
+                       detected_at=created - dt.timedelta(minutes=rng.randint(1, 29)),
+                       category=rng.choice(("malware", "intrusion", "data_leak",
+                                            "denial_of_service", "unauthorised_access",
+                                            "physical", "other")),
+                       severity=rng.choices(("p1", "p2", "p3", "p4"), (3, 12, 50, 35))[0],
+                       description=self.text(2), reporter_id=reporter)
+            if target == "closed":
+                row.update(investigation=self.text(2), lessons=self.text(1),
+                           measures=self.text(1))
+            return {}, reporter, None
+
+        self.write("security_event", self.records(SecurityEvent, count, event, "Incident"))
+
+    def data_records(self):
+        """Data assets (a few per system), quality checks, backups (every system)."""
+        from app.data.models import BackupRecord, DataAsset, DataQualityCheck
+
+        rng = self.rng
+        asset_systems = [self.system_ids[k % len(self.system_ids)]
+                         for k in range(self.n("data_assets"))]
+        rng.shuffle(asset_systems)
+
+        def asset(row, created):
+            system = asset_systems.pop()
+            dept = self.system_dept[system] if rng.random() < 0.8 else self.pick_dept()
+            row.update(name=self.title("数据"), system_id=system, owner_department_id=dept,
+                       classification=rng.choices(("public", "internal", "confidential",
+                                                   "secret"), (10, 50, 35, 5))[0],
+                       personal_data=rng.random() < 0.3,
+                       retention_months=rng.choice((12, 36, 60, 120)),
+                       description=self.text(1))
+            return self.clerk_of(dept), None
+
+        self.write("data_asset", self.plain(DataAsset, self.spread(len(asset_systems)), asset))
+
+        def check(row, created):
+            dept = self.pick_dept()
+            score = rng.randint(55, 100)
+            row.update(title=self.title("数据质量检查"), department_id=dept,
+                       system_id=rng.choice(self.system_ids) if rng.random() < 0.9 else None,
+                       checked_on=created.date(), dimension=rng.choice((
+                           "accuracy", "completeness", "consistency", "timeliness")),
+                       score=score)
+            if score < 80:
+                row.update(issues=self.text(1),
+                           rectification_due=created.date() + dt.timedelta(days=30))
+                if created < self.now - dt.timedelta(days=60):
+                    row["rectified_on"] = created.date() + dt.timedelta(days=rng.randint(
+                        1, 30))
+            return self.clerk_of(dept), None
+
+        self.write("data_quality_check", self.plain(
+            DataQualityCheck, self.spread(self.n("quality_checks")), check))
+        backup_systems = [self.system_ids[k % len(self.system_ids)]
+                          for k in range(self.n("backups"))]
+        rng.shuffle(backup_systems)
+
+        def backup(row, created):
+            system = backup_systems.pop()
+            tested = rng.random() < 0.1
+            row.update(system_id=system, department_id=self.system_dept[system],
+                       taken_at=created, kind=rng.choices(("full", "incremental"), (30, 70))[0],
+                       medium=rng.choice(("磁带库", "NAS", "对象存储")),
+                       offsite_location="同城灾备中心" if rng.random() < 0.5 else None,
+                       succeeded=rng.random() < 0.98,
+                       restore_tested_on=created.date() + dt.timedelta(days=1)
+                       if tested and created < self.now - dt.timedelta(days=2) else None,
+                       restore_result="not_tested")
+            if row["restore_tested_on"]:
+                row["restore_result"] = "passed" if rng.random() < 0.95 else "failed"
+            return rng.choice(self.it_staff), None
+
+        self.write("backup_record", self.plain(
+            BackupRecord, self.spread(len(backup_systems)), backup))
+
+    def supervision(self):
+        from app.audit.models import SupervisionCheck
+
+        rng = self.rng
+        depts = [self.departments[k % len(self.departments)]
+                 for k in range(self.n("supervision_checks"))]
+        rng.shuffle(depts)
+
+        def check(row, created):
+            inspector = rng.choice(self.auditors)
+            result = rng.choices(("satisfactory", "improvement", "unsatisfactory"),
+                                 (70, 25, 5))[0]
+            row.update(title=f"{created.year}年{self.title('监督检查')}",
+                       department_id=depts.pop(), checked_on=created.date(),
+                       inspector_id=inspector, checked_duties=True,
+                       checked_rules=rng.random() < 0.8, checked_operations=rng.random() < 0.8,
+                       checked_data=rng.random() < 0.6, result=result,
+                       issues=self.text(1) if result != "satisfactory" else None,
+                       follow_up=self.text(1) if result != "satisfactory" else None)
+            return inspector, None
+
+        self.write("supervision_check", self.plain(
+            SupervisionCheck, self.spread(len(depts)), check))
+
     # ------------------------------------------------------------ the history chain
     def chain(self):
         """Sort every synthesised event by time, give approvals their ids in that order,
@@ -1127,6 +1710,10 @@ class Loader:
                  ("contracts", self.contracts), ("change orders", self.change_orders),
                  ("change requests", self.change_requests), ("incidents", self.incidents),
                  ("data sharing", self.sharing), ("audits", self.audits),
+                 ("tenders", self.tenders), ("project records", self.project_records),
+                 ("operation log", self.operations_records), ("policies", self.policies),
+                 ("security", self.security_records), ("emergency", self.emergency),
+                 ("data records", self.data_records), ("supervision", self.supervision),
                  ("delegations", self.delegations), ("history chain", self.chain)]
         from app.approvals import workflow_models
 
@@ -1185,14 +1772,16 @@ def loaded(engine, scale):
     from sqlalchemy.exc import OperationalError
 
     try:
-        if "incident" not in inspect(engine).get_table_names():
+        if not {"incident", "operation_log"} <= set(inspect(engine).get_table_names()):
             return False
         with engine.connect() as conn:
             incidents = conn.execute(text("SELECT count(*) FROM incident")).scalar()
             entries = conn.execute(text("SELECT count(*) FROM change_entry")).scalar()
+            log_entries = conn.execute(text("SELECT count(*) FROM operation_log")).scalar()
     except OperationalError:  # no such database yet
         return False
-    return incidents >= FULL["incidents"] * scale and entries >= 5 * FULL["incidents"] * scale
+    return (incidents >= FULL["incidents"] * scale and log_entries >= FULL["operation_log"]
+            * scale and entries >= 5 * FULL["incidents"] * scale)
 
 
 def _relaxed_sqlite(app):
@@ -1239,6 +1828,7 @@ def build(url, scale=1.0, reuse=False, seed=SEED):
             restore = _relaxed_sqlite(app)
         loader = Loader(app, scale, seed)
         loader.run()
+        app.extensions["scale_loaded_rows"] = dict(loader.counts)  # table -> rows written
         if restore:
             restore()
         log(f"loaded {url} at scale {scale} in {time.perf_counter() - total:.1f} s")

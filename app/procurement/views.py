@@ -94,6 +94,10 @@ class TenderView(RecordView):
     base_order = ("tender_number", "desc")
     related_records = (Bid, Contract)
     add_form_query_rel_fields = {"project": [["id", FilterTenderProjects, None]]}
+    # The search form offers the projects that may tender, not all 20,000 (a dropdown of
+    # every project cost seconds a page at §8 scale); a closed project's tenders are on
+    # its page. Any project id in the URL still filters.
+    search_form_query_rel_fields = add_form_query_rel_fields
     edit_form_query_rel_fields = {**add_form_query_rel_fields,
                                   "winning_bid": [["id", FilterBidsOfThisTender, None]]}
 
@@ -113,14 +117,17 @@ class BidView(RecordView):
     order_columns = ["amount", "total_score"]
     base_order = ("total_score", "desc")
     add_form_query_rel_fields = {"tender": [["status", FilterEqual, TenderStatus.approved]]}
+    # The tenders open for bids, not every tender (their bids are on each tender's page).
+    search_form_query_rel_fields = add_form_query_rel_fields
 
 
 class MilestoneView(RecordView):
     record_label = _l("Milestone")
     datamodel = scoped(Milestone)
     list_columns = ["name", "project", "kind", "responsible", "due_on", "done_on"]
-    search_columns = ["name", "project", "department", "kind", "responsible", "due_on",
-                      "done_on", "description"]
+    # No dropdown of every user (5,000 at §8 scale) in the search form.
+    search_columns = ["name", "project", "department", "kind", "due_on", "done_on",
+                      "description"]
     show_columns = ["name", "project", "department", "kind", "responsible", "due_on",
                     "done_on", "evidence", "description"]
     add_columns = ["project", "name", "kind", "responsible", "due_on", "done_on",
@@ -131,6 +138,8 @@ class MilestoneView(RecordView):
     add_form_defaults = {"responsible": current_actor}
     add_form_query_rel_fields = {"project": [["id", FilterImplementationProjects, None]]}
     edit_form_query_rel_fields = add_form_query_rel_fields
+    # The projects under way (a closed project's milestones are on its page).
+    search_form_query_rel_fields = add_form_query_rel_fields
 
 
 class ProgressReportView(RecordView):
@@ -152,6 +161,7 @@ class ProgressReportView(RecordView):
         "project": [["id", FilterImplementationProjects, None]],
         "reporter": [["username", FilterHasRole, "ITStaff"]]}
     edit_form_query_rel_fields = add_form_query_rel_fields
+    search_form_query_rel_fields = add_form_query_rel_fields
 
 
 class ContractView(RecordView):
