@@ -6,13 +6,13 @@ department in the sort index the list is paged on it without reading the table
 (app/records.py ``ListInterface``; docs/performance.md).
 
 Revision ID: c7a10039scl
-Revises: c7a10033ntf
+Revises: c7a10031rem
 """
 from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c7a10039scl'
-down_revision = 'c7a10033ntf'
+down_revision = 'c7a10031rem'
 branch_labels = None
 depends_on = None
 
