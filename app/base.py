@@ -411,8 +411,13 @@ class Notification(Model):
     id = Column(Integer, primary_key=True)
     user_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False)
     kind = enum_column(NotificationKind, nullable=False)
-    approval_id = Column(Integer, ForeignKey("approval.id"), nullable=False)
-    approval = relationship("Approval")
+    # The step, by id but without a foreign key: the approvals are the evidence, guarded
+    # by the database and the hash chain; a notification must not stand in the way of
+    # checking them (a tampered or deleted approval is found by `flask history verify`,
+    # not hidden behind a constraint error).
+    approval_id = Column(Integer, nullable=False)
+    approval = relationship("Approval", primaryjoin="foreign(Notification.approval_id) "
+                            "== Approval.id", viewonly=True)
     record_type = Column(String(64), nullable=False)
     record_id = Column(Integer, nullable=False)
     # What the record was called when the step was taken (the list shows it as it was).

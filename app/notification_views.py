@@ -50,11 +50,13 @@ def describe(notification):
         "record_id": notification.record_id,
         "title": notification.title,
         "url": record_url(notification),
-        "step": gettext(step.label),
-        "state": step.to_state,
-        "by": str(step.actor) if step.actor is not None else None,
-        "on_behalf_of": str(step.acting_for) if step.acting_for is not None else None,
-        "comment": step.comment,  # a return's reason, a review handed back ...
+        # The step (None only if its approval row is gone: `flask history verify` names it).
+        "step": gettext(step.label) if step is not None else None,
+        "state": step.to_state if step is not None else None,
+        "by": str(step.actor) if step is not None and step.actor is not None else None,
+        "on_behalf_of": str(step.acting_for)
+        if step is not None and step.acting_for is not None else None,
+        "comment": step.comment if step is not None else None,  # a return's reason ...
         "created_on": local_time(notification.created_on),
         "read": notification.read_at is not None,
         "read_at": local_time(notification.read_at) or None,

@@ -29,7 +29,6 @@ def upgrade():
     sa.Column('title', sa.String(length=300), nullable=False),
     sa.Column('created_on', sa.DateTime(), nullable=False),
     sa.Column('read_at', sa.DateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['approval_id'], ['approval.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
