@@ -71,6 +71,16 @@ class CellError(Exception):
     pass
 
 
+class AmbiguousCell(CellError):
+    """A name several related records share (two people called 张三). A row that keeps
+    the record's current one (an exported list imported back) is unchanged; a row that
+    would set another gets the message."""
+
+    def __init__(self, message, candidates):
+        super().__init__(message)
+        self.candidates = candidates
+
+
 # ------------------------------------------------------------------ declarations
 
 @dataclass
@@ -553,6 +563,8 @@ def _run_row(importer, mapping, number, cells, existing, seen, session, cache, u
         raw = cells[index] if index < len(cells) else None
         try:
             values[fld.name] = parse_cell(fld, raw, session, cache)
+        except AmbiguousCell as ambiguous:
+            values[fld.name] = ambiguous  # decided once the record is known
         except CellError as error:
             errors.append((str(fld.label), str(error)))
     key = values.get(importer.key)
@@ -582,6 +594,12 @@ def _run_row(importer, mapping, number, cells, existing, seen, session, cache, u
     for fld in mapping.values():
         value = values[fld.name]
         target = fld.target()
+        if isinstance(value, AmbiguousCell):
+            current = None if is_new else getattr(record, fld.name)
+            if current is None or current not in value.candidates:
+                errors.append((str(fld.label), str(value)))
+                continue
+            value = values[fld.name] = current
         if value is None and not is_new and fld.required:
             errors.append((str(fld.label), gettext("Must not be empty.")))
             continue

@@ -264,6 +264,46 @@ def test_an_exported_inventory_edited_with_planted_errors_is_refused_row_by_row(
         assert [db.session.get(InformationSystem, i).name for i in ids] == names
 
 
+def test_two_people_with_one_name_keep_a_round_trip_unchanged_but_a_new_choice_names_them(
+        app, login_as, make, ids):
+    from app.extensions import db
+    from app.organisation.models import InformationSystem
+
+    kept, other = (make("system", dept="FIN") for _ in range(2))
+    with app.app_context():
+        twins = []
+        for n in (1, 2):
+            person = app.appbuilder.sm.add_user(
+                f"twin{next(_n)}", "同名", "运维", f"twin{next(_n)}@example.com",
+                app.appbuilder.sm.find_role("ITStaff"), password="Twin-Pass-2026")
+            person.department_id = ids.dept("IT")
+            twins.append(person.id)
+            name = str(person)  # what the list shows and an export writes
+        db.session.get(InformationSystem, kept).it_custodian_id = twins[0]
+        db.session.commit()
+        codes = {pk: db.session.get(InformationSystem, pk).code for pk in (kept, other)}
+    web = login_as("admin")
+    book = openpyxl.load_workbook(io.BytesIO(exported(web, "system", "xlsx")))
+    sheet = book.active
+    header = [cell.value for cell in sheet[1]]
+    rows = {row[header.index("编码")].value: n + 2
+            for n, row in enumerate(sheet.iter_rows(min_row=2))}
+    response = preview(web, "system", _saved(book), "export.xlsx")
+    assert row_html(response, rows[codes[kept]])[0] == "unchanged"
+
+    sheet.cell(rows[codes[other]], header.index("运维负责人") + 1).value = name
+    response = preview(web, "system", _saved(book), "edited.xlsx")
+    status, cell = row_html(response, rows[codes[other]])
+    assert status == "error" and name in cell and "登录名" in cell
+    assert row_html(response, rows[codes[kept]])[0] == "unchanged"
+
+
+def _saved(book):
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
 def test_only_the_administrator_exports_the_users_and_never_their_passwords(
         app, login_as):
     web = login_as("admin")

@@ -12,7 +12,7 @@ from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from app.base import AppUser, new_security_stamp
-from app.imports import CellError, Field, Importer, is_admin, may_write
+from app.imports import AmbiguousCell, CellError, Field, Importer, is_admin, may_write
 from app.labels import LABELS
 from app.organisation.models import (
     Department,
@@ -47,12 +47,12 @@ def user(session, text, cache):
     if key not in cache:
         found = session.query(AppUser).filter(AppUser.username == text).first()
         if found is None:
-            named = session.query(AppUser).filter(title_sql(AppUser) == text).limit(2).all()
-            found = named[0] if len(named) == 1 else ("several" if named else None)
+            named = session.query(AppUser).filter(title_sql(AppUser) == text).all()
+            found = named[0] if len(named) == 1 else (named or None)
         cache[key] = found
-    if cache[key] == "several":
-        raise CellError(gettext("Several users are called “%(value)s”: write the login "
-                                "instead.", value=text[:60]))
+    if isinstance(cache[key], list):
+        raise AmbiguousCell(gettext("Several users are called “%(value)s”: write the login "
+                                    "instead.", value=text[:60]), cache[key])
     if cache[key] is None:
         raise CellError(gettext("No user with login or name “%(value)s”.", value=text[:60]))
     return cache[key]
