@@ -146,6 +146,16 @@ def browser():
 
 
 @pytest.fixture
+def page(browser, live_server):
+    """A Chinese-language browser tab at 1366×900 on the live app (``page.base``)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.base = live_server
+    yield page
+    context.close()
+
+
+@pytest.fixture
 def db(app):
     from app.extensions import db as _db
 

@@ -2,18 +2,7 @@
 the time typed in Beijing time is stored as UTC and shown back in Beijing time (7.2.1)."""
 import datetime as dt
 
-import pytest
-
 from conftest import PASSWORD
-
-
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.base = live_server
-    yield page
-    context.close()
 
 
 def test_clerk_reports_an_incident_with_the_date_time_picker_in_local_time(page, app, ids):

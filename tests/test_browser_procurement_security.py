@@ -1,18 +1,7 @@
 """In a real browser, with the forms' own pickers and defaults: a single-source tender
 written by the IT department and approved by Management (4.1.1, 4.1.2), and a
 vulnerability marked fixed (6.2.2); the bad values each form refuses, and its message."""
-import pytest
-
 from conftest import PASSWORD
-
-
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.base = live_server
-    yield page
-    context.close()
 
 
 def sign_in(page, username):

@@ -3,20 +3,9 @@
 shown when the line is opened (the regulation's text from app/regulation.py)."""
 import os
 
-import pytest
-
 from conftest import PASSWORD
 
 SCREENSHOT = os.environ.get("RECORD_CLAUSES_SCREENSHOT")  # a path to keep a screenshot
-
-
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.base = live_server
-    yield page
-    context.close()
 
 
 def test_the_operation_log_page_names_its_clauses_with_their_text(page, app):
